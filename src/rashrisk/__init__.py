@@ -1,0 +1,21 @@
+"""rashrisk: severe skin rash risk for GIST patients starting imatinib.
+
+Decision support for research use. The friendly top-level API is imported lazily so that
+``import rashrisk`` stays light:
+
+- :func:`load_cohort` reads and validates a cohort folder (contract v1).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["load_cohort", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "load_cohort":
+        from rashrisk.contract.loader import load_cohort
+
+        return load_cohort
+    raise AttributeError(f"module 'rashrisk' has no attribute {name!r}")

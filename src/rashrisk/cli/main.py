@@ -1,0 +1,40 @@
+"""The ``rashrisk`` command. Each sub-command lives in its own module with a ``register(app)``
+function and imports heavy dependencies (pandas, sklearn, mlflow, shap) inside the command body,
+so that ``rashrisk --help`` starts fast.
+
+User errors (:class:`rashrisk.errors.RashriskError`) are printed without a traceback and exit
+with status 2; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from rashrisk.cli import analyze, demo, pk, simulate, validate
+from rashrisk.errors import RashriskError
+
+app = typer.Typer(
+    name="rashrisk",
+    help="Severe-rash risk for GIST patients starting imatinib (decision support, research use).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for _module in (validate, pk, simulate, analyze, demo):
+    _module.register(app)
+
+
+def run() -> None:
+    try:
+        app()
+    except RashriskError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

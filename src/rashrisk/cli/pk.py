@@ -1,0 +1,5 @@
+"""`rashrisk pk` (being written)."""
+
+
+def register(app) -> None:
+    """Add this module's command(s) to ``app``."""

@@ -1,0 +1,5 @@
+"""`rashrisk validate` (being written)."""
+
+
+def register(app) -> None:
+    """Add this module's command(s) to ``app``."""

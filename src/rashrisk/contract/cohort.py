@@ -1,0 +1,99 @@
+"""The in-memory cohort: validated tables in canonical units plus the load report.
+
+Column conventions (all tables keyed by ``patient_id`` as str):
+
+patients  one row per accepted patient. Contract columns in canonical form (``sex`` 'F'/'M',
+          ``start_date`` datetime64, numbers float, optional columns NaN/None when missing),
+          plus derived ``bsa_m2`` (Mosteller, NaN without height). Extra columns are kept.
+genotypes long table, one row per accepted patient x catalogue variant (no-calls included):
+          ``patient_id, rsid, gene, ref, alt, ref_count, alt_count, called`` where the counts are
+          pandas nullable Int8 (<NA> for a no-call) and ``called`` is bool. A no-call is never
+          the reference genotype.
+tdm       one row per accepted sample: contract columns plus ``concentration_ng_ml`` (canonical),
+          ``hours_after_dose`` (sample_time - last_dose_time, h) and ``day_on_treatment``
+          (sample_time - start_date, days, float).
+outcomes  one row per accepted patient with outcomes (or None when the file is absent):
+          contract columns plus ``severe_rash`` (bool): grade >= 3, or grade 2 and recurrent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file: every row read is accepted or rejected."""
+
+    file: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": self.rows_rejected,
+            "extra_columns": list(self.extra_columns),
+        }
+
+
+@dataclass
+class Finding:
+    """One error (row rejected or file unusable) or warning (row kept), grouped by rule."""
+
+    level: str  # "error" | "warning"
+    file: str
+    column: str | None
+    lines: list[int]  # 1-based file lines (header = line 1); may be empty for file-level findings
+    message: str  # names file, column, up to five lines, the bad value and what was expected
+    rule: str = ""  # the schema rule id that produced it
+    count: int = 0  # how many rows it concerns (lines lists at most five of them)
+
+    def to_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "file": self.file,
+            "column": self.column,
+            "lines": list(self.lines),
+            "count": self.count,
+            "rule": self.rule,
+            "message": self.message,
+        }
+
+
+@dataclass
+class LoadReport:
+    files: dict[str, FileReport] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    genotype_qc: pd.DataFrame | None = None  # one row per catalogue variant (see rashrisk.genotype.qc)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
+
+
+@dataclass
+class Cohort:
+    name: str
+    path: Path
+    patients: pd.DataFrame
+    genotypes: pd.DataFrame
+    tdm: pd.DataFrame
+    outcomes: pd.DataFrame | None
+    report: LoadReport
+    ancestry: str | None = None  # the cohort's majority ancestry (for QC and PK model choice)
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.patients)
