@@ -24,6 +24,16 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+@app.command()
+def version() -> None:
+    """Print the rashrisk version."""
+    from rashrisk import __version__
+
+    typer.echo(__version__)
+
+
 for _module in (validate, pk, simulate, analyze, demo):
     _module.register(app)
 
