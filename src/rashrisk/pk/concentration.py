@@ -1,0 +1,168 @@
+"""Analytic concentrations of a one-compartment model with oral dosing (vectorised NumPy).
+
+All functions broadcast their array arguments (NumPy rules) and return ng/mL. Doses are in mg and
+volumes in L, so ``dose_mg / v_l`` is mg/L and is multiplied by 1000 to give ng/mL. ``cl_l_h``
+and ``v_l`` are apparent values (CL/F, V/F): bioavailability is folded into them, as in every
+imatinib population model.
+
+First-order absorption (rate constant ``ka_per_h``), single dose at time 0::
+
+    C(t) = D ka / (V (ka - ke)) (exp(-ke t) - exp(-ka t)),     ke = CL / V
+
+written as ``D ka / V * exp(-ke t) * t * phi((ka - ke) t)`` with ``phi(x) = (1 - exp(-x)) / x``
+(``phi(0) = 1``), which is exact, stable when ka is close to ke and equal to the limit
+``D ke / V * t * exp(-ke t)`` when ka == ke.
+
+Zero-order absorption (constant input over ``d1_h`` hours, D1 <= tau)::
+
+    C(t) = D / (D1 CL) (1 - exp(-ke min(t, D1))) exp(-ke max(t - D1, 0))
+
+Multiple doses every ``tau_h`` hours are sums of geometric series (``n_doses`` doses, the last one
+``time_after_dose_h`` ago; ``n_doses = inf`` is steady state). An arbitrary dosing history is
+handled by superposition in :func:`dose_history_ng_ml`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_NG_ML_PER_MG_L = 1000.0
+# below this relative difference |ka - ke| / ke the ka == ke limit formula is used (series only)
+_EQUAL_RATE_RTOL = 1e-6
+
+
+def _phi(x):
+    """(1 - exp(-x)) / x with phi(0) = 1, elementwise and stable for small |x|."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-8
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1.0 - x / 2.0, -np.expm1(-safe) / safe)
+
+
+def single_dose_ng_ml(dose_mg, t_h, cl_l_h, v_l, ka_per_h):
+    """Concentration ``t_h`` hours after one oral dose (first-order absorption); 0 for t < 0."""
+    t = np.asarray(t_h, dtype=float)
+    v = np.asarray(v_l, dtype=float)
+    ke = np.asarray(cl_l_h, dtype=float) / v
+    ka = np.asarray(ka_per_h, dtype=float)
+    tp = np.maximum(t, 0.0)
+    conc = np.asarray(dose_mg, dtype=float) * ka / v * np.exp(-ke * tp) * tp * _phi((ka - ke) * tp)
+    return _NG_ML_PER_MG_L * np.where(t > 0, conc, 0.0)
+
+
+def _geometric(r, n_doses):
+    """sum_{k=0}^{n-1} r^k (n may be inf), r in [0, 1)."""
+    n = np.asarray(n_doses, dtype=float)
+    rn = np.where(np.isinf(n), 0.0, r ** np.where(np.isinf(n), 1.0, n))
+    return (1.0 - rn) / (1.0 - r)
+
+
+def _geometric_k(r, n_doses):
+    """sum_{k=0}^{n-1} k r^k (n may be inf), r in [0, 1)."""
+    n = np.asarray(n_doses, dtype=float)
+    inf = np.isinf(n)
+    nf = np.where(inf, 1.0, n)
+    tail = np.where(inf, 0.0, nf * r ** (nf - 1.0) - (nf - 1.0) * r**nf)
+    return r * (1.0 - tail) / (1.0 - r) ** 2
+
+
+def multiple_dose_ng_ml(dose_mg, tau_h, n_doses, time_after_dose_h, cl_l_h, v_l, ka_per_h):
+    """Concentration ``time_after_dose_h`` after the last of ``n_doses`` equal doses every ``tau_h``.
+
+    ``n_doses = np.inf`` gives steady state. First-order absorption. ``time_after_dose_h`` may
+    exceed ``tau_h`` (a missed next dose).
+    """
+    t = np.asarray(time_after_dose_h, dtype=float)
+    tau = np.asarray(tau_h, dtype=float)
+    v = np.asarray(v_l, dtype=float)
+    ke = np.asarray(cl_l_h, dtype=float) / v
+    ka = np.asarray(ka_per_h, dtype=float)
+    d = np.asarray(dose_mg, dtype=float)
+    re, ra = np.exp(-ke * tau), np.exp(-ka * tau)
+    diff = ka - ke
+    close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
+    safe_diff = np.where(close, 1.0, diff)
+    general = d * ka / (v * safe_diff) * (np.exp(-ke * t) * _geometric(re, n_doses) - np.exp(-ka * t) * _geometric(ra, n_doses))
+    # ka == ke: sum_k D k/V (t + k tau) exp(-k (t + k tau))
+    limit = d * ke / v * np.exp(-ke * t) * (t * _geometric(re, n_doses) + tau * _geometric_k(re, n_doses))
+    return _NG_ML_PER_MG_L * np.where(t >= 0, np.where(close, limit, general), 0.0)
+
+
+def steady_state_ng_ml(dose_mg, tau_h, time_after_dose_h, cl_l_h, v_l, ka_per_h):
+    """Steady-state concentration ``time_after_dose_h`` after a dose given every ``tau_h`` hours."""
+    return multiple_dose_ng_ml(dose_mg, tau_h, np.inf, time_after_dose_h, cl_l_h, v_l, ka_per_h)
+
+
+def trough_ss_ng_ml(dose_mg, cl_l_h, v_l, ka_per_h, tau_h=24.0):
+    """Steady-state trough (just before the next dose, ``tau_h`` after the last one)."""
+    return steady_state_ng_ml(dose_mg, tau_h, tau_h, cl_l_h, v_l, ka_per_h)
+
+
+# ---- zero-order absorption ---------------------------------------------------------------------
+
+
+def single_dose_zero_order_ng_ml(dose_mg, t_h, cl_l_h, v_l, d1_h):
+    """Concentration ``t_h`` after one dose absorbed at a constant rate over ``d1_h`` hours."""
+    t = np.asarray(t_h, dtype=float)
+    cl = np.asarray(cl_l_h, dtype=float)
+    ke = cl / np.asarray(v_l, dtype=float)
+    d1 = np.asarray(d1_h, dtype=float)
+    tp = np.maximum(t, 0.0)
+    rate_over_cl = np.asarray(dose_mg, dtype=float) / (d1 * cl)
+    conc = rate_over_cl * -np.expm1(-ke * np.minimum(tp, d1)) * np.exp(-ke * np.maximum(tp - d1, 0.0))
+    return _NG_ML_PER_MG_L * np.where(t > 0, conc, 0.0)
+
+
+def multiple_dose_zero_order_ng_ml(dose_mg, tau_h, n_doses, time_after_dose_h, cl_l_h, v_l, d1_h):
+    """Like :func:`multiple_dose_ng_ml` with zero-order absorption (requires ``d1_h <= tau_h``)."""
+    t = np.asarray(time_after_dose_h, dtype=float)
+    tau = np.asarray(tau_h, dtype=float)
+    cl = np.asarray(cl_l_h, dtype=float)
+    ke = cl / np.asarray(v_l, dtype=float)
+    d1 = np.asarray(d1_h, dtype=float)
+    last = single_dose_zero_order_ng_ml(dose_mg, t, cl_l_h, v_l, d1_h)
+    r = np.exp(-ke * tau)
+    n = np.asarray(n_doses, dtype=float)
+    # earlier doses k = 1..n-1 are fully absorbed: C = R/CL (1 - e^{-ke D1}) e^{-ke (t + k tau - D1)}
+    earlier = r * _geometric(r, np.where(np.isinf(n), n, np.maximum(n - 1.0, 0.0)))
+    amount = np.asarray(dose_mg, dtype=float) / (d1 * cl) * -np.expm1(-ke * d1) * np.exp(-ke * (t - d1))
+    return last + _NG_ML_PER_MG_L * np.where(t >= 0, amount * earlier, 0.0)
+
+
+def steady_state_zero_order_ng_ml(dose_mg, tau_h, time_after_dose_h, cl_l_h, v_l, d1_h):
+    """Steady-state concentration with zero-order absorption."""
+    return multiple_dose_zero_order_ng_ml(dose_mg, tau_h, np.inf, time_after_dose_h, cl_l_h, v_l, d1_h)
+
+
+def trough_ss_zero_order_ng_ml(dose_mg, cl_l_h, v_l, d1_h, tau_h=24.0):
+    """Steady-state trough with zero-order absorption."""
+    return steady_state_zero_order_ng_ml(dose_mg, tau_h, tau_h, cl_l_h, v_l, d1_h)
+
+
+# ---- arbitrary dosing history -------------------------------------------------------------------
+
+
+def _history(single, dose_times_h, doses_mg, t_h, *params):
+    times = np.asarray(dose_times_h, dtype=float)
+    doses = np.asarray(doses_mg, dtype=float)
+    t = np.asarray(t_h, dtype=float)
+    dt = t[..., :, None] - times[..., None, :]
+    expanded = [np.asarray(p, dtype=float)[..., None, None] for p in params]
+    conc = single(np.nan_to_num(doses)[..., None, :], dt, *expanded)
+    return conc.sum(axis=-1)
+
+
+def dose_history_ng_ml(dose_times_h, doses_mg, t_h, cl_l_h, v_l, ka_per_h):
+    """Concentrations at ``t_h`` after doses ``doses_mg`` given at ``dose_times_h`` (superposition).
+
+    Shapes: ``dose_times_h``/``doses_mg`` ``(n_doses,)`` or ``(n_patients, n_doses)``; ``t_h``
+    ``(n_times,)`` or ``(n_patients, n_times)``; parameters scalar or ``(n_patients,)``. Returns
+    ``(n_times,)`` or ``(n_patients, n_times)``. Doses after a time do not contribute; pad
+    ragged histories with dose 0 (or NaN).
+    """
+    return _history(single_dose_ng_ml, dose_times_h, doses_mg, t_h, cl_l_h, v_l, ka_per_h)
+
+
+def dose_history_zero_order_ng_ml(dose_times_h, doses_mg, t_h, cl_l_h, v_l, d1_h):
+    """:func:`dose_history_ng_ml` with zero-order absorption over ``d1_h`` hours."""
+    return _history(single_dose_zero_order_ng_ml, dose_times_h, doses_mg, t_h, cl_l_h, v_l, d1_h)
