@@ -167,17 +167,19 @@ def domain_warnings(specs: dict[str, CovariateSpec], covariates: pd.DataFrame, m
         if spec.kind != "numeric" or column not in covariates.columns:
             continue
         x = pd.to_numeric(covariates[column], errors="coerce").to_numpy(dtype=float)
-        for i, v in enumerate(x):
-            if np.isnan(v):
-                continue
-            if spec.hard is not None and not spec.hard[0] <= v <= spec.hard[1]:
+        outside_hard = np.zeros(len(x), dtype=bool)
+        if spec.hard is not None:
+            outside_hard = (x < spec.hard[0]) | (x > spec.hard[1])
+            for i in np.flatnonzero(outside_hard):
                 out[i].append(
-                    f"{column} = {v:g} is outside the hard limits {spec.hard[0]:g}-{spec.hard[1]:g} of PK model "
+                    f"{column} = {x[i]:g} is outside the hard limits {spec.hard[0]:g}-{spec.hard[1]:g} of PK model "
                     f"{model_name}: the model does not apply, prediction is an extrapolation"
                 )
-            elif spec.soft is not None and not spec.soft[0] <= v <= spec.soft[1]:
+        if spec.soft is not None:
+            outside_soft = ((x < spec.soft[0]) | (x > spec.soft[1])) & ~outside_hard
+            for i in np.flatnonzero(outside_soft):
                 out[i].append(
-                    f"{column} = {v:g} is outside the studied range {spec.soft[0]:g}-{spec.soft[1]:g} of PK model "
+                    f"{column} = {x[i]:g} is outside the studied range {spec.soft[0]:g}-{spec.soft[1]:g} of PK model "
                     f"{model_name}: use the prediction with caution"
                 )
     return out
