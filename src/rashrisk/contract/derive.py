@@ -1,0 +1,81 @@
+"""Derived columns (computed before the rules run, so rules can check them) and canonical output.
+
+patients  ``bsa_m2``: Mosteller, sqrt(height_cm * weight_kg / 3600); NaN without height.
+tdm       ``concentration_ng_ml`` (via :mod:`rashrisk.units`), ``hours_after_dose``
+          (sample_time - last_dose_time), ``day_on_treatment`` (sample_time - start_date, days).
+outcomes  ``severe_rash``: grade >= 3, or grade 2 with recurrent_grade2 true (missing = not recurrent).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.contract.rules import RawTable
+from rashrisk.contract.schema import FileSchema
+from rashrisk.units import CONCENTRATION_UNITS, to_ng_per_ml
+
+DERIVED = {
+    "patients": ("bsa_m2",),
+    "genotypes": (),
+    "tdm": ("concentration_ng_ml", "hours_after_dose", "day_on_treatment"),
+    "outcomes": ("severe_rash",),
+}
+
+_NG_ML_PER_UNIT = {unit: to_ng_per_ml(1.0, unit) for unit in CONCENTRATION_UNITS}
+_HOUR = np.timedelta64(1, "h")
+_DAY = np.timedelta64(1, "D")
+
+
+def patients(values: pd.DataFrame) -> pd.DataFrame:
+    values["bsa_m2"] = np.sqrt(values["height_cm"] * values["weight_kg"] / 3600.0)
+    return values
+
+
+def tdm(values: pd.DataFrame, start_dates: pd.Series) -> pd.DataFrame:
+    """``start_dates``: accepted patients' start_date indexed by patient_id (joined for the rules)."""
+    factor = values["unit"].map(_NG_ML_PER_UNIT).astype(float)
+    values["concentration_ng_ml"] = values["concentration"] * factor
+    values["hours_after_dose"] = (values["sample_time"] - values["last_dose_time"]) / _HOUR
+    values["start_date"] = values["patient_id"].map(start_dates).astype("datetime64[ns]")
+    values["day_on_treatment"] = (values["sample_time"] - values["start_date"]) / _DAY
+    return values
+
+
+def outcomes(values: pd.DataFrame) -> pd.DataFrame:
+    grade = values["rash_max_grade"]
+    recurrent = values["recurrent_grade2"] == 1.0
+    values["severe_rash"] = ((grade >= 3) | ((grade == 2) & recurrent)).to_numpy(bool)
+    return values
+
+
+def canonical(schema: FileSchema, values: pd.DataFrame, table: RawTable, keep: np.ndarray) -> pd.DataFrame:
+    """Accepted rows: contract columns in canonical dtypes, derived columns, then extra columns as text."""
+    out = {}
+    for column in schema.columns:
+        out[column.name] = _cast(values[column.name][keep], column.type)
+    for name in DERIVED[schema.key]:
+        out[name] = values[name][keep]
+    for name in table.extra_columns:
+        out[name] = table.frame[name][keep]
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _cast(series: pd.Series, type_: str) -> pd.Series:
+    if type_ == "integer":
+        return series.astype("Int64")
+    if type_ == "boolean":
+        return series.astype("boolean")
+    if type_ == "number":
+        return series.astype(float)
+    return series
+
+
+def empty_table(schema: FileSchema, derived: tuple[str, ...]) -> pd.DataFrame:
+    """A table with no rows and the canonical columns (when a file is absent or unusable)."""
+    dtypes = {"number": float, "integer": "Int64", "boolean": "boolean", "date": "datetime64[ns]",
+              "datetime": "datetime64[ns]"}
+    out = {c.name: pd.Series([], dtype=dtypes.get(c.type, object)) for c in schema.columns}
+    for name in derived:
+        out[name] = pd.Series([], dtype=bool if name == "severe_rash" else float)
+    return pd.DataFrame(out)

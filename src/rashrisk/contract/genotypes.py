@@ -1,0 +1,105 @@
+"""The cohort's genotype file: genotypes.vcf / genotypes.vcf.gz (read by :mod:`rashrisk.genotype.vcf`)
+or genotypes.csv / .parquet (row rules here), completed to the long table and QC'd.
+
+Exactly one genotype source may be present. Without one, every patient has no-calls for every
+variant and an error finding says the file is required. Calls whose alleles match neither the
+catalogue's reference nor alternate allele become no-calls with a warning (never flipped).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from rashrisk.contract.cohort import FileReport, Finding, LoadReport
+from rashrisk.contract.readers import find_table
+from rashrisk.contract.rules import Context, apply_rules
+from rashrisk.contract.schema import GENOTYPES_CSV
+from rashrisk.errors import CohortError
+
+VCF_NAMES = ("genotypes.vcf", "genotypes.vcf.gz")
+
+
+def find_genotype_file(folder: Path) -> Path | None:
+    found = [folder / n for n in VCF_NAMES if (folder / n).is_file()]
+    table = find_table(folder, GENOTYPES_CSV.stem)
+    if table is not None:
+        found.append(table)
+    if len(found) > 1:
+        raise CohortError(f"{folder}: more than one genotype file ({', '.join(p.name for p in found)}); "
+                          "keep exactly one")
+    return found[0] if found else None
+
+
+def load_genotypes(folder: Path, context: Context, report: LoadReport, *, build: str | None,
+                   ancestry: str | None) -> pd.DataFrame:
+    from rashrisk.genotype.catalogue import load_catalogue
+    from rashrisk.genotype.table import complete_genotype_table
+
+    catalogue = load_catalogue()
+    context.catalogue = catalogue
+    patient_ids = [str(p) for p in context.patient_ids_accepted]
+    path = find_genotype_file(folder)
+    if path is None:
+        report.findings.append(Finding(
+            "error", "genotypes.vcf", None, [],
+            f"{folder.name}: no genotype file ... expected genotypes.vcf, genotypes.vcf.gz or genotypes.csv "
+            "(every genotype is a no-call without one)", "file.genotypes_missing", 0))
+        genotypes = complete_genotype_table(_no_calls(), patient_ids, catalogue)
+    elif path.name in VCF_NAMES:
+        from rashrisk.genotype.vcf import read_vcf
+
+        result = read_vcf(path, patient_ids, build=build, catalogue=catalogue)
+        report.files[path.name] = result.file_report or FileReport(path.name)
+        report.findings.extend(result.findings)
+        genotypes = result.genotypes
+    else:
+        calls = _read_genotype_table(path, context, report)
+        genotypes = complete_genotype_table(calls, patient_ids, catalogue)
+    report.genotype_qc = _qc(genotypes, catalogue, ancestry, report)
+    return genotypes
+
+
+def _no_calls() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in ("patient_id", "rsid", "allele1", "allele2")})
+
+
+def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd.DataFrame:
+    from rashrisk.contract.loader import read_checked
+
+    table = read_checked(GENOTYPES_CSV, path, report)
+    if table is None:
+        return _no_calls()
+    result = apply_rules(GENOTYPES_CSV, table, context)
+    report.findings.extend(result.findings)
+    file_report = report.files[path.name]
+    file_report.rows_rejected = int(result.rejected.sum())
+    file_report.rows_accepted = file_report.rows_read - file_report.rows_rejected
+    keep = ~result.rejected
+    values = result.values.loc[keep]
+    alleles = values["genotype"].where(~_allele_mismatch(values, context.catalogue), None)
+    return pd.DataFrame({
+        "patient_id": values["patient_id"].to_numpy(object),
+        "rsid": table.frame.loc[keep, "rsid"].to_numpy(object),
+        "allele1": [a[0] if a else None for a in alleles],
+        "allele2": [a[1] if a else None for a in alleles],
+    })
+
+
+def _allele_mismatch(values: pd.DataFrame, catalogue: pd.DataFrame) -> pd.Series:
+    """True where the alleles are neither the catalogue's ref nor alt (reported by a warning rule)."""
+    letters = catalogue.set_index("rsid")[["ref", "alt"]]
+    ref = values["rsid"].map(letters["ref"])
+    alt = values["rsid"].map(letters["alt"])
+    ok = [a is None or r is None or pd.isna(r) or all(x in (r, t) for x in a)
+          for a, r, t in zip(values["genotype"], ref, alt)]
+    return ~pd.Series(ok, index=values.index, dtype=bool)
+
+
+def _qc(genotypes: pd.DataFrame, catalogue: pd.DataFrame, ancestry: str | None, report: LoadReport):
+    from rashrisk.genotype.qc import genotype_qc
+
+    qc_table, findings = genotype_qc(genotypes, catalogue, ancestry)
+    report.findings.extend(findings)
+    return qc_table

@@ -1,0 +1,80 @@
+"""Read one cohort table (CSV or Parquet) as text, or raise CohortError naming the file.
+
+Every cell comes back as a str ('' = missing) so that the rule engine sees exactly what the site
+wrote; row ``i`` keeps its 1-based file line (header = line 1). Blank lines are not rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.contract.rules import RawTable
+from rashrisk.contract.schema import FileSchema
+from rashrisk.errors import CohortError
+
+
+def find_table(folder: Path, stem: str) -> Path | None:
+    """The CSV or Parquet file for ``stem``; CohortError when both exist (ambiguous)."""
+    found = [folder / f"{stem}{ext}" for ext in (".csv", ".parquet") if (folder / f"{stem}{ext}").is_file()]
+    if len(found) > 1:
+        raise CohortError(f"{folder}: both {found[0].name} and {found[1].name} exist; keep only one of them")
+    return found[0] if found else None
+
+
+def read_table(path: Path, schema: FileSchema) -> tuple[RawTable, int]:
+    """Read ``path``; returns the raw table and the number of blank lines skipped."""
+    frame = _read_parquet(path) if path.suffix == ".parquet" else _read_csv(path)
+    frame.columns = [str(c) for c in frame.columns]
+    known = set(schema.names)
+    if len(frame.columns) and not known.intersection(frame.columns):
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:5])
+        raise CohortError(f"{path.name}: line 1 is not a header with the contract's column names "
+                          f"(expected {', '.join(schema.present_columns)}; found {shown})")
+    if not len(frame.columns):
+        raise CohortError(f"{path.name}: no header row (expected {', '.join(schema.present_columns)})")
+    blank = (frame == "").all(axis=1).to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+    lines = np.arange(2, len(frame) + 2)[~blank]
+    frame = frame.loc[~blank].reset_index(drop=True)
+    extra = [c for c in frame.columns if c not in known]
+    return RawTable(path.name, frame, lines, extra), int(blank.sum())
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                                encoding="utf-8-sig", engine="c")
+    except UnicodeDecodeError as exc:
+        raise CohortError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise CohortError(f"{path.name}: the file is empty (expected a header row)") from None
+    except (pd.errors.ParserError, csv.Error, ValueError, OverflowError, Warning) as exc:
+        raise CohortError(f"{path.name}: not a readable CSV file ({_short(exc)})") from None
+    return frame.fillna("").astype(str)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CohortError(f"{path.name}: not a readable Parquet file ({_short(exc)})") from None
+    return pd.DataFrame({str(c): _as_text(frame[c]) for c in frame.columns}, index=range(len(frame)))
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    column = column.reset_index(drop=True)
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.map(lambda v: "" if pd.isna(v) else v.isoformat())
+    return column.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                      or v is pd.NaT else str(v))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

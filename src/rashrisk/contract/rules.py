@@ -1,0 +1,252 @@
+"""The one rule engine: applies the schema's rules to a raw table, vectorised with pandas.
+
+:func:`apply_rules` parses every declared column, lets the caller add joined and derived
+columns, evaluates each rule of the file to a boolean mask, rejects rows with any error and groups
+the violations of each rule into one :class:`~rashrisk.contract.cohort.Finding`. A rule whose
+column is absent raises :class:`SchemaError` (a bug in the schema, never a silent skip).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.contract.cohort import Finding
+from rashrisk.contract.parse import parse_column
+from rashrisk.contract.schema import TODAY, Col, FileSchema, Rule, rules_for
+
+MAX_LINES_SHOWN = 5
+
+
+class SchemaError(RuntimeError):
+    """A rule refers to something the table does not have: a bug in the schema, not user input."""
+
+
+@dataclass
+class RawTable:
+    """One input file read as text: every cell a str ('' = missing)."""
+
+    file_name: str  # as shown to the user, e.g. 'tdm.csv'
+    frame: pd.DataFrame
+    lines: np.ndarray  # 1-based file line of each row (header = line 1)
+    extra_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Context:
+    """What rules may look up outside the row: patients read and accepted, the catalogue."""
+
+    patient_ids_read: pd.Index | None = None
+    patient_ids_accepted: pd.Index | None = None
+    catalogue: pd.DataFrame | None = None
+    today: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.now().normalize())
+
+
+@dataclass
+class RuleResult:
+    values: pd.DataFrame  # parsed + derived columns, all rows
+    rejected: np.ndarray  # bool per row
+    findings: list[Finding]
+
+
+def apply_rules(schema: FileSchema, table: RawTable, context: Context,
+                derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> RuleResult:
+    raw = table.frame
+    values = pd.DataFrame(index=raw.index)
+    failed: dict[str, np.ndarray] = {}
+    for column in schema.columns:
+        if column.name not in raw.columns:
+            raise SchemaError(f"{table.file_name}: column {column.name!r} should have been added before the rules")
+        values[column.name], failed[column.name] = parse_column(raw[column.name], column)
+    if derive is not None:
+        values = derive(values)
+    state = _State(schema, table, values, failed, context)
+    masks = [(rule, _CHECKS[rule.check](rule, state)) for rule in rules_for(schema.key)]
+    rejected = np.zeros(len(raw), dtype=bool)
+    for rule, mask in masks:
+        if rule.level == "error":
+            rejected |= mask
+    findings = []
+    for rule, mask in masks:
+        if rule.level == "warning":
+            mask = mask & ~rejected
+        if mask.any():
+            findings.append(make_finding(rule, table, mask))
+    return RuleResult(values, rejected, findings)
+
+
+def make_finding(rule: Rule, table: RawTable, mask: np.ndarray) -> Finding:
+    positions = np.flatnonzero(mask)
+    shown = positions[:MAX_LINES_SHOWN]
+    lines = [int(x) for x in table.lines[shown]]
+    raw_values = table.frame[rule.column].to_numpy()[shown] if rule.column in table.frame else []
+    message = format_message(table.file_name, rule.column, lines, len(positions), list(raw_values), rule.expected)
+    return Finding(rule.level, table.file_name, rule.column, lines, message, rule.id, len(positions))
+
+
+def format_message(file_name: str, column: str | None, lines: list[int], count: int, raw_values: list,
+                   expected: str) -> str:
+    where = f"{file_name}, column {column}" if column else file_name
+    if lines:
+        more = f" and {count - len(lines)} more ({count} rows)" if count > len(lines) else ""
+        where += f", line{'s' if count > 1 else ''} {', '.join(map(str, lines))}{more}"
+    seen = list(dict.fromkeys("empty" if v == "" else repr(str(v)) for v in raw_values))
+    shown = ", ".join(seen)
+    return f"{where}: {shown} ... expected {expected}" if shown else f"{where}: expected {expected}"
+
+
+@dataclass
+class _State:
+    schema: FileSchema
+    table: RawTable
+    values: pd.DataFrame
+    failed: dict[str, np.ndarray]
+    context: Context
+
+    def raw(self, name: str) -> pd.Series:
+        if name not in self.table.frame:
+            raise SchemaError(f"{self.table.file_name}: rule needs raw column {name!r}, which is absent")
+        return self.table.frame[name]
+
+    def value(self, name: str) -> pd.Series:
+        if name not in self.values:
+            raise SchemaError(f"{self.table.file_name}: rule needs column {name!r}, which is absent")
+        return self.values[name]
+
+    def need(self, what: str):
+        found = getattr(self.context, what)
+        if found is None:
+            raise SchemaError(f"{self.table.file_name}: rule needs context {what!r}, which was not given")
+        return found
+
+
+def _present(state: _State, name: str) -> np.ndarray:
+    return (state.raw(name) != "").to_numpy()
+
+
+def _check_required(rule: Rule, s: _State) -> np.ndarray:
+    return ~_present(s, rule.params["on"])
+
+
+def _check_type(rule: Rule, s: _State) -> np.ndarray:
+    name = rule.params["on"]
+    if name not in s.failed:
+        raise SchemaError(f"{s.table.file_name}: no parse result for {name!r}")
+    return s.failed[name]
+
+
+def _check_allowed(rule: Rule, s: _State) -> np.ndarray:
+    name = rule.params["on"]
+    return _present(s, name) & s.value(name).isna().to_numpy()
+
+
+def _check_range(rule: Rule, s: _State) -> np.ndarray:
+    x = s.value(rule.params["on"]).to_numpy(dtype=float)
+    rng = rule.params["range"]
+    bad = np.zeros(len(x), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if rng.min is not None:
+            bad |= (x <= rng.min) if rng.min_open else (x < rng.min)
+        if rng.max is not None:
+            bad |= (x >= rng.max) if rng.max_open else (x > rng.max)
+    return bad & ~np.isnan(x)
+
+
+def _check_soft_allowed(rule: Rule, s: _State) -> np.ndarray:
+    x = s.value(rule.params["on"])
+    return (x.notna() & ~x.isin(rule.params["values"])).to_numpy()
+
+
+def _check_unique(rule: Rule, s: _State) -> np.ndarray:
+    keys = list(rule.params["on"])
+    frame = pd.DataFrame({k: s.raw(k) for k in keys})
+    complete = (frame != "").all(axis=1)
+    return (frame.duplicated(keep=False) & complete).to_numpy()
+
+
+def _check_patient_known(rule: Rule, s: _State) -> np.ndarray:
+    ids = s.raw("patient_id")
+    return ((ids != "") & ~ids.isin(s.need("patient_ids_read"))).to_numpy()
+
+
+def _check_patient_accepted(rule: Rule, s: _State) -> np.ndarray:
+    ids = s.raw("patient_id")
+    return (ids.isin(s.need("patient_ids_read")) & ~ids.isin(s.need("patient_ids_accepted"))).to_numpy()
+
+
+def _check_pattern(rule: Rule, s: _State) -> np.ndarray:
+    raw = s.raw(rule.params["on"])
+    return ((raw != "") & ~raw.str.fullmatch(rule.params["regex"])).to_numpy()
+
+
+def _check_in_catalogue(rule: Rule, s: _State) -> np.ndarray:
+    rsid = s.raw("rsid")
+    known = s.need("catalogue")["rsid"]
+    return (rsid.str.fullmatch(r"rs\d+") & ~rsid.isin(known)).to_numpy()
+
+
+def _check_catalogue_alleles(rule: Rule, s: _State) -> np.ndarray:
+    from rashrisk.genotype.alleles import allele_counts
+
+    catalogue = s.need("catalogue").set_index("rsid")
+    rsid = s.raw("rsid").to_numpy()
+    alleles = s.value("genotype").to_numpy()
+    bad = np.zeros(len(rsid), dtype=bool)
+    verdict: dict[tuple, bool] = {}
+    for i in np.flatnonzero(pd.notna(alleles) & pd.Series(rsid).isin(catalogue.index).to_numpy()):
+        key = (rsid[i], alleles[i])
+        if key not in verdict:
+            row = catalogue.loc[rsid[i]]
+            try:
+                allele_counts(alleles[i], row["ref"], row["alt"])
+                verdict[key] = False
+            except ValueError:
+                verdict[key] = True
+        bad[i] = verdict[key]
+    return bad
+
+
+_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
+        "!=": operator.ne}
+
+
+def _check_condition(rule: Rule, s: _State) -> np.ndarray:
+    """Violation where every term of ``when`` holds (missing values never satisfy a comparison)."""
+    bad = np.ones(len(s.values), dtype=bool)
+    for term in rule.params["when"]:
+        left = s.value(term[0])
+        if term[1] == "isna":
+            bad &= left.isna().to_numpy()
+            continue
+        if term[1] == "notna":
+            bad &= left.notna().to_numpy()
+            continue
+        right = term[2]
+        if isinstance(right, Col):
+            right = s.value(right.name)
+        elif right == TODAY:
+            right = s.context.today
+        held = _OPS[term[1]](left, right)
+        bad &= (held & left.notna() & (right.notna() if isinstance(right, pd.Series) else True)).to_numpy(bool)
+    return bad
+
+
+_CHECKS: dict[str, Callable[[Rule, _State], np.ndarray]] = {
+    "required": _check_required,
+    "type": _check_type,
+    "allowed": _check_allowed,
+    "range": _check_range,
+    "soft_allowed": _check_soft_allowed,
+    "unique": _check_unique,
+    "patient_known": _check_patient_known,
+    "patient_accepted": _check_patient_accepted,
+    "pattern": _check_pattern,
+    "in_catalogue": _check_in_catalogue,
+    "catalogue_alleles": _check_catalogue_alleles,
+    "condition": _check_condition,
+}
+CHECK_KINDS = tuple(_CHECKS)
