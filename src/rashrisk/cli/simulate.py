@@ -1,5 +1,48 @@
-"""`rashrisk simulate` (being written)."""
+"""`rashrisk simulate`: write a virtual GIST cohort folder (contract v1) plus truth.csv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
 
 
 def register(app) -> None:
     """Add this module's command(s) to ``app``."""
+
+    @app.command()
+    def simulate(
+        n: int = typer.Option(712, "--n", min=1, help="Number of patients."),
+        seed: int = typer.Option(..., "--seed", help="Random seed (same seed and config -> byte-identical files)."),
+        out: Path = typer.Option(..., "--out", help="Output folder (created; cohort files in it are replaced)."),
+        config: Optional[Path] = typer.Option(
+            None, "--config", help="Simulation TOML (default: the packaged pipelines/simulate-default.toml)."
+        ),
+        ancestry: Optional[str] = typer.Option(None, "--ancestry", help="Override [cohort].ancestry (EAS, EUR)."),
+        gzip_vcf: Optional[bool] = typer.Option(
+            None, "--gzip/--no-gzip", help="Write genotypes.vcf.gz (default: from [cohort].vcf_gzip_from_n patients)."
+        ),
+    ) -> None:
+        """Simulate a virtual GIST cohort: patients, genotypes (VCF), TDM, outcomes and truth.csv."""
+        from rich.console import Console
+
+        from rashrisk.simulate.cohort import simulate_cohort
+        from rashrisk.simulate.config import load_config
+        from rashrisk.simulate.writer import write_cohort
+
+        cfg = load_config(config)
+        if ancestry is not None:
+            cfg = cfg.with_values(**{"cohort.ancestry": ancestry.upper()})
+        sim = simulate_cohort(cfg, n, seed)
+        paths = write_cohort(sim, out, gzip_vcf=gzip_vcf)
+        o = sim.outcomes
+        console = Console()
+        console.print(
+            f"simulated {sim.n_patients} patients (seed {seed}, config {cfg.source}) -> {out}\n"
+            f"  severe rash {int(o['severe_rash'].sum())} "
+            f"(grade 3 {int((o['rash_max_grade'] >= 3).sum())}, recurrent grade 2 {int(o['recurrent_grade2'].sum())}); "
+            f"TDM samples {len(sim.tdm)}\n"
+            f"  files: {', '.join(p.name for p in paths.values())} (truth.csv is for validation only)",
+            highlight=False,
+        )

@@ -1,0 +1,139 @@
+"""One virtual cohort, start to end: patients -> genotypes -> PK -> outcomes -> TDM samples.
+
+:func:`simulate_cohort` returns the tables in memory (:class:`SimulatedCohort`); writing them in
+the cohort contract's format is :mod:`rashrisk.simulate.writer`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.errors import ConfigError
+from rashrisk.simulate.config import SimulationConfig
+from rashrisk.simulate.exposure import individual_pk, trough_ss_ng_ml
+from rashrisk.simulate.genotypes import observed_genotypes, simulate_genotypes
+from rashrisk.simulate.population import simulate_population
+
+ABCG2_RSID = "rs2231142"
+
+
+@dataclass
+class SimulatedCohort:
+    """Simulated tables. ``patients`` holds the true (complete) covariates; missingness, no-calls
+    and unit choices are applied by the writer from ``observed_*`` and ``missing_*``."""
+
+    seed: int
+    config: SimulationConfig
+    patients: pd.DataFrame
+    genotypes: dict[str, np.ndarray]  # true ALT counts
+    observed_genotypes: dict[str, np.ndarray]  # -1 = no-call
+    in_vcf: np.ndarray
+    pk: pd.DataFrame
+    outcomes: pd.DataFrame
+    tdm: pd.DataFrame
+    truth: pd.DataFrame
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.patients)
+
+
+def _check_n(n: int) -> int:
+    if int(n) != n or n < 1:
+        raise ConfigError(f"number of patients {n!r}: expected a positive integer")
+    return int(n)
+
+
+def _il6r_rsid(cfg: SimulationConfig) -> str:
+    rsid = cfg.get("outcome", "il6r", "rsid")
+    if rsid not in cfg.get("genotypes", "il6r_block", "rsids"):
+        raise ConfigError(f"{cfg.source}: [outcome.il6r.rsid] = {rsid!r} is not in [genotypes.il6r_block.rsids]")
+    return rsid
+
+
+def simulate_exposure_only(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np.ndarray]:
+    """The covariates the outcome model needs (used to solve the intercept on a reference population)."""
+    patients = simulate_population(cfg, n, seed)
+    genotypes = simulate_genotypes(cfg, n, seed)
+    if ABCG2_RSID not in genotypes:
+        raise ConfigError(f"{cfg.source}: [genotypes.alt_frequency] must include {ABCG2_RSID} (ABCG2, a PK covariate)")
+    pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed)
+    return {
+        "sex": patients["sex"].to_numpy(),
+        "il6r_alt_count": genotypes[_il6r_rsid(cfg)],
+        "trough_ss_start_ng_ml": trough_ss_ng_ml(patients["start_dose_mg"].to_numpy(), pk),
+    }
+
+
+def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort:
+    """Simulate ``n`` patients with ``seed`` (same configuration and seed -> same cohort)."""
+    from rashrisk.simulate.outcomes import linear_predictor, simulate_outcomes
+    from rashrisk.simulate.tdm import simulate_tdm
+
+    n = _check_n(n)
+    seed = int(seed)
+    patients = simulate_population(cfg, n, seed)
+    genotypes = simulate_genotypes(cfg, n, seed)
+    if ABCG2_RSID not in genotypes:
+        raise ConfigError(f"{cfg.source}: [genotypes.alt_frequency] must include {ABCG2_RSID} (ABCG2, a PK covariate)")
+    observed, in_vcf = observed_genotypes(cfg, genotypes, seed)
+    pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed)
+    start_dose = patients["start_dose_mg"].to_numpy()
+    trough_start = trough_ss_ng_ml(start_dose, pk)
+    il6r = genotypes[_il6r_rsid(cfg)]
+    lp = linear_predictor(cfg, patients["sex"].to_numpy(), il6r, trough_start)
+    outcomes = simulate_outcomes(cfg, lp, start_dose, seed)
+    tdm = simulate_tdm(cfg, patients, pk, outcomes, seed)
+    # follow-up covers every recorded event
+    last_day = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last_day, tdm["patient_index"].to_numpy(), tdm["sample_day"].to_numpy())
+    last_event = np.maximum(last_day, outcomes["rash_onset_day"].to_numpy())
+    outcomes["followup_days"] = np.maximum(outcomes["followup_days"].to_numpy(), last_event + 30)
+
+    late = cfg.number("pk", "exposure_drift", "late_exposure_factor")
+    final = outcomes["final_dose_mg"].to_numpy()
+    truth = pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"],
+            "sex": patients["sex"],
+            "age_years": patients["age_years"],
+            "weight_kg": patients["weight_kg"],
+            "height_cm": patients["height_cm"],
+            "albumin_g_l": patients["albumin_g_l"],
+            "rbc_10e12_l": patients["rbc_10e12_l"],
+            "ancestry": patients["ancestry"],
+            "setting": patients["setting"],
+            "start_dose_mg": start_dose,
+            **{f"{rsid}_alt_count": counts for rsid, counts in genotypes.items()},
+            "in_vcf": in_vcf,
+            "cl_l_h": pk["cl_l_h"],
+            "v_l": pk["v_l"],
+            "ka_per_h": pk["ka_per_h"],
+            "trough_ss_start_ng_ml": trough_start,
+            "trough_ss_400mg_ng_ml": trough_ss_ng_ml(400.0, pk),
+            "log_odds_without_intercept": lp,
+            "true_risk": outcomes["true_risk"],
+            "severe_rash": outcomes["severe_rash"],
+            "rash_max_grade": outcomes["rash_max_grade"],
+            "recurrent_grade2": outcomes["recurrent_grade2"],
+            "rash_onset_day": outcomes["rash_onset_day"].where(outcomes["rash_onset_day"] >= 0),
+            "resumed": outcomes["resumed"],
+            "final_dose_mg": final,
+            "trough_ss_final_ng_ml": np.where(np.isnan(final), np.nan, trough_ss_ng_ml(np.nan_to_num(final, nan=1.0), pk) * late),
+        }
+    )
+    return SimulatedCohort(
+        seed=seed,
+        config=cfg,
+        patients=patients,
+        genotypes=genotypes,
+        observed_genotypes=observed,
+        in_vcf=in_vcf,
+        pk=pk,
+        outcomes=outcomes,
+        tdm=tdm,
+        truth=truth,
+    )

@@ -1,0 +1,83 @@
+"""Individual imatinib pharmacokinetics of the virtual patients, from the PK engine's model.
+
+The model is the engine's default for the cohort's ancestry (``rashrisk.pk``) or a named model,
+with the overrides declared in the ``[pk]`` section of the configuration (docs/simulator.md shows
+why they are needed to match observed Chinese GIST troughs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.errors import ConfigError
+from rashrisk.simulate.config import SimulationConfig
+from rashrisk.simulate.rng import stream
+
+DOSING_INTERVAL_H = 24.0  # imatinib once daily
+
+
+def pk_model(cfg: SimulationConfig):
+    """The configured population-PK model (with its overrides applied)."""
+    from rashrisk.pk import model as pk_models
+
+    name = cfg.get("pk", "model")
+    if name == "default":
+        model = pk_models.default_pk_model(cfg.get("cohort", "ancestry"))
+    else:
+        model = pk_models.load_pk_model(name)
+    overrides = dict(cfg.get("pk").get("overrides", {}).get(model.name, {}))
+    if overrides:
+        from rashrisk.errors import ModelError
+
+        try:
+            model = model.with_overrides(**overrides)
+        except (TypeError, ModelError) as exc:
+            raise ConfigError(f"{cfg.source}: [pk.overrides.{model.name}] not accepted by the PK model: {exc}") from None
+    return model
+
+
+def pk_covariates(patients: pd.DataFrame, abcg2_alt_count: np.ndarray) -> pd.DataFrame:
+    """The covariate frame the PK engine expects (true values, no missingness)."""
+    return pd.DataFrame(
+        {
+            "rbc_10e12_l": patients["rbc_10e12_l"].to_numpy(dtype=float),
+            "sex": patients["sex"].to_numpy(),
+            "age_years": patients["age_years"].to_numpy(dtype=float),
+            "weight_kg": patients["weight_kg"].to_numpy(dtype=float),
+            "albumin_g_l": patients["albumin_g_l"].to_numpy(dtype=float),
+            "rs2231142_alt_count": np.asarray(abcg2_alt_count, dtype=float),
+        }
+    )
+
+
+def individual_pk(cfg: SimulationConfig, patients: pd.DataFrame, abcg2_alt_count: np.ndarray, seed: int) -> pd.DataFrame:
+    """Individual apparent parameters ``cl_l_h, v_l, ka_per_h`` (one row per patient)."""
+    model = pk_model(cfg)
+    rng = stream(seed, "pk_etas")
+    etas = model.sample_etas(len(patients), rng)
+    params = model.individual_parameters(pk_covariates(patients, abcg2_alt_count), etas)
+    return pd.DataFrame(
+        {
+            "cl_l_h": np.asarray(params["cl_l_h"], dtype=float),
+            "v_l": np.asarray(params["v_l"], dtype=float),
+            "ka_per_h": np.asarray(params["ka_per_h"], dtype=float),
+        }
+    )
+
+
+def trough_ss_ng_ml(dose_mg, pk: pd.DataFrame | dict) -> np.ndarray:
+    """Steady-state 24-h trough at ``dose_mg`` (once daily)."""
+    from rashrisk.pk.concentration import trough_ss_ng_ml as _trough
+
+    return np.asarray(_trough(dose_mg, pk["cl_l_h"], pk["v_l"], pk["ka_per_h"], tau_h=DOSING_INTERVAL_H), dtype=float)
+
+
+def concentration_ss_ng_ml(dose_mg, hours_after_dose, pk: pd.DataFrame | dict) -> np.ndarray:
+    """Steady-state concentration ``hours_after_dose`` after a once-daily dose."""
+    from rashrisk.pk.concentration import steady_state_ng_ml
+
+    return np.asarray(
+        steady_state_ng_ml(dose_mg, DOSING_INTERVAL_H, hours_after_dose, pk["cl_l_h"], pk["v_l"], pk["ka_per_h"]),
+        dtype=float,
+    )
