@@ -87,7 +87,9 @@ def complete_genotype_table(
     allele2 = _allele_column(calls["allele2"])[keep]
     ref = catalogue["ref"].to_numpy(dtype=object)[col]
     alt = catalogue["alt"].to_numpy(dtype=object)[col]
-    is_called = np.array([a is not None for a in allele1]) & np.array([a is not None for a in allele2])
+    is_called = np.array([a is not None for a in allele1], dtype=bool) & np.array(
+        [a is not None for a in allele2], dtype=bool
+    )
     a1_ref, a1_alt = allele1 == ref, allele1 == alt
     a2_ref, a2_alt = allele2 == ref, allele2 == alt
     bad = is_called & ~((a1_ref | a1_alt) & (a2_ref | a2_alt))
