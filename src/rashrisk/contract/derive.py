@@ -28,7 +28,9 @@ _DAY = np.timedelta64(1, "D")
 
 
 def patients(values: pd.DataFrame) -> pd.DataFrame:
-    values["bsa_m2"] = np.sqrt(values["height_cm"] * values["weight_kg"] / 3600.0)
+    product = (values["height_cm"] * values["weight_kg"]).to_numpy(float)
+    positive = np.where(product > 0, product, np.nan)  # out-of-range rows are rejected by the rules
+    values["bsa_m2"] = np.sqrt(positive / 3600.0)
     return values
 
 

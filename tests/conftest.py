@@ -1,0 +1,72 @@
+"""Shared fixtures: a small, hand-written valid cohort folder (contract v1) that tests can edit."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+BASE_COHORT = {
+    "patients.csv": """patient_id,sex,age_years,weight_kg,height_cm,albumin_g_l,ancestry,setting,start_dose_mg,start_date
+P1,F,50,60,160,40,EAS,adjuvant,400,2023-01-10
+P2,M,60,70,170,38,EAS,advanced,400,2023-02-10
+P3,F,45,55,158,42,EUR,adjuvant,400,2023-03-10
+""",
+    "genotypes.csv": """patient_id,rsid,genotype
+P1,rs4129267,C/T
+P2,rs4129267,CC
+P3,rs4129267,T|T
+P1,rs2231142,G/G
+""",
+    "tdm.csv": """patient_id,sample_time,last_dose_time,dose_mg,concentration,unit,below_loq
+P1,2023-02-10T08:00,2023-02-09T08:00,400,1200,ng/mL,false
+P2,2023-03-10T08:00,2023-03-09T08:00,400,1.1,ug/mL,
+P3,2023-04-10T08:00,2023-04-09T08:00,400,2000,nmol/L,
+""",
+    "outcomes.csv": """patient_id,rash_max_grade,recurrent_grade2,rash_onset_day,followup_days
+P1,3,,20,300
+P2,0,,,300
+P3,2,yes,30,300
+""",
+}
+
+
+def edit_csv(text: str, edits: list[tuple]) -> str:
+    """Apply (row, column, value) edits; row 'append' adds a copy of data row 0 with the edit."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = list(rows[0].keys()) if rows else next(csv.reader(io.StringIO(text)))
+    for row, column, value in edits:
+        if row == "append":
+            rows.append(dict(rows[0]))
+            row = len(rows) - 1
+        rows[row][column] = value
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@pytest.fixture
+def make_cohort(tmp_path):
+    """``make_cohort(edits=[(file, row, column, value)], files={name: text or None})`` -> folder Path."""
+
+    def make(edits=(), files=None, name="cohort") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        texts = dict(BASE_COHORT)
+        texts.update(files or {})
+        by_file: dict[str, list] = {}
+        for file, row, column, value in edits:
+            by_file.setdefault(file, []).append((row, column, value))
+        for file, text in texts.items():
+            if text is None:
+                continue
+            if file in by_file:
+                text = edit_csv(text, by_file[file])
+            (folder / file).write_text(text, encoding="utf-8")
+        return folder
+
+    return make
