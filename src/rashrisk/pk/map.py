@@ -52,8 +52,9 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     if len(bad):
         row = bad.iloc[0]
         raise ModelError(
-            f"map_estimate: sample of patient {row['patient_id']} has hours_after_dose={row['hours_after_dose']!r}, "
-            f"dose_mg={row['dose_mg']!r}, concentration_ng_ml={row['concentration_ng_ml']!r}; expected hours >= 0, dose > 0, concentration >= 0"
+            f"map_estimate: sample of patient {row['patient_id']} has hours_after_dose={row['hours_after_dose']:g}, "
+            f"dose_mg={row['dose_mg']:g}, concentration_ng_ml={row['concentration_ng_ml']:g}; expected hours_after_dose >= 0, "
+            "dose_mg > 0 and concentration_ng_ml >= 0"
         )
     s = s[s["concentration_ng_ml"].notna()]
     conc = s["concentration_ng_ml"].to_numpy(dtype=float)

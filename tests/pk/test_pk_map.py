@@ -1,0 +1,118 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize
+
+from rashrisk.errors import ModelError
+from rashrisk.pk.map import map_estimate
+from rashrisk.pk.model import load_pk_model
+from rashrisk.pk.validation import map_validation
+
+COV = pd.DataFrame({"patient_id": ["a", "b", "c"], "sex": ["M", "F", "F"], "age_years": [50.0, 60.0, 45.0], "weight_kg": [70.0, 55.0, 62.0]})
+
+
+@pytest.mark.parametrize("name", ["jiang2023", "widmer2006"])
+def test_map_beats_raw_and_loglinear_on_off_trough_samples(name):
+    r = map_validation(load_pk_model(name), n=300, seed=0)
+    assert r["converged"] == 1.0
+    assert r["mdape_map"] < r["mdape_raw"]
+    assert r["mdape_map"] < r["mdape_loglinear"]
+    assert 0.8 < r["interval_coverage"] < 0.97
+
+
+def _negative_log_posterior(model, cov_row, y, t, dose):
+    typ = model.typical_parameters(cov_row)
+
+    def f(eta):
+        p = model.apply_etas(typ, eta[None, :])
+        pred = model.concentration_ng_ml({k: p[k].to_numpy()[:, None] for k in p}, dose, t)[0]
+        v = model.residual_variance(pred)
+        return np.sum((y - pred) ** 2 / (2 * v) + 0.5 * np.log(v)) + 0.5 * eta @ np.linalg.solve(model.omega, eta)
+
+    return f
+
+
+def test_map_matches_a_generic_optimiser():
+    model = load_pk_model("widmer2006")
+    samples = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "b", "c"],
+            "concentration_ng_ml": [1900.0, 1100.0, 2500.0, 400.0],
+            "hours_after_dose": [3.0, 20.0, 26.0, 18.0],
+            "dose_mg": 400.0,
+        }
+    )
+    fit = map_estimate(COV, samples, model=model)
+    for i, pid in enumerate(["a", "b", "c"]):
+        s = samples[samples.patient_id == pid]
+        f = _negative_log_posterior(model, COV.iloc[[i]], s.concentration_ng_ml.to_numpy(), s.hours_after_dose.to_numpy(), 400.0)
+        ref = minimize(f, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 5000})
+        got = fit.loc[i, ["eta_cl_l_h", "eta_v_l"]].to_numpy(dtype=float)
+        assert f(got) <= ref.fun + 1e-6
+        np.testing.assert_allclose(got, ref.x, atol=1e-3)
+    assert fit["n_samples"].tolist() == [2, 1, 1]
+
+
+def test_outputs_per_dose_and_interval():
+    model = load_pk_model("jiang2023")
+    samples = pd.DataFrame({"patient_id": ["a", "b"], "concentration_ng_ml": [1500.0, 900.0], "hours_after_dose": [22.0, 25.0], "dose_mg": [400.0, 600.0]})
+    fit = map_estimate(COV, samples, model=model).set_index("patient_id")
+    assert fit.loc["b", "dose_mg"] == 600.0
+    assert fit.loc["b", "trough_ng_ml"] == pytest.approx(fit.loc["b", "trough_600mg_ng_ml"])
+    assert fit.loc["a", "trough_300mg_ng_ml"] == pytest.approx(0.75 * fit.loc["a", "trough_ng_ml"])
+    sampled = fit.loc[["a", "b"]]
+    assert (sampled["trough_low_ng_ml"] < sampled["trough_ng_ml"]).all() and (sampled["trough_ng_ml"] < sampled["trough_high_ng_ml"]).all()
+    # a patient without samples keeps the typical parameters and has no current dose
+    assert fit.loc["c", "n_samples"] == 0
+    assert fit.loc["c", "cl_l_h"] == pytest.approx(9.72)
+    assert np.isnan(fit.loc["c", "trough_ng_ml"])
+    assert "rs2231142_alt_count" in fit.loc["c", "imputed_covariates"]
+
+
+def test_more_samples_narrow_the_interval():
+    model = load_pk_model("widmer2006")
+    one = pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [1200.0], "hours_after_dose": [20.0], "dose_mg": 400.0})
+    three = pd.DataFrame({"patient_id": ["a"] * 3, "concentration_ng_ml": [2100.0, 1500.0, 1200.0], "hours_after_dose": [3.0, 10.0, 20.0], "dose_mg": 400.0})
+    w1 = map_estimate(COV.iloc[[0]], one, model=model).iloc[0]
+    w3 = map_estimate(COV.iloc[[0]], three, model=model).iloc[0]
+    assert (w3.trough_high_ng_ml / w3.trough_low_ng_ml) < (w1.trough_high_ng_ml / w1.trough_low_ng_ml)
+
+
+def test_early_sample_uses_dose_history_not_steady_state():
+    model = load_pk_model("widmer2006")
+    cov = COV.iloc[[0]]
+    typ = model.typical_parameters(cov)
+
+    def fit(y, day):
+        s = pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [y], "hours_after_dose": [12.0], "dose_mg": 400.0, "day_on_treatment": [day]})
+        return map_estimate(cov, s, model=model).loc[0, "cl_l_h"]
+
+    # second dose taken at 24 h and sampled 12 h later (day 1.5): the typical prediction
+    y_early = float(model.concentration_ng_ml(typ, 400.0, 12.0, n_doses=2)[0])
+    y_steady = float(model.concentration_ng_ml(typ, 400.0, 12.0)[0])
+    reference = fit(y_steady, 30.0)  # a typical patient's value read correctly at steady state
+    with_history = fit(y_early, 1.5)
+    read_as_steady = fit(y_early, 30.0)  # the same early value wrongly read as steady state
+    assert read_as_steady > 1.05 * reference
+    assert abs(with_history - reference) < 0.2 * abs(read_as_steady - reference)
+
+
+def test_below_loq_sample_enters_as_half_loq():
+    model = load_pk_model("jiang2023")
+    blq = pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [50.0], "hours_after_dose": [24.0], "dose_mg": 400.0, "below_loq": [True]})
+    half = blq.assign(concentration_ng_ml=25.0, below_loq=False)
+    a = map_estimate(COV.iloc[[0]], blq, model=model)
+    b = map_estimate(COV.iloc[[0]], half, model=model)
+    assert a.loc[0, "cl_l_h"] == pytest.approx(b.loc[0, "cl_l_h"])
+    zero = map_estimate(COV.iloc[[0]], blq.assign(concentration_ng_ml=0.0, below_loq=False), model=model, default_loq_ng_ml=50.0)
+    assert zero.loc[0, "cl_l_h"] == pytest.approx(b.loc[0, "cl_l_h"])
+
+
+def test_input_errors_name_the_problem():
+    model = load_pk_model("jiang2023")
+    with pytest.raises(ModelError, match="hours_after_dose"):
+        map_estimate(COV, pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [1.0], "dose_mg": [400.0]}), model=model)
+    with pytest.raises(ModelError, match="zz"):
+        map_estimate(COV, pd.DataFrame({"patient_id": ["zz"], "concentration_ng_ml": [1.0], "hours_after_dose": [3.0], "dose_mg": [400.0]}), model=model)
+    with pytest.raises(ModelError, match="dose_mg=-4,"):
+        map_estimate(COV, pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [1.0], "hours_after_dose": [3.0], "dose_mg": [-4.0]}), model=model)
