@@ -52,7 +52,8 @@ _PROBLEM_TEXT = {
 
 
 def _is_uint(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    """A non-negative decimal integer small enough for an allele index or a position."""
+    return text.isascii() and text.isdigit() and len(text) <= 12
 
 
 @dataclass
