@@ -1,0 +1,49 @@
+from importlib import resources
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from rashrisk.cli.main import app
+from rashrisk.errors import RashriskError
+
+runner = CliRunner()
+EXAMPLE = resources.files("rashrisk").joinpath("data", "example_cohort")
+
+
+def test_apriori_prints_typical_trough_interval_and_warnings():
+    result = runner.invoke(app, ["pk", "apriori", "--sex", "F", "--age", "55", "--weight", "60", "--dose", "400", "--model", "widmer2006"])
+    assert result.exit_code == 0, result.output
+    assert "Typical steady-state trough: 1,055 ng/mL" in result.output
+    assert "5-95% prediction interval:" in result.output
+    assert "Warning" not in result.output
+    old = runner.invoke(app, ["pk", "apriori", "--sex", "M", "--age", "95", "--weight", "70", "--model", "widmer2006"])
+    assert "Warning: age_years = 95 is outside the hard limits 20-88" in old.output
+
+
+def test_apriori_default_model_follows_ancestry_and_reports_imputed():
+    result = runner.invoke(app, ["pk", "apriori", "--sex", "M", "--age", "60", "--weight", "65", "--ancestry", "EAS", "--abcg2", "1"])
+    assert result.exit_code == 0, result.output
+    assert "PK model: jiang2023" in result.output
+    assert "missing covariates: rbc_10e12_l" in result.output
+
+
+def test_apriori_bad_sex_is_a_user_error():
+    result = runner.invoke(app, ["pk", "apriori", "--sex", "X", "--age", "55", "--weight", "60"])
+    assert isinstance(result.exception, RashriskError) and "--sex 'X'" in str(result.exception)
+
+
+def test_fit_example_cohort_writes_table(tmp_path):
+    out = tmp_path / "fit.csv"
+    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "widmer2006", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert {"patient_id", "cl_l_h", "v_l", "trough_ng_ml", "trough_300mg_ng_ml", "trough_400mg_ng_ml", "trough_600mg_ng_ml"} <= set(table.columns)
+    assert (table["n_samples"] > 0).all() and table["converged"].all()
+    assert table["patient_id"].iloc[0] in result.output
+    tdm = pd.read_csv(EXAMPLE / "tdm.csv")
+    assert set(table["patient_id"]) == set(tdm["patient_id"].astype(str))
+
+
+def test_fit_unknown_model_is_a_user_error():
+    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "nope"])
+    assert isinstance(result.exception, RashriskError)
