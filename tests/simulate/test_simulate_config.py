@@ -1,0 +1,54 @@
+"""Configuration errors are user errors naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from rashrisk.errors import ConfigError
+from rashrisk.simulate.cohort import simulate_cohort
+from rashrisk.simulate.config import load_config
+
+
+def test_packaged_default_is_the_pipelines_file():
+    from pathlib import Path
+
+    pipelines = Path(__file__).resolve().parents[2] / "pipelines" / "simulate-default.toml"
+    assert load_config().data == load_config(pipelines).data
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("cohort.ancestry", "XYZ", "cohort.ancestry"),
+        ("dose.probability", [0.5, 0.2, 0.2], "dose.probability"),
+        ("outcome.il6r.genetic_model", "multiplicative", "genetic_model"),
+        ("outcome.severe_incidence", 1.5, "severe_incidence"),
+    ],
+)
+def test_bad_settings_raise_config_error(key, value, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        load_config().with_values(**{key: value})
+
+
+def test_risk_allele_must_be_a_letter_of_the_variant():
+    cfg = load_config().with_values(**{"outcome.il6r.risk_allele": "G"})
+    with pytest.raises(ConfigError, match="C>T"):
+        simulate_cohort(cfg, 10, 1)
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("schema = [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_european_ancestry_uses_its_frequencies_and_pk_model():
+    from rashrisk.simulate.exposure import pk_model
+
+    cfg = load_config().with_values(**{"cohort.ancestry": "EUR"})
+    assert pk_model(cfg).name == "widmer2006"
+    assert pk_model(load_config()).name == "jiang2023"
+    assert pk_model(load_config()).overrides  # the documented tuning is applied and recorded
