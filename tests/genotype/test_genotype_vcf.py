@@ -221,3 +221,24 @@ def test_vcf_without_samples_gives_all_no_calls(tmp_path):
     result = read_vcf(path, SAMPLES)
     assert not result.genotypes["called"].any()
     assert next(f for f in result.findings if f.rule == "vcf.patient_missing").count == 3
+
+
+def test_multi_member_gzip_like_bgzf_blocks(tmp_path):
+    import gzip
+
+    text = vcf_text([IL6R_38.format("0/0", "0/1", "1/1"), "7 99672916 rs776746 T C . PASS . GT 1/1 0/1 0/0"], SAMPLES)
+    cut = text.index("7\t99672916")
+    path = tmp_path / "genotypes.vcf.gz"
+    path.write_bytes(gzip.compress(text[:cut].encode()) + gzip.compress(text[cut:].encode()))
+    result = read_vcf(path, SAMPLES)
+    assert counts(result, "rs4129267")["p3"] == (0, 2)
+    assert counts(result, "rs776746")["p1"] == (0, 2)
+
+
+def test_windows_line_endings(tmp_path):
+    text = vcf_text([IL6R_38.format("0/0", "0/1", "1/1")], SAMPLES).replace("\n", "\r\n")
+    path = tmp_path / "g.vcf"
+    path.write_bytes(text.encode())
+    result = read_vcf(path, SAMPLES)
+    assert counts(result, "rs4129267") == {"p1": (2, 0), "p2": (1, 1), "p3": (0, 2)}
+    assert result.file_report.rows_rejected == 0
