@@ -170,61 +170,56 @@ class _Collector:
             )
 
 
-def read_vcf(
-    path: str | Path,
-    patient_ids: Sequence[str],
-    *,
-    build: str | None = None,
-    catalogue: pd.DataFrame | None = None,
-) -> VcfReadResult:
-    """Genotypes of ``patient_ids`` at the catalogue variants, with findings and a file report."""
-    path = Path(path)
-    catalogue = load_catalogue() if catalogue is None else catalogue.reset_index(drop=True)
-    patient_ids = [str(p) for p in patient_ids]
-    forced_build = _normalise_build(build)
-    out = _Collector(path.name)
-    report = FileReport(file=path.name)
+@dataclass
+class _Scan:
+    """What one pass over the file found."""
 
+    samples: list[str]
+    build: str
+    matched: dict[int, list[tuple[int, list[str]]]]  # variant index -> [(line number, fields)]
+
+
+def _check_header(header: list[str], name: str, line_no: int) -> None:
+    if len(header) < 8 or tuple(header[:8]) != FIXED_COLUMNS:
+        raise CohortError(
+            f"{name}, line {line_no}: the #CHROM header must be tab separated and start "
+            f"with {' '.join(FIXED_COLUMNS)}"
+        )
+    if len(header) > 8 and header[8] != "FORMAT":
+        raise CohortError(
+            f"{name}, line {line_no}: column 9 of the #CHROM header is {header[8]!r}, "
+            "expected FORMAT before the sample columns"
+        )
+    samples = header[9:]
+    if len(set(samples)) != len(samples):
+        raise CohortError(f"{name}, line {line_no}: duplicated sample column names")
+
+
+def _scan(path: Path, catalogue: pd.DataFrame, forced_build: str | None, out: _Collector,
+          report: FileReport) -> _Scan:
+    """Read the file once: header, build, malformed lines, and the lines of catalogue variants."""
     rsid_to_variant = {rsid: i for i, rsid in enumerate(catalogue["rsid"].astype(str))}
     chrom_of = catalogue["chrom"].astype(str).map(_normalise_chrom).to_list()
-    cat_ref = catalogue["ref"].astype(str).str.upper().to_list()
-    cat_alt = catalogue["alt"].astype(str).str.upper().to_list()
-
     header: list[str] | None = None
-    header_build: str | None = None
+    build = forced_build or "GRCh38"
     pos_to_variant: dict[tuple[str, int], int] = {}
-    matched: dict[int, list[tuple[int, list[str]]]] = defaultdict(list)  # variant -> [(line, fields)]
-    n_columns = 0
+    matched: dict[int, list[tuple[int, list[str]]]] = defaultdict(list)
     line_no = 0
     for raw in _open_lines(path):
         line_no += 1
         line = raw.rstrip("\r\n")
         if header is None:
             if line.startswith("##"):
-                if line.lower().startswith("##reference=") and any(
-                    m in line.lower() for m in GRCH37_MARKERS
+                lowered = line.lower()
+                if forced_build is None and lowered.startswith("##reference=") and any(
+                    m in lowered for m in GRCH37_MARKERS
                 ):
-                    header_build = "GRCh37"
+                    build = "GRCh37"
                 continue
             if line.startswith("#CHROM"):
                 header = line.split("\t")
-                if len(header) < 8 or tuple(header[:8]) != FIXED_COLUMNS:
-                    raise CohortError(
-                        f"{path.name}, line {line_no}: the #CHROM header must be tab separated and start "
-                        f"with {' '.join(FIXED_COLUMNS)}"
-                    )
-                if len(header) > 8 and header[8] != "FORMAT":
-                    raise CohortError(
-                        f"{path.name}, line {line_no}: column 9 of the #CHROM header is "
-                        f"{header[8]!r}, expected FORMAT before the sample columns"
-                    )
-                samples = header[9:]
-                if len(set(samples)) != len(samples):
-                    raise CohortError(f"{path.name}, line {line_no}: duplicated sample column names")
-                n_columns = len(header)
-                used_build = forced_build or header_build or "GRCh38"
-                pos_col = position_column(used_build)
-                for i, pos in enumerate(catalogue[pos_col]):
+                _check_header(header, path.name, line_no)
+                for i, pos in enumerate(catalogue[position_column(build)]):
                     if not pd.isna(pos):
                         pos_to_variant[(chrom_of[i], int(pos))] = i
                 continue
@@ -237,125 +232,143 @@ def read_vcf(
         if not line.strip():
             continue
         report.rows_read += 1
-        if line.count("\t") + 1 != n_columns:
-            out.reject("vcf.columns", line_no, f"{line.count(chr(9)) + 1} columns, expected {n_columns}")
+        n_fields = line.count("\t") + 1
+        if n_fields != len(header):
+            out.reject("vcf.columns", line_no, f"{n_fields} columns, expected {len(header)}")
             continue
         head = line.split("\t", 8)
-        pos_text = head[1]
-        if not _is_uint(pos_text) or int(pos_text) < 1:
-            out.reject("vcf.pos", line_no, f"{pos_text[:40]!r}, expected a positive integer")
+        if not _is_uint(head[1]) or int(head[1]) < 1:
+            out.reject("vcf.pos", line_no, f"{head[1][:40]!r}, expected a positive integer")
             continue
         report.rows_accepted += 1
-        variant = None
-        for vid in head[2].split(";"):
-            if vid in rsid_to_variant:
-                variant = rsid_to_variant[vid]
-                break
+        variant = next((rsid_to_variant[v] for v in head[2].split(";") if v in rsid_to_variant), None)
         if variant is None:
-            variant = pos_to_variant.get((_normalise_chrom(head[0]), int(pos_text)))
-        if variant is None:
-            continue
-        matched[variant].append((line_no, line.split("\t")))
-
+            variant = pos_to_variant.get((_normalise_chrom(head[0]), int(head[1])))
+        if variant is not None:
+            matched[variant].append((line_no, line.split("\t")))
     if header is None:
         raise CohortError(
             f"{path.name}: no '#CHROM' header line found: not a VCF file "
             "(expected '##' meta lines then '#CHROM POS ID REF ALT QUAL FILTER INFO FORMAT <samples>')"
         )
-    out.flush_rejections()
-    used_build = forced_build or header_build or "GRCh38"
+    report.rows_rejected = report.rows_read - report.rows_accepted
+    return _Scan(samples=header[9:], build=build, matched=matched)
 
-    samples = header[9:]
-    sample_index = {s: i for i, s in enumerate(samples)}
-    patient_col = np.array([sample_index.get(p, -1) for p in patient_ids], dtype=np.int64)
-    has_column = patient_col >= 0
-    n_without = int((~has_column).sum())
-    if n_without:
-        example = ", ".join(p for p, ok in zip(patient_ids, has_column) if not ok)
-        if n_without > MAX_LINES_IN_MESSAGE:
-            example = ", ".join([p for p, ok in zip(patient_ids, has_column) if not ok][:MAX_LINES_IN_MESSAGE]) + ", ..."
+
+def _warn_sample_mismatch(samples: list[str], patient_ids: list[str], has_column: np.ndarray,
+                          out: _Collector) -> None:
+    missing = [p for p, ok in zip(patient_ids, has_column) if not ok]
+    if missing:
+        shown = ", ".join(missing[:MAX_LINES_IN_MESSAGE]) + (", ..." if len(missing) > MAX_LINES_IN_MESSAGE else "")
         out.warn("vcf.patient_missing", None,
-                 f"{path.name}: {n_without} patient(s) have no sample column ({example}): "
-                 "no-call for every variant", n_without)
+                 f"{out.file}: {len(missing)} patient(s) have no sample column ({shown}): "
+                 "no-call for every variant", len(missing))
     patient_set = set(patient_ids)
     n_extra = sum(1 for s in samples if s not in patient_set)
     if n_extra:
         out.warn("vcf.sample_unknown", None,
-                 f"{path.name}: {n_extra} sample column(s) are not patients of the cohort; ignored",
-                 n_extra)
+                 f"{out.file}: {n_extra} sample column(s) are not patients of the cohort; ignored", n_extra)
+
+
+def _counts_from_line(fields: list[str], sample_cols: np.ndarray, ref: str, alt: str,
+                      ) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[int, str]]]:
+    """(ref counts, alt counts, {problem code: (n samples, GT spellings)}) for one usable line.
+
+    The line has GT in FORMAT and REF/ALT letters within {ref, alt}; counts are -1 for no-calls.
+    """
+    letters = [fields[3].upper()] + ([] if fields[4] == "." else [fields[4].upper()])
+    gt_index = fields[8].split(":").index("GT")
+    gt_strings = _gt_strings([fields[9 + c] for c in sample_cols], gt_index)
+    codes, uniques = pd.factorize(pd.Index(gt_strings, dtype=object), sort=False)
+    decoded = [_decode_gt(u) for u in uniques]
+    status = np.array([d[0] for d in decoded], dtype=np.int8)
+    idx1 = np.array([d[1] for d in decoded], dtype=np.int64)
+    idx2 = np.array([d[2] for d in decoded], dtype=np.int64)
+    status[(status == _OK) & ((idx1 >= len(letters)) | (idx2 >= len(letters)))] = _INVALID
+    letter_arr = np.array(letters + [""], dtype=object)
+    a1 = letter_arr[np.where(status == _OK, idx1, len(letters))]
+    a2 = letter_arr[np.where(status == _OK, idx2, len(letters))]
+    u_ref = (a1 == ref).astype(np.int8) + (a2 == ref).astype(np.int8)
+    u_alt = (a1 == alt).astype(np.int8) + (a2 == alt).astype(np.int8)
+    u_ref[status != _OK] = NO_CALL
+    u_alt[status != _OK] = NO_CALL
+    sample_status = status[codes]
+    problems = {}
+    for code in _PROBLEM_TEXT:
+        n_bad = int((sample_status == code).sum())
+        if n_bad:
+            problems[code] = (n_bad, ", ".join(repr(u) for u, s in zip(uniques, status) if s == code)[:80])
+    return u_ref[codes], u_alt[codes], problems
+
+
+def read_vcf(
+    path: str | Path,
+    patient_ids: Sequence[str],
+    *,
+    build: str | None = None,
+    catalogue: pd.DataFrame | None = None,
+) -> VcfReadResult:
+    """Genotypes of ``patient_ids`` at the catalogue variants, with findings and a file report."""
+    path = Path(path)
+    catalogue = load_catalogue() if catalogue is None else catalogue.reset_index(drop=True)
+    patient_ids = [str(p) for p in patient_ids]
+    out = _Collector(path.name)
+    report = FileReport(file=path.name)
+    scan = _scan(path, catalogue, _normalise_build(build), out, report)
+    out.flush_rejections()
+
+    sample_index = {s: i for i, s in enumerate(scan.samples)}
+    patient_col = np.array([sample_index.get(p, -1) for p in patient_ids], dtype=np.int64)
+    has_column = patient_col >= 0
+    _warn_sample_mismatch(scan.samples, patient_ids, has_column, out)
+    rows_with, cols_with = np.flatnonzero(has_column), patient_col[has_column]
+    n_with = len(rows_with)
 
     n_patients, n_variants = len(patient_ids), len(catalogue)
     ref_counts = np.full((n_patients, n_variants), NO_CALL, dtype=np.int8)
     alt_counts = np.full((n_patients, n_variants), NO_CALL, dtype=np.int8)
-    n_with = int(has_column.sum())
-    rows_with = np.flatnonzero(has_column)
-    cols_with = patient_col[has_column]
-
-    for v in range(n_variants):
-        rsid = str(catalogue["rsid"].iloc[v])
-        lines = matched.get(v, [])
-        usable = []
-        for line_no_v, fields in lines:
-            problem = _line_problem(fields, cat_ref[v], cat_alt[v])
-            if problem is None:
-                usable.append((line_no_v, fields))
-            else:
-                out.warn(problem[0], rsid,
-                         f"{path.name}, line {line_no_v}, {rsid}: {problem[1]}; no-call for {n_with} "
-                         "sample(s)", n_with, [line_no_v])
+    name = path.name
+    for v, variant in enumerate(catalogue.itertuples(index=False)):
+        rsid, ref, alt = str(variant.rsid), str(variant.ref).upper(), str(variant.alt).upper()
+        lines = scan.matched.get(v, [])
         if not lines:
             out.warn("vcf.variant_absent", rsid,
-                     f"{path.name}: {rsid} ({catalogue['gene'].iloc[v]}) is not in the file "
-                     f"(build {used_build}): no-call for {n_patients} patient(s), never the reference",
-                     n_patients)
+                     f"{name}: {rsid} ({variant.gene}) is not in the file (build {scan.build}): "
+                     f"no-call for {n_patients} patient(s), never the reference", n_patients)
             continue
+        usable = []
+        for line_no, fields in lines:
+            problem = _line_problem(fields, ref, alt)
+            if problem is None:
+                usable.append((line_no, fields))
+            else:
+                out.warn(problem[0], rsid, f"{name}, line {line_no}, {rsid}: {problem[1]}; "
+                         f"no-call for {n_with} sample(s)", n_with, [line_no])
         if len(usable) > 1:
             out.warn("vcf.variant_duplicate", rsid,
-                     f"{path.name}, lines {', '.join(str(n) for n, _ in usable[:5])}, {rsid}: the variant "
+                     f"{name}, lines {', '.join(str(n) for n, _ in usable[:5])}, {rsid}: the variant "
                      f"appears on {len(usable)} lines; no-call for {n_with} sample(s)",
                      n_with, [n for n, _ in usable])
             continue
         if not usable or n_with == 0:
             continue
-        line_no_v, fields = usable[0]
-        letters = [fields[3].upper()] + ([] if fields[4] == "." else [fields[4].upper()])
-        format_keys = fields[8].split(":") if len(fields) > 8 else []
-        if "GT" not in format_keys:
-            out.warn("vcf.no_gt", rsid,
-                     f"{path.name}, line {line_no_v}, {rsid}: FORMAT {fields[8] if len(fields) > 8 else ''!r} "
-                     f"has no GT; no-call for {n_with} sample(s)", n_with, [line_no_v])
+        line_no, fields = usable[0]
+        if "GT" not in fields[8].split(":"):
+            out.warn("vcf.no_gt", rsid, f"{name}, line {line_no}, {rsid}: FORMAT {fields[8][:40]!r} has no "
+                     f"GT; no-call for {n_with} sample(s)", n_with, [line_no])
             continue
-        gt_strings = _gt_strings([fields[9 + c] for c in cols_with], format_keys.index("GT"))
-        codes, uniques = pd.factorize(pd.Index(gt_strings), sort=False)
-        decoded = [_decode_gt(u) for u in uniques]
-        status = np.array([d[0] for d in decoded], dtype=np.int8)
-        idx1 = np.array([d[1] for d in decoded], dtype=np.int64)
-        idx2 = np.array([d[2] for d in decoded], dtype=np.int64)
-        out_of_range = (status == _OK) & ((idx1 >= len(letters)) | (idx2 >= len(letters)))
-        status[out_of_range] = _INVALID
-        letter_arr = np.array(letters + [""], dtype=object)
-        a1 = letter_arr[np.where(status == _OK, idx1, len(letters))]
-        a2 = letter_arr[np.where(status == _OK, idx2, len(letters))]
-        u_ref = (a1 == cat_ref[v]).astype(np.int8) + (a2 == cat_ref[v]).astype(np.int8)
-        u_alt = (a1 == cat_alt[v]).astype(np.int8) + (a2 == cat_alt[v]).astype(np.int8)
-        u_ref[status != _OK] = NO_CALL
-        u_alt[status != _OK] = NO_CALL
-        ref_counts[rows_with, v] = u_ref[codes]
-        alt_counts[rows_with, v] = u_alt[codes]
-        sample_status = status[codes]
-        for code, (rule, text) in _PROBLEM_TEXT.items():
-            n_bad = int((sample_status == code).sum())
-            if n_bad:
-                shown = ", ".join(repr(u) for u, s in zip(uniques, status) if s == code)[:80]
-                out.warn(rule, rsid,
-                         f"{path.name}, line {line_no_v}, {rsid}: {text} ({shown}) in {n_bad} sample(s); "
-                         "no-call", n_bad, [line_no_v])
+        line_ref, line_alt, problems = _counts_from_line(fields, cols_with, ref, alt)
+        ref_counts[rows_with, v] = line_ref
+        alt_counts[rows_with, v] = line_alt
+        for code, (n_bad, shown) in problems.items():
+            rule, text = _PROBLEM_TEXT[code]
+            out.warn(rule, rsid, f"{name}, line {line_no}, {rsid}: {text} ({shown}) in {n_bad} "
+                     "sample(s); no-call", n_bad, [line_no])
 
     genotypes = build_long_table(patient_ids, catalogue, ref_counts, alt_counts)
-    report.rows_rejected = report.rows_read - report.rows_accepted
-    n_unused = report.rows_accepted - sum(len(v) for v in matched.values())
+    n_unused = report.rows_accepted - sum(len(v) for v in scan.matched.values())
     return VcfReadResult(genotypes=genotypes, findings=out.findings, file_report=report,
-                         build=used_build, n_lines_unused=n_unused)
+                         build=scan.build, n_lines_unused=n_unused)
 
 
 def _line_problem(fields: list[str], ref: str, alt: str) -> tuple[str, str] | None:
