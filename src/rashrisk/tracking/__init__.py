@@ -1,0 +1,26 @@
+"""MLflow tracking and model registry: the only place in rashrisk that imports mlflow.
+
+mlflow is imported lazily inside the functions (it takes about a second), so importing this
+package is cheap. Public functions:
+
+- :func:`tracking_uri` where runs go: ``MLFLOW_TRACKING_URI`` or ``sqlite:///<cwd>/mlruns/mlflow.db``
+- :func:`log_training` one run per training (nested runs per candidate), the model registered
+  as ``rashrisk-start`` / ``rashrisk-tdm`` with the ``champion`` alias rule
+- :func:`load_registered_model`, :func:`champion_model`, :func:`list_registered`
+
+See docs/tracking.md.
+"""
+
+from __future__ import annotations
+
+from rashrisk.tracking.registry import champion_model, list_registered, load_registered_model
+from rashrisk.tracking.store import artifact_root, tracking_uri
+
+__all__ = ["tracking_uri", "artifact_root", "log_training", "load_registered_model", "champion_model", "list_registered"]
+
+
+def log_training(result, *, experiment: str | None = None, promote: bool = False) -> dict:
+    """Log a :class:`~rashrisk.models.result.TrainingResult` and register its model (see :mod:`.runs`)."""
+    from rashrisk.tracking.runs import log_training as _log_training
+
+    return _log_training(result, experiment=experiment, promote=promote)

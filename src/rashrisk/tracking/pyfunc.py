@@ -1,0 +1,122 @@
+"""The registered model: a ``mlflow.pyfunc.PythonModel`` wrapping a RiskModel bundle folder.
+
+``predict`` returns a DataFrame with one column ``risk`` (calibrated probability of severe
+rash), never classes. The bundle (``RiskModel.save`` output) is logged as the artifact
+``bundle`` and loaded with the class recorded at logging time (``module:QualName`` with a
+``load(dir)`` classmethod), so loading needs rashrisk installed but no pickled estimator code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+BUNDLE_ARTIFACT = "bundle"
+RISK_COLUMN = "risk"
+
+
+def loader_spec(model) -> str:
+    cls = type(model)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def load_bundle(spec: str, directory):
+    module_name, _, qualname = spec.partition(":")
+    obj = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj.load(directory)
+
+
+class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
+    """Serve a rashrisk model bundle: DataFrame of clinical inputs -> DataFrame ``risk``."""
+
+    def __init__(self, loader: str):
+        self.loader = loader
+        self.model = None
+
+    def load_context(self, context) -> None:
+        self.model = load_bundle(self.loader, context.artifacts[BUNDLE_ARTIFACT])
+
+    # a DataFrame type hint tells mlflow not to infer a schema from hints: the logged signature applies
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        risk = np.asarray(self.model.predict_proba(frame), dtype=float)[:, 1]
+        return pd.DataFrame({RISK_COLUMN: risk}, index=frame.index)
+
+
+def input_columns(model, X: pd.DataFrame | None) -> list[str]:
+    columns = getattr(model, "input_columns_", None)
+    if columns:
+        return list(columns)
+    if X is not None:
+        return [str(c) for c in X.columns]
+    raise ValueError("the model declares no input columns and no training frame was given")
+
+
+def example_frame(model, X: pd.DataFrame | None) -> pd.DataFrame:
+    """A one-row input example that is no patient: medians of numeric inputs, the most frequent category.
+
+    Every numeric column is float (integer columns may be missing, and MLflow must not infer int).
+    """
+    columns = input_columns(model, X)
+    source = X if X is not None else getattr(model, "background_", None)
+    row = {}
+    for column in columns:
+        values = source[column] if source is not None and column in source else pd.Series(dtype=float)
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            numeric = pd.to_numeric(values, errors="coerce").astype(float)
+            median = float(numeric.median()) if numeric.notna().any() else 0.0
+            row[column] = round(median, 1)
+        else:
+            observed = values.dropna().astype(str)
+            row[column] = str(observed.mode().iloc[0]) if len(observed) else ""
+    frame = pd.DataFrame([row], columns=columns)
+    for column in columns:
+        if isinstance(row[column], float):
+            frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def signature_for(model, example: pd.DataFrame):
+    """Input schema: numeric inputs as double (missing allowed), categories as string; output ``risk`` double."""
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs = Schema([ColSpec("double" if pd.api.types.is_float_dtype(example[c]) else "string", c)
+                     for c in example.columns])
+    outputs = Schema([ColSpec("double", RISK_COLUMN)])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def pip_requirements(model) -> list[str]:
+    """Pinned requirements of the serving environment (explicit: MLflow's inference takes ~5 s)."""
+    packages = ["mlflow", "numpy", "pandas", "scikit-learn", "joblib", "rashrisk"]
+    if getattr(model, "family", "") == "xgboost":
+        packages.append("xgboost-cpu")
+    pins = []
+    for name in packages:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, registered_model_name: str | None, metadata_: dict):
+    """Log ``model`` (already saved in ``bundle_dir``) as the run's ``model``; returns mlflow's ModelInfo."""
+    example = example_frame(model, X)
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=RiskModelPyfunc(loader_spec(model)),
+        artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+        signature=signature_for(model, example),
+        input_example=example,
+        pip_requirements=pip_requirements(model),
+        registered_model_name=registered_model_name,
+        metadata=metadata_,
+    )

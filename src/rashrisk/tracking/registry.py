@@ -1,0 +1,157 @@
+"""Registered models ``rashrisk-start`` / ``rashrisk-tdm`` and the ``champion`` alias.
+
+Champion rule: a newly registered version takes the alias ``champion`` when there is no champion
+yet, when ``promote`` is set, or when it beats the current champion on the validation metric:
+
+- trained on the same data (same cohort-file fingerprint): lower optimism-corrected log-loss (a
+  proper scoring rule that rewards both discrimination and calibration);
+- trained on different data (log-loss depends on the outcome prevalence, so it is not comparable
+  across cohorts): higher optimism-corrected AUROC.
+
+The figures are stored as model-version tags so that the rule and ``rashrisk models`` need only
+registry calls (works the same against a remote tracking server).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rashrisk.errors import ModelError
+
+CHAMPION = "champion"
+PREFIX = "rashrisk-"
+STAGE_MODEL = {"start": "rashrisk-start", "tdm": "rashrisk-tdm"}
+METRIC_TAGS = ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici", "log_loss")
+
+
+def version_tags(result, report: dict, fingerprint: str) -> dict:
+    """Model-version tags: corrected metrics (and CIs), data fingerprint, n/events, cohort, stage."""
+    card = getattr(result.model, "card", None) or {}
+    trained_on = card.get("trained_on") or {}
+    y = np.asarray(result.y, dtype=float)
+    tags = {"stage": str(result.stage), "rashrisk_model_version": str(result.model.version),
+            "data_fingerprint": fingerprint, "cohort": str(trained_on.get("cohort", "")),
+            "simulated": str(bool(trained_on.get("simulated", False))).lower(),
+            "n": str(int(len(y))), "events": str(int(y.sum()))}
+    for name in METRIC_TAGS:
+        m = (report or {}).get("metrics", {}).get(name) or {}
+        for key, suffix in (("corrected", "corrected"), ("ci_low", "corrected_ci_low"), ("ci_high", "corrected_ci_high")):
+            value = m.get(key)
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                tags[f"{name}_{suffix}"] = repr(float(value))
+    return tags
+
+
+def _float(tags: dict, key: str) -> float | None:
+    try:
+        value = float(tags[key])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def compare(new: dict, old: dict) -> tuple[bool, str]:
+    """Does the version with tags ``new`` beat the champion with tags ``old``? (decision, reason)."""
+    same_data = bool(new.get("data_fingerprint")) and new.get("data_fingerprint") == old.get("data_fingerprint")
+    if same_data:
+        a, b = _float(new, "log_loss_corrected"), _float(old, "log_loss_corrected")
+        if a is not None and b is not None:
+            return a < b, f"same data: optimism-corrected log-loss {a:.4f} vs champion {b:.4f} (lower is better)"
+    a, b = _float(new, "auroc_corrected"), _float(old, "auroc_corrected")
+    if a is not None and b is not None:
+        return a > b, (f"{'same' if same_data else 'different'} data: optimism-corrected AUROC {a:.4f} "
+                       f"vs champion {b:.4f} (higher is better)")
+    return False, "no comparable validation metric between this version and the champion"
+
+
+def current_champion(mlflow_client, name: str):
+    """The model version holding the champion alias, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow_client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+
+
+def update_champion(mlflow_client, name: str, version: str, tags: dict, *, promote: bool = False) -> dict:
+    """Apply the champion rule to the new ``version``; returns {moved, champion_version, reason}."""
+    champion = current_champion(mlflow_client, name)
+    if promote:
+        moved, reason = True, "promoted explicitly"
+    elif champion is None:
+        moved, reason = True, "no champion yet"
+    else:
+        moved, reason = compare(tags, dict(champion.tags or {}))
+    if moved:
+        mlflow_client.set_registered_model_alias(name, CHAMPION, version)
+    return {"moved": moved, "reason": reason,
+            "champion_version": str(version) if moved else (str(champion.version) if champion is not None else None)}
+
+
+def load_registered_model(uri: str):
+    """The RiskModel behind a registered-model URI such as ``models:/rashrisk-tdm@champion``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from rashrisk.tracking.store import client, tracking_uri
+
+    client()
+    try:
+        pyfunc = mlflow.pyfunc.load_model(uri)
+    except MlflowException as exc:
+        raise ModelError(f"cannot load {uri} from the MLflow store {tracking_uri()}: {exc.message}") from None
+    wrapper = pyfunc.unwrap_python_model()
+    model = getattr(wrapper, "model", None)
+    if model is None:
+        raise ModelError(f"{uri} is not a rashrisk model (no RiskModel bundle inside)")
+    return model
+
+
+def champion_model(stage: str):
+    """The champion RiskModel of ``stage`` ('start' | 'tdm'), or None when there is no store or no champion."""
+    from rashrisk.tracking.store import client, store_exists
+
+    if stage not in STAGE_MODEL:
+        raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_MODEL)}")
+    if not store_exists():
+        return None
+    name = STAGE_MODEL[stage]
+    if current_champion(client(), name) is None:
+        return None
+    return load_registered_model(f"models:/{name}@{CHAMPION}")
+
+
+def list_registered() -> list[dict]:
+    """Every version of the rashrisk registered models with aliases and key metrics (newest first per model)."""
+    from rashrisk.tracking.store import client, store_exists
+
+    if not store_exists():
+        return []
+    mlflow_client = client()
+    rows = []
+    for registered in mlflow_client.search_registered_models(filter_string=f"name LIKE '{PREFIX}%'"):
+        aliases_by_version: dict[str, list[str]] = {}
+        for alias, version in (registered.aliases or {}).items():
+            aliases_by_version.setdefault(str(version), []).append(alias)
+        for mv in mlflow_client.search_model_versions(f"name='{registered.name}'"):
+            tags = dict(mv.tags or {})
+            rows.append({
+                "name": mv.name,
+                "version": int(mv.version),
+                "aliases": sorted(set(getattr(mv, "aliases", None) or []) | set(aliases_by_version.get(str(mv.version), []))),
+                "created_ms": int(mv.creation_timestamp or 0),
+                "run_id": mv.run_id,
+                "status": str(mv.status),
+                "stage": tags.get("stage"),
+                "cohort": tags.get("cohort"),
+                "simulated": tags.get("simulated") == "true",
+                "n": int(tags["n"]) if tags.get("n", "").isdigit() else None,
+                "events": int(tags["events"]) if tags.get("events", "").isdigit() else None,
+                "model_version": tags.get("rashrisk_model_version"),
+                "metrics": {key: _float(tags, key) for key in sorted(tags) if key.endswith(("_corrected", "_ci_low", "_ci_high"))},
+            })
+    rows.sort(key=lambda r: (r["name"], -r["version"]))
+    return rows

@@ -1,0 +1,179 @@
+"""One MLflow run per training: params, data fingerprint, metrics with CIs, nested candidate runs,
+plots, the validation report and model card as artifacts, the model registered with the
+champion rule (see :mod:`rashrisk.tracking.registry`).
+
+Never logged: patient identifiers or clinical values. Params are configuration; the data is
+described by file sha256 hashes and row counts only; the input example is synthetic (medians).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from rashrisk.errors import RashriskError
+
+MAX_PARAM_CHARS = 500
+KEY_METRICS = ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici", "log_loss")
+
+
+def flatten(data, prefix: str = "") -> dict:
+    """Nested dicts/lists -> {"a.b.0": value}."""
+    out = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+    elif isinstance(data, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in data):
+        for i, value in enumerate(data):
+            out.update(flatten(value, f"{prefix}{i}."))
+    else:
+        out[prefix[:-1]] = data
+    return out
+
+
+def _param_value(value) -> str:
+    text = json.dumps(value, default=str) if isinstance(value, (list, tuple)) else str(value)
+    return text if len(text) <= MAX_PARAM_CHARS else text[: MAX_PARAM_CHARS - 3] + "..."
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def data_fingerprint(fingerprint: dict) -> str:
+    """One sha256 over the cohort files' hashes (names included); empty when no file hashes."""
+    files = (fingerprint or {}).get("files") or {}
+    if not files:
+        return ""
+    return hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()
+
+
+def validation_metrics(report: dict) -> dict:
+    """Flat MLflow metrics from a validation report: <metric>_{apparent,optimism,corrected,ci_low,ci_high,cv}."""
+    out = {}
+    for name, m in (report or {}).get("metrics", {}).items():
+        for key, suffix in (("apparent", "apparent"), ("optimism", "optimism"), ("corrected", "corrected"),
+                            ("ci_low", "corrected_ci_low"), ("ci_high", "corrected_ci_high"), ("cross_validated", "cv")):
+            if _finite(m.get(key)):
+                out[f"{name}_{suffix}"] = float(m[key])
+    for key in ("n", "events", "events_per_parameter"):
+        if _finite((report or {}).get(key)):
+            out[key] = float(report[key])
+    sample = (report or {}).get("sample_size") or {}
+    if _finite(sample.get("minimum_n")):
+        out["riley_minimum_n"] = float(sample["minimum_n"])
+    return out
+
+
+def _write_artifacts(folder: Path, result) -> None:
+    from rashrisk.models.plots import calibration_plot_png, decision_curve_png
+    from rashrisk.models.validation import validation_report_markdown
+
+    report = result.validation or {}
+    (folder / "validation").mkdir()
+    (folder / "plots").mkdir()
+    (folder / "model_card").mkdir()
+    if report:
+        (folder / "validation" / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        (folder / "validation" / "report.md").write_text(validation_report_markdown(report), encoding="utf-8")
+        if report.get("calibration_curve"):
+            risks = None if result.oof_proba is None else np.asarray(result.oof_proba, dtype=float)
+            (folder / "plots" / "calibration.png").write_bytes(
+                calibration_plot_png(report["calibration_curve"], predicted_risks=risks,
+                                     title=f"{result.model.name}: calibration ({report.get('display_predictions', '')})"))
+        if report.get("decision_curve"):
+            (folder / "plots" / "decision_curve.png").write_bytes(
+                decision_curve_png(report["decision_curve"], title=f"{result.model.name}: decision curve"))
+    if getattr(result, "nested_cv", None):
+        (folder / "validation" / "nested_cv.json").write_text(json.dumps(result.nested_cv, indent=2, default=str),
+                                                               encoding="utf-8")
+
+
+def _log_candidates(mlflow, result, experiment_id: str) -> None:
+    selected_label = getattr(result, "selected_label", None)
+    for row in result.candidates or []:
+        name = str(row.get("label") or row.get("name") or "candidate")
+        with mlflow.start_run(experiment_id=experiment_id, run_name=name[:200], nested=True):
+            params = {"candidate": name}
+            params.update({f"param.{k}": v for k, v in flatten(row.get("params") or {}).items()})
+            mlflow.log_params({k[:250]: _param_value(v) for k, v in params.items()})
+            metrics = {k: float(row[k]) for k in ("cv_logloss_mean", "cv_logloss_sd") if _finite(row.get(k))}
+            for key, value in flatten(row.get("nested_cv") or {}).items():
+                if _finite(value):
+                    metrics[f"nested_cv_{key.replace('.', '_')}"] = float(value)
+            if metrics:
+                mlflow.log_metrics(metrics)
+            mlflow.set_tag("selected", str(selected_label is not None and name == selected_label).lower())
+
+
+def log_training(result, *, experiment: str | None = None, promote: bool = False) -> dict:
+    """Log one training to MLflow and register the model; returns ids and the champion decision.
+
+    Returns ``{"run_id", "experiment", "experiment_id", "model_name", "version", "model_uri",
+    "champion_moved", "champion_version", "reason"}``.
+    """
+    import mlflow
+
+    from rashrisk.tracking import registry
+    from rashrisk.tracking.pyfunc import log_risk_model
+    from rashrisk.tracking.store import client, experiment_id
+
+    model = result.model
+    card = getattr(model, "card", None) or {}
+    trained_on = card.get("trained_on") or {}
+    experiment = experiment or trained_on.get("cohort") or "rashrisk"
+    if not str(experiment).strip():
+        raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
+    mlflow_client = client(create=True)
+    exp_id = experiment_id(mlflow_client, str(experiment))
+    report = result.validation or {}
+    y = np.asarray(result.y, dtype=float)
+    fingerprint = result.fingerprint or {}
+    combined = data_fingerprint(fingerprint)
+    nested = mlflow.active_run() is not None
+    with tempfile.TemporaryDirectory(prefix="rashrisk-mlflow-") as tmp:
+        tmp = Path(tmp)
+        bundle_dir = model.save(tmp / "bundle")
+        with mlflow.start_run(experiment_id=exp_id, run_name=f"{model.name} {model.version}", nested=nested) as run:
+            params = {"stage": result.stage, "model_name": model.name, "model_version": model.version,
+                      "selected": getattr(result, "selected_label", result.selected), "simulated_data": trained_on.get("simulated"),
+                      "n": int(len(y)), "events": int(y.sum()), "n_parameters": report.get("n_parameters"),
+                      "data.fingerprint": combined}
+            params.update({f"data.rows.{k}": v for k, v in (fingerprint.get("rows") or {}).items()})
+            params.update({f"config.{k}": v for k, v in flatten(result.config or {}).items()})
+            mlflow.log_params({k[:250]: _param_value(v) for k, v in params.items() if v is not None})
+            mlflow.set_tags({f"data.sha256.{name}"[:250]: digest for name, digest in (fingerprint.get("files") or {}).items()})
+            mlflow.set_tags({"rashrisk.stage": result.stage, "rashrisk.cohort": str(trained_on.get("cohort", ""))})
+            metrics = validation_metrics(report)
+            for key, value in flatten(getattr(result, "nested_cv", None) or {}).items():
+                if _finite(value):
+                    metrics[f"nested_cv_{key.replace('.', '_')}"] = float(value)
+            metrics.update({f"seconds_{k}": float(v) for k, v in (result.seconds or {}).items() if _finite(v)})
+            if metrics:
+                mlflow.log_metrics(metrics)
+            artifacts = tmp / "artifacts"
+            artifacts.mkdir()
+            _write_artifacts(artifacts, result)
+            for name in ("card.json", "card.md"):
+                if (bundle_dir / name).is_file():
+                    (artifacts / "model_card" / name).write_bytes((bundle_dir / name).read_bytes())
+            mlflow.log_artifacts(str(artifacts))
+            _log_candidates(mlflow, result, exp_id)
+            X = getattr(getattr(result, "frame", None), "X", None)
+            info = log_risk_model(model, bundle_dir, X=X, registered_model_name=model.name,
+                                  metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
+            version = str(info.registered_model_version)
+            tags = registry.version_tags(result, report, combined)
+            for key, value in tags.items():
+                mlflow_client.set_model_version_tag(model.name, version, key, value)
+            decision = registry.update_champion(mlflow_client, model.name, version, tags, promote=promote)
+            mlflow.set_tags({"rashrisk.registered_version": version,
+                             "rashrisk.champion_moved": str(decision["moved"]).lower(),
+                             "rashrisk.champion_reason": decision["reason"][:5000]})
+    return {"run_id": run.info.run_id, "experiment": str(experiment), "experiment_id": exp_id, "model_name": model.name,
+            "version": version, "model_uri": f"models:/{model.name}/{version}", "champion_moved": decision["moved"],
+            "champion_version": decision["champion_version"], "reason": decision["reason"]}

@@ -1,0 +1,107 @@
+"""MLflow round trip in a temporary SQLite store: runs, registry, champion alias, fresh-process load."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from standin import frame, training_result
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        yield {"root": root, "uri": uri}
+
+
+@pytest.fixture(scope="module")
+def logged(store):
+    from rashrisk import tracking
+
+    first = tracking.log_training(training_result(auroc=0.70, log_loss=0.25))
+    worse = tracking.log_training(training_result(auroc=0.60, log_loss=0.30))
+    promoted = tracking.log_training(training_result(auroc=0.55, log_loss=0.35, version="0.1.0+promoted"), promote=True)
+    return first, worse, promoted
+
+
+def test_champion_moves_only_when_better_or_promoted(logged):
+    first, worse, promoted = logged
+    assert (first["version"], first["champion_moved"], first["champion_version"]) == ("1", True, "1")
+    assert (worse["version"], worse["champion_moved"], worse["champion_version"]) == ("2", False, "1")
+    assert "log-loss 0.3000 vs champion 0.2500" in worse["reason"]
+    assert (promoted["version"], promoted["champion_moved"]) == ("3", True)
+
+
+def test_list_registered_shows_aliases_and_metrics(logged):
+    from rashrisk.tracking import list_registered
+
+    rows = list_registered()
+    assert [(r["name"], r["version"]) for r in rows] == [("rashrisk-tdm", 3), ("rashrisk-tdm", 2), ("rashrisk-tdm", 1)]
+    assert rows[0]["aliases"] == ["champion"] and rows[1]["aliases"] == [] and rows[2]["aliases"] == []
+    assert rows[2]["metrics"]["auroc_corrected"] == pytest.approx(0.70)
+    assert rows[2]["metrics"]["log_loss_corrected_ci_high"] == pytest.approx(0.30)
+    assert rows[0]["simulated"] is True and rows[0]["n"] == 120
+
+
+def test_run_content_has_artifacts_nested_runs_and_no_patient_identifiers(logged, store):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=store["uri"])
+    run = client.get_run(logged[0]["run_id"])
+    assert run.data.metrics["auroc_corrected"] == pytest.approx(0.70)
+    assert run.data.metrics["auroc_corrected_ci_low"] == pytest.approx(0.65)
+    assert run.data.params["data.fingerprint"] and run.data.params["data.rows.patients"] == "120"
+    assert run.data.params["config.cv_splits"] == "5"
+    top = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"validation", "plots", "model_card"} <= top
+    files = {a.path for folder in ("validation", "plots", "model_card") for a in client.list_artifacts(run.info.run_id, folder)}
+    assert {"validation/report.json", "validation/report.md", "plots/calibration.png", "plots/decision_curve.png",
+            "model_card/card.json", "model_card/card.md"} <= files
+    children = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
+    assert [c.data.params["candidate"] for c in children] == ["logistic(C=0.1)"]
+    patient_ids = set(frame().index)
+    logged_text = json.dumps([run.data.params, run.data.tags])
+    assert not any(pid in logged_text for pid in patient_ids)
+    model_dir = Path(client.download_artifacts(run.info.run_id, "", dst_path=str(store["root"] / "dl")))
+    example = next(store["root"].glob("artifacts/models/*/artifacts/input_example.json")).read_text()
+    assert not any(pid in example for pid in patient_ids)
+    assert model_dir.is_dir()
+
+
+def test_fresh_process_loads_champion_and_gets_probabilities(logged, store):
+    X = frame(n=6, seed=3).reset_index(drop=True)
+    code = (
+        "import json, sys, mlflow, pandas as pd\n"
+        "X = pd.read_json(sys.stdin, orient='split')\n"
+        "X = X.astype({c: 'float64' for c in X.columns if c != 'sex'})\n"
+        "out = mlflow.pyfunc.load_model('models:/rashrisk-tdm@champion').predict(X)\n"
+        "print(json.dumps({'columns': list(out.columns), 'risk': out['risk'].tolist()}))\n"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"],
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", code], input=X.to_json(orient="split"), capture_output=True,
+                          text=True, env=env, cwd=store["root"], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["columns"] == ["risk"]
+    risk = np.array(out["risk"])
+    expected = training_result().model.predict_proba(X)[:, 1]
+    assert np.all((risk > 0) & (risk < 1)) and len(set(risk)) > 1  # probabilities, not classes
+    assert risk == pytest.approx(expected, rel=1e-9)
+
+
+def test_load_registered_and_champion_model(logged):
+    from rashrisk.tracking import champion_model, load_registered_model
+
+    assert load_registered_model("models:/rashrisk-tdm/1").version == "0.1.0+test"
+    assert champion_model("tdm").version == "0.1.0+promoted"
+    assert champion_model("start") is None

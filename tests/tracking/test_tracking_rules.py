@@ -1,0 +1,70 @@
+"""Champion rule, store location and helpers without touching MLflow's database."""
+
+import pytest
+
+from rashrisk.errors import ModelError, RashriskError
+from rashrisk.tracking import registry, store
+from rashrisk.tracking.runs import data_fingerprint, flatten, validation_metrics
+
+
+def tags(fp="abc", auroc=None, log_loss=None):
+    out = {"data_fingerprint": fp}
+    if auroc is not None:
+        out["auroc_corrected"] = repr(auroc)
+    if log_loss is not None:
+        out["log_loss_corrected"] = repr(log_loss)
+    return out
+
+
+@pytest.mark.parametrize("new, old, moves", [
+    (tags("a", 0.60, 0.24), tags("a", 0.70, 0.25), True),  # same data: log-loss decides, even with lower AUROC
+    (tags("a", 0.80, 0.26), tags("a", 0.70, 0.25), False),
+    (tags("a", 0.70, 0.25), tags("a", 0.70, 0.25), False),  # a tie does not move the alias
+    (tags("b", 0.72, 0.40), tags("a", 0.70, 0.25), True),  # different data: AUROC decides
+    (tags("b", 0.68, 0.10), tags("a", 0.70, 0.25), False),
+    (tags("", 0.75, 0.10), tags("", 0.70, 0.25), True),  # no fingerprint: not "same data"
+    (tags("a"), tags("a", 0.70, 0.25), False),  # nothing comparable
+])
+def test_champion_rule(new, old, moves):
+    assert registry.compare(new, old)[0] is moves
+
+
+def test_default_store_is_sqlite_under_cwd_mlruns(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert store.tracking_uri() == f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    assert store.artifact_root() == (tmp_path / "mlruns" / "artifacts").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert store.tracking_uri() == "http://tracking.example:5000"
+    assert store.artifact_root() is None  # the server decides
+
+
+def test_reading_a_missing_store_creates_nothing(monkeypatch, tmp_path):
+    from rashrisk.tracking import champion_model, list_registered
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'none' / 'mlflow.db'}")
+    assert champion_model("tdm") is None
+    assert list_registered() == []
+    assert not (tmp_path / "none").exists()
+    with pytest.raises(RashriskError, match="no MLflow store at"):
+        store.client()
+    with pytest.raises(ModelError, match="stage 'both'"):
+        champion_model("both")
+
+
+def test_validation_metrics_flatten_with_cis_and_skip_missing():
+    report = {"n": 100, "events": 9, "events_per_parameter": 1.5, "sample_size": {"minimum_n": 800},
+              "metrics": {"auroc": {"apparent": 0.8, "optimism": 0.05, "corrected": 0.75, "ci_low": 0.7,
+                                    "ci_high": 0.8, "cross_validated": None}}}
+    m = validation_metrics(report)
+    assert m == {"auroc_apparent": 0.8, "auroc_optimism": 0.05, "auroc_corrected": 0.75, "auroc_corrected_ci_low": 0.7,
+                 "auroc_corrected_ci_high": 0.8, "n": 100.0, "events": 9.0, "events_per_parameter": 1.5,
+                 "riley_minimum_n": 800.0}
+
+
+def test_flatten_and_fingerprint():
+    assert flatten({"a": {"b": 1, "c": [1, 2]}, "d": [{"e": 3}]}) == {"a.b": 1, "a.c": [1, 2], "d.0.e": 3}
+    assert data_fingerprint({}) == ""
+    one = data_fingerprint({"files": {"b.csv": "2", "a.csv": "1"}})
+    assert one == data_fingerprint({"files": {"a.csv": "1", "b.csv": "2"}}) and len(one) == 64
+    assert one != data_fingerprint({"files": {"a.csv": "1", "b.csv": "3"}})
