@@ -21,8 +21,11 @@ def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]
     return parser(raw)
 
 
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
 def _present(raw: pd.Series) -> np.ndarray:
-    return (raw != "").to_numpy()
+    return np.asarray(raw.to_numpy() != "", dtype=bool)  # numpy is ~10x faster than pandas here
 
 
 def _parse_string(raw: pd.Series):
@@ -40,11 +43,24 @@ def _parse_allowed(raw: pd.Series, column: Column):
 
 def _parse_number(raw: pd.Series):
     present = _present(raw)
-    values = pd.to_numeric(raw.str.strip().where(present, None), errors="coerce").astype(float)
+    values = pd.Series(_to_float(raw.to_numpy()), index=raw.index)
     finite = np.isfinite(values.to_numpy())
     failed = present & ~finite
     values = values.where(finite, np.nan)
     return values, failed
+
+
+def _to_float(text: np.ndarray) -> np.ndarray:
+    """Decimal numbers (surrounding spaces allowed) to float; anything else NaN. Vectorised in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        strings = pc.utf8_trim_whitespace(pa.array(text, type=pa.string()))
+        ok = pc.match_substring_regex(strings, _NUMBER)
+        return pc.cast(pc.if_else(ok, strings, None), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError, ValueError):  # pragma: no cover - odd input: the slow path
+        return pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=float)
 
 
 def _parse_integer(raw: pd.Series):
@@ -57,38 +73,40 @@ def _parse_integer(raw: pd.Series):
 
 def _parse_boolean(raw: pd.Series):
     present = _present(raw)
-    values = raw.str.strip().str.lower().map(BOOLEAN_SPELLINGS).astype(float)
+    values = raw.str.lower().map(BOOLEAN_SPELLINGS).astype(float)
+    retry = present & values.isna().to_numpy()
+    if retry.any():  # only the few values that failed pay for stripping spaces
+        values[retry] = raw[retry].str.strip().str.lower().map(BOOLEAN_SPELLINGS).astype(float).to_numpy()
     failed = present & values.isna().to_numpy()
     return values, failed
 
 
 def _to_naive(value):
     try:
-        stamp = pd.Timestamp(value)
+        stamp = pd.to_datetime(value, format="ISO8601", utc=True)
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return pd.NaT
-    if stamp is pd.NaT:
-        return pd.NaT
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp
+    return pd.NaT if stamp is pd.NaT else stamp.tz_localize(None)
 
 
 def _parse_datetime(raw: pd.Series):
     present = _present(raw)
-    text = raw.str.strip().where(present, None)
-    try:
-        values = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    except (ValueError, TypeError, OverflowError):  # mixed time zones or other oddities: one by one
-        values = pd.to_datetime(pd.Series([_to_naive(v) if v is not None else pd.NaT for v in text],
-                                          index=raw.index, dtype=object), errors="coerce")
-    if values.dtype == object:  # pragma: no cover - defensive
-        values = pd.to_datetime(values, errors="coerce")
-    values = values.astype("datetime64[ns]")
+    values = _parse_iso(raw.where(present, None))
+    retry = present & values.isna().to_numpy()
+    if retry.any():  # only the values that failed pay for stripping spaces
+        values[retry] = _parse_iso(raw[retry].str.strip()).to_numpy()
     failed = present & values.isna().to_numpy()
     return values, failed
+
+
+def _parse_iso(text: pd.Series) -> pd.Series:
+    """ISO 8601; a value with a UTC offset is converted to UTC, a value without one is kept as written."""
+    try:
+        values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    except (ValueError, TypeError, OverflowError):  # any oddity: one by one
+        values = pd.to_datetime(pd.Series([_to_naive(v) if v is not None else pd.NaT for v in text],
+                                          index=text.index, dtype=object), errors="coerce", utc=True)
+    return values.dt.tz_localize(None).astype("datetime64[ns]")
 
 
 def _parse_genotype(raw: pd.Series):

@@ -37,7 +37,7 @@ def read_table(path: Path, schema: FileSchema) -> tuple[RawTable, int]:
                           f"(expected {', '.join(schema.present_columns)}; found {shown})")
     if not len(frame.columns):
         raise CohortError(f"{path.name}: no header row (expected {', '.join(schema.present_columns)})")
-    blank = (frame == "").all(axis=1).to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+    blank = (frame.to_numpy() == "").all(axis=1) if len(frame) else np.zeros(0, dtype=bool)
     lines = np.arange(2, len(frame) + 2)[~blank]
     frame = frame.loc[~blank].reset_index(drop=True)
     extra = [c for c in frame.columns if c not in known]

@@ -125,7 +125,7 @@ class _State:
 
 
 def _present(state: _State, name: str) -> np.ndarray:
-    return (state.raw(name) != "").to_numpy()
+    return np.asarray(state.raw(name).to_numpy() != "", dtype=bool)
 
 
 def _check_required(rule: Rule, s: _State) -> np.ndarray:
@@ -164,13 +164,13 @@ def _check_soft_allowed(rule: Rule, s: _State) -> np.ndarray:
 def _check_unique(rule: Rule, s: _State) -> np.ndarray:
     keys = list(rule.params["on"])
     frame = pd.DataFrame({k: s.raw(k) for k in keys})
-    complete = (frame != "").all(axis=1)
-    return (frame.duplicated(keep=False) & complete).to_numpy()
+    complete = (frame.to_numpy() != "").all(axis=1)
+    return frame.duplicated(keep=False).to_numpy() & complete
 
 
 def _check_patient_known(rule: Rule, s: _State) -> np.ndarray:
     ids = s.raw("patient_id")
-    return ((ids != "") & ~ids.isin(s.need("patient_ids_read"))).to_numpy()
+    return _present(s, "patient_id") & ~ids.isin(s.need("patient_ids_read")).to_numpy()
 
 
 def _check_patient_accepted(rule: Rule, s: _State) -> np.ndarray:
@@ -180,7 +180,7 @@ def _check_patient_accepted(rule: Rule, s: _State) -> np.ndarray:
 
 def _check_pattern(rule: Rule, s: _State) -> np.ndarray:
     raw = s.raw(rule.params["on"])
-    return ((raw != "") & ~raw.str.fullmatch(rule.params["regex"])).to_numpy()
+    return _present(s, rule.params["on"]) & ~raw.str.fullmatch(rule.params["regex"]).to_numpy(dtype=bool)
 
 
 def _check_in_catalogue(rule: Rule, s: _State) -> np.ndarray:
