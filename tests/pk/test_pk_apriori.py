@@ -53,3 +53,24 @@ def test_chunking_gives_the_same_result_as_one_block(monkeypatch):
 def test_bad_dose_is_a_user_error():
     with pytest.raises(ModelError, match="dose_mg"):
         predict_trough(COV, [400, -1, 400], model=load_pk_model("widmer2006"))
+
+
+def test_row_quantiles_match_numpy():
+    from rashrisk.pk.apriori import _row_quantiles
+
+    values = np.random.default_rng(0).standard_normal((7, 101))
+    for n_cols in (101, 37, 20):
+        low, high = _row_quantiles(values[:, :n_cols], (0.05, 0.95))
+        want = np.quantile(values[:, :n_cols], [0.05, 0.95], axis=1)
+        np.testing.assert_allclose(low, want[0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(high, want[1], rtol=0, atol=1e-12)
+
+
+def test_n_sim_zero_gives_typical_only():
+    model = load_pk_model("widmer2006")
+    out = predict_trough(COV, 400, model=model, n_sim=0)
+    full = predict_trough(COV, 400, model=model, n_sim=50)
+    np.testing.assert_allclose(out["trough_typical_ng_ml"], full["trough_typical_ng_ml"])
+    assert out["trough_p05_ng_ml"].isna().all() and out["trough_p95_ng_ml"].isna().all()
+    with pytest.raises(ModelError, match="n_sim = 5"):
+        predict_trough(COV, 400, model=model, n_sim=5)

@@ -50,11 +50,9 @@ def single_dose_ng_ml(dose_mg, t_h, cl_l_h, v_l, ka_per_h):
     return _NG_ML_PER_MG_L * np.where(t > 0, conc, 0.0)
 
 
-def _geometric(r, n_doses):
-    """sum_{k=0}^{n-1} r^k (n may be inf), r in [0, 1)."""
-    n = np.asarray(n_doses, dtype=float)
-    rn = np.where(np.isinf(n), 0.0, r ** np.where(np.isinf(n), 1.0, n))
-    return (1.0 - rn) / (1.0 - r)
+def _geometric(rate_tau, n_doses):
+    """sum_{k=0}^{n-1} r^k with r = exp(-rate_tau) (n may be inf), via expm1 (no pow)."""
+    return np.expm1(-np.asarray(n_doses, dtype=float) * rate_tau) / np.expm1(-rate_tau)
 
 
 def _geometric_k(r, n_doses):
@@ -78,14 +76,16 @@ def multiple_dose_ng_ml(dose_mg, tau_h, n_doses, time_after_dose_h, cl_l_h, v_l,
     ke = np.asarray(cl_l_h, dtype=float) / v
     ka = np.asarray(ka_per_h, dtype=float)
     d = np.asarray(dose_mg, dtype=float)
-    re, ra = np.exp(-ke * tau), np.exp(-ka * tau)
     diff = ka - ke
     close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
-    safe_diff = np.where(close, 1.0, diff)
-    general = d * ka / (v * safe_diff) * (np.exp(-ke * t) * _geometric(re, n_doses) - np.exp(-ka * t) * _geometric(ra, n_doses))
-    # ka == ke: sum_k D k/V (t + k tau) exp(-k (t + k tau))
-    limit = d * ke / v * np.exp(-ke * t) * (t * _geometric(re, n_doses) + tau * _geometric_k(re, n_doses))
-    return _NG_ML_PER_MG_L * np.where(t >= 0, np.where(close, limit, general), 0.0)
+    safe_diff = np.where(close, 1.0, diff) if close.any() else diff
+    conc = d * ka / (v * safe_diff) * (np.exp(-ke * t) * _geometric(ke * tau, n_doses) - np.exp(-ka * t) * _geometric(ka * tau, n_doses))
+    if close.any():
+        # ka == ke: sum_k D k/V (t + k tau) exp(-k (t + k tau))
+        re = np.exp(-ke * tau)
+        limit = d * ke / v * np.exp(-ke * t) * (t * _geometric(ke * tau, n_doses) + tau * _geometric_k(re, n_doses))
+        conc = np.where(close, limit, conc)
+    return _NG_ML_PER_MG_L * np.where(t >= 0, conc, 0.0)
 
 
 def steady_state_ng_ml(dose_mg, tau_h, time_after_dose_h, cl_l_h, v_l, ka_per_h):
@@ -94,8 +94,23 @@ def steady_state_ng_ml(dose_mg, tau_h, time_after_dose_h, cl_l_h, v_l, ka_per_h)
 
 
 def trough_ss_ng_ml(dose_mg, cl_l_h, v_l, ka_per_h, tau_h=24.0):
-    """Steady-state trough (just before the next dose, ``tau_h`` after the last one)."""
-    return steady_state_ng_ml(dose_mg, tau_h, tau_h, cl_l_h, v_l, ka_per_h)
+    """Steady-state trough (just before the next dose, ``tau_h`` after the last one).
+
+    At t = tau the steady-state solution reduces to
+    ``D ka / (V (ka - ke)) * (1 / expm1(ke tau) - 1 / expm1(ka tau))`` (two exponentials).
+    """
+    tau = np.asarray(tau_h, dtype=float)
+    v = np.asarray(v_l, dtype=float)
+    ke = np.asarray(cl_l_h, dtype=float) / v
+    ka = np.asarray(ka_per_h, dtype=float)
+    d = np.asarray(dose_mg, dtype=float)
+    diff = ka - ke
+    close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
+    safe_diff = np.where(close, 1.0, diff) if close.any() else diff
+    conc = _NG_ML_PER_MG_L * d * ka / (v * safe_diff) * (1.0 / np.expm1(ke * tau) - 1.0 / np.expm1(ka * tau))
+    if close.any():
+        conc = np.where(close, steady_state_ng_ml(d, tau, tau, ke * v, v, ka), conc)
+    return conc
 
 
 # ---- zero-order absorption ---------------------------------------------------------------------
@@ -121,10 +136,9 @@ def multiple_dose_zero_order_ng_ml(dose_mg, tau_h, n_doses, time_after_dose_h, c
     ke = cl / np.asarray(v_l, dtype=float)
     d1 = np.asarray(d1_h, dtype=float)
     last = single_dose_zero_order_ng_ml(dose_mg, t, cl_l_h, v_l, d1_h)
-    r = np.exp(-ke * tau)
     n = np.asarray(n_doses, dtype=float)
     # earlier doses k = 1..n-1 are fully absorbed: C = R/CL (1 - e^{-ke D1}) e^{-ke (t + k tau - D1)}
-    earlier = r * _geometric(r, np.where(np.isinf(n), n, np.maximum(n - 1.0, 0.0)))
+    earlier = np.exp(-ke * tau) * _geometric(ke * tau, np.maximum(n - 1.0, 0.0))
     amount = np.asarray(dose_mg, dtype=float) / (d1 * cl) * -np.expm1(-ke * d1) * np.exp(-ke * (t - d1))
     return last + _NG_ML_PER_MG_L * np.where(t >= 0, amount * earlier, 0.0)
 
