@@ -123,14 +123,11 @@ def _decode_gt(gt: str) -> tuple[int, int, int]:
     return _OK, int(parts[0]), int(parts[1])
 
 
-def _gt_strings(samples: list[str], gt_index: int) -> list[str]:
+def _gt_field(sample: str, gt_index: int) -> str:
     if gt_index == 0:
-        return [s.partition(":")[0] for s in samples]
-    out = []
-    for s in samples:
-        sub = s.split(":")
-        out.append(sub[gt_index] if gt_index < len(sub) else ".")
-    return out
+        return sample.partition(":")[0]
+    sub = sample.split(":")
+    return sub[gt_index] if gt_index < len(sub) else "."
 
 
 class _Collector:
@@ -270,16 +267,22 @@ def _warn_sample_mismatch(samples: list[str], patient_ids: list[str], has_column
                  f"{out.file}: {n_extra} sample column(s) are not patients of the cohort; ignored", n_extra)
 
 
-def _counts_from_line(fields: list[str], sample_cols: np.ndarray, ref: str, alt: str,
+def _counts_from_line(fields: list[str], sample_cols: list[int] | None, ref: str, alt: str,
                       ) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[int, str]]]:
     """(ref counts, alt counts, {problem code: (n samples, GT spellings)}) for one usable line.
 
-    The line has GT in FORMAT and REF/ALT letters within {ref, alt}; counts are -1 for no-calls.
+    ``sample_cols`` are the sample positions of the patients (None: all samples, in order). The
+    line has GT in FORMAT and REF/ALT letters within {ref, alt}; counts are -1 for no-calls.
+    Distinct sample strings are decoded once (a dict lookup per sample, no per-sample parsing).
     """
     letters = [fields[3].upper()] + ([] if fields[4] == "." else [fields[4].upper()])
     gt_index = fields[8].split(":").index("GT")
-    gt_strings = _gt_strings([fields[9 + c] for c in sample_cols], gt_index)
-    codes, uniques = pd.factorize(pd.Index(gt_strings, dtype=object), sort=False)
+    values = fields[9:]
+    if sample_cols is not None:
+        values = [values[c] for c in sample_cols]
+    seen: dict[str, int] = {}
+    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
+    uniques = [_gt_field(v, gt_index) for v in seen]
     decoded = [_decode_gt(u) for u in uniques]
     status = np.array([d[0] for d in decoded], dtype=np.int8)
     idx1 = np.array([d[1] for d in decoded], dtype=np.int64)
@@ -297,7 +300,8 @@ def _counts_from_line(fields: list[str], sample_cols: np.ndarray, ref: str, alt:
     for code in _PROBLEM_TEXT:
         n_bad = int((sample_status == code).sum())
         if n_bad:
-            problems[code] = (n_bad, ", ".join(repr(u) for u, s in zip(uniques, status) if s == code)[:80])
+            spellings = dict.fromkeys(u for u, s in zip(uniques, status) if s == code)
+            problems[code] = (n_bad, ", ".join(repr(u) for u in spellings)[:80])
     return u_ref[codes], u_alt[codes], problems
 
 
@@ -321,7 +325,10 @@ def read_vcf(
     patient_col = np.array([sample_index.get(p, -1) for p in patient_ids], dtype=np.int64)
     has_column = patient_col >= 0
     _warn_sample_mismatch(scan.samples, patient_ids, has_column, out)
-    rows_with, cols_with = np.flatnonzero(has_column), patient_col[has_column]
+    rows_with = np.flatnonzero(has_column)
+    cols_with = patient_col[has_column].tolist()
+    if cols_with == list(range(len(scan.samples))):
+        cols_with = None  # every sample is a patient, in order
     n_with = len(rows_with)
 
     n_patients, n_variants = len(patient_ids), len(catalogue)
