@@ -1,0 +1,90 @@
+"""Exact per-feature attributions in the served model's calibrated log-odds.
+
+For every patient ``base_value + contributions.sum() == model.decision_function(X)`` (to ~1e-9):
+
+- logistic regression: interventional linear SHAP against the background means of the feature
+  matrix, ``phi_j = slope * coef_j * (x_j - mean_j)``;
+- XGBoost: TreeSHAP (``shap.TreeExplainer``, path-dependent) of the raw margin, times the Platt
+  slope; see :mod:`rashrisk.explain.tree` for how float64 precision is kept.
+
+The Platt calibrator is affine in log-odds, so scaling raw attributions by its slope and moving its
+intercept into the base value keeps additivity exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.errors import ModelError
+
+
+@dataclass
+class LogOddsAttributions:
+    """Attributions of one model for a set of patients, all in calibrated log-odds."""
+
+    values: pd.DataFrame  # patients x model features
+    base_value: np.ndarray  # (n,) the same for every patient
+    model_logit: np.ndarray  # (n,) model.decision_function(X)
+
+    @property
+    def additivity_error(self) -> float:
+        """Largest |base + sum - model_logit| over patients (0 for an empty set)."""
+        if len(self.values) == 0:
+            return 0.0
+        total = self.base_value + self.values.to_numpy().sum(axis=1)
+        return float(np.max(np.abs(total - self.model_logit)))
+
+
+def feature_matrix(model, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """The preprocessed numeric matrix the estimator sees, with its feature names."""
+    columns = getattr(model, "input_columns_", None) or list(X.columns)
+    missing = [c for c in columns if c not in X.columns]
+    if missing:
+        raise ModelError(f"{model.name}: input columns {missing} are missing for the explanation")
+    matrix = np.asarray(model.preprocess_.transform(X[columns]), dtype=np.float64)
+    names = [str(n) for n in model.preprocess_.get_feature_names_out()]
+    return matrix, names
+
+
+def background_means(model, names: list[str]) -> np.ndarray:
+    """Mean of the training feature matrix: from ``background_`` as matrix rows or as clinical rows."""
+    background = model.background_
+    if isinstance(background, pd.Series):
+        background = background.to_frame().T
+    if isinstance(background, pd.DataFrame) and list(map(str, background.columns)) == names:
+        return background.to_numpy(dtype=np.float64).mean(axis=0)
+    matrix, _ = feature_matrix(model, pd.DataFrame(background))
+    return matrix.mean(axis=0)
+
+
+def _is_linear(estimator) -> bool:
+    return hasattr(estimator, "coef_") and hasattr(estimator, "intercept_")
+
+
+def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
+    """Attributions of ``model`` (a RiskModel) for the clinical frame ``X``, in calibrated log-odds."""
+    matrix, names = feature_matrix(model, X)
+    slope = float(model.calibration_slope_)
+    intercept = float(model.calibration_intercept_)
+    estimator = model.estimator_
+    if _is_linear(estimator):
+        coef = np.asarray(estimator.coef_, dtype=np.float64).ravel()
+        means = background_means(model, names)
+        values = slope * coef * (matrix - means)
+        raw_base = float(np.asarray(estimator.intercept_, dtype=np.float64).ravel()[0] + coef @ means)
+        base = np.full(len(matrix), intercept + slope * raw_base)
+    elif type(estimator).__module__.startswith("xgboost"):
+        from rashrisk.explain.tree import tree_raw_contributions
+
+        raw_values, raw_base = tree_raw_contributions(estimator, matrix)
+        values = slope * raw_values
+        base = intercept + slope * raw_base
+    else:
+        raise ModelError(f"{model.name} {model.version}: cannot explain an estimator of type "
+                         f"{type(estimator).__name__}; expected LogisticRegression or XGBClassifier")
+    frame = pd.DataFrame(values, index=X.index, columns=names)
+    logit = np.asarray(model.decision_function(X), dtype=np.float64)
+    return LogOddsAttributions(values=frame, base_value=np.asarray(base, dtype=np.float64), model_logit=logit)

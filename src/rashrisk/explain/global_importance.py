@@ -1,0 +1,104 @@
+"""Global explanations of a served model on a set of patients (for the training run's artifacts).
+
+``global_explanation(model, X) -> (summary dict, {file name: PNG bytes})``: the mean absolute
+contribution per clinical factor (calibrated log-odds, largest first), a beeswarm of every
+patient's factor contributions, and the dependence of the predicted risk on the trough by IL6R
+rs4129267 genotype. Plots are matplotlib (Agg) and returned as bytes so the caller decides where
+they go (MLflow artifacts, a report, a file).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.explain.local import explain_factors
+from rashrisk.explain.phrases import genotype_with_count, variant_alleles
+
+DEPENDENCE_GENOTYPE = "rs4129267"
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _beeswarm(contributions: pd.DataFrame, X: pd.DataFrame, order: list[str], seed: int) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(order) + 1.4))
+    for k, factor in enumerate(reversed(order)):
+        values = contributions[factor].to_numpy()
+        if len(values) > 2000:
+            values = rng.choice(values, 2000, replace=False)
+        spread = (rng.random(len(values)) - 0.5) * 0.6
+        ax.scatter(values, k + spread, s=4, alpha=0.45, color="#2b6cb0", linewidths=0)
+    ax.axvline(0, color="#555", lw=0.8)
+    ax.set_yticks(range(len(order)), [f.replace("_", " ") for f in reversed(order)])
+    ax.set_xlabel("contribution to calibrated log-odds of severe rash (per patient)")
+    ax.set_title("Factor contributions (exact SHAP, grouped to clinical factors)")
+    return _png(fig)
+
+
+def _dependence(model, X: pd.DataFrame, risk: np.ndarray) -> bytes | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    trough = "map_trough_ng_ml" if "map_trough_ng_ml" in X.columns else "apriori_trough_ng_ml"
+    if trough not in X.columns:
+        return None
+    genotype = f"{DEPENDENCE_GENOTYPE}_alt_count"
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    colours = {0: "#2f855a", 1: "#d69e2e", 2: "#c53030"}
+    if genotype in X.columns:
+        gene = variant_alleles(DEPENDENCE_GENOTYPE)[0]
+        for count, colour in colours.items():
+            rows = X[genotype].to_numpy() == count
+            if rows.any():
+                label = f"{gene} {DEPENDENCE_GENOTYPE} {genotype_with_count(DEPENDENCE_GENOTYPE, count)}"
+                ax.scatter(X[trough].to_numpy()[rows], 100 * risk[rows], s=5, alpha=0.5, color=colour, label=label)
+        ax.legend(markerscale=3, fontsize=8)
+    else:
+        ax.scatter(X[trough], 100 * risk, s=5, alpha=0.5, color="#2b6cb0")
+    ax.axvline(1100, color="#555", lw=0.8, ls="--")
+    ax.set_xlabel(("MAP early trough" if trough.startswith("map") else "a priori predicted trough") + " (ng/mL)")
+    ax.set_ylabel("predicted risk of severe rash (%)")
+    ax.set_title("Risk by trough and IL6R genotype")
+    return _png(fig)
+
+
+def global_explanation(model, X: pd.DataFrame, *, seed: int = 0, plots: bool = True) -> tuple[dict, dict[str, bytes]]:
+    """Summary (JSON-able) and PNGs of the model's explanations on the clinical frame ``X``."""
+    contributions, attributions = explain_factors(model, X)
+    importance = contributions.abs().mean(axis=0).sort_values(ascending=False)
+    order = list(importance.index)
+    summary = {
+        "model": f"{model.name} {model.version}",
+        "n_patients": int(len(X)),
+        "unit": "calibrated log-odds",
+        "base_value": float(attributions.base_value[0]) if len(X) else None,
+        "mean_abs_contribution": {f: float(v) for f, v in importance.items()},
+        "mean_contribution": {f: float(contributions[f].mean()) for f in order},
+        "ranking": order,
+        "max_additivity_error": attributions.additivity_error,
+    }
+    images: dict[str, bytes] = {}
+    if plots and len(X):
+        images["shap_beeswarm.png"] = _beeswarm(contributions, X, order, seed)
+        risk = 1.0 / (1.0 + np.exp(-attributions.model_logit))
+        dependence = _dependence(model, X, risk)
+        if dependence is not None:
+            images["risk_by_trough_and_genotype.png"] = dependence
+    return summary, images

@@ -1,0 +1,126 @@
+"""Plain-language names and values of clinical factors, as a clinician would say them.
+
+``describe_factor('rs4129267', row)`` -> "IL6R rs4129267 T/T (two risk alleles)";
+``describe_factor('early_trough', row)`` -> "early trough 2,150 ng/mL on day 14, 60% above expected".
+Numbers keep their units; missing values say so instead of showing a number.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from rashrisk.explain.factors import EARLY_TROUGH
+
+ANCESTRY_WORDS = {"EAS": "East Asian", "EUR": "European", "AFR": "African", "SAS": "South Asian",
+                  "AMR": "admixed American", "OTH": "other"}
+COUNT_WORDS = {0: "no", 1: "one", 2: "two"}
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> dict:
+    try:
+        from rashrisk.genotype.catalogue import load_catalogue
+
+        table = load_catalogue()
+    except Exception:  # the catalogue is optional for phrasing: fall back to the rsID alone
+        return {}
+    return {r.rsid: (r.gene, r.ref, r.alt) for r in table.itertuples()}
+
+
+def variant_alleles(rsid: str) -> tuple[str, str, str]:
+    """(gene, ref, alt) of a catalogue variant ('', 'ref', 'alt' when unknown)."""
+    return _catalogue().get(rsid, ("", "ref", "alt"))
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _num(value, digits: int = 0) -> str:
+    return f"{float(value):,.{digits}f}"
+
+
+def genotype_text(rsid: str, alt_count, risk_allele: str = "alt") -> str:
+    """e.g. 'IL6R rs4129267 T/T (two risk alleles)'; a no-call says so."""
+    gene, ref, alt = variant_alleles(rsid)
+    label = f"{gene} {rsid}".strip()
+    if _missing(alt_count):
+        return f"{label} not called (genotype no-call)"
+    n_alt = int(round(float(alt_count)))
+    genotype = "/".join([ref] * (2 - n_alt) + [alt] * n_alt)
+    n_risk = n_alt if risk_allele == "alt" else 2 - n_alt
+    noun = "risk allele" if n_risk == 1 else "risk alleles"
+    return f"{label} {genotype} ({COUNT_WORDS.get(n_risk, str(n_risk))} {noun})"
+
+
+def genotype_with_count(rsid: str, alt_count: int) -> str:
+    """The genotype letters for an alt-allele count, e.g. 'C/C'."""
+    _, ref, alt = variant_alleles(rsid)
+    return "/".join([ref] * (2 - alt_count) + [alt] * alt_count)
+
+
+def _early_trough(row) -> str:
+    trough = row.get("map_trough_ng_ml")
+    if _missing(trough):
+        return "early trough not available"
+    text = f"early trough {_num(trough)} ng/mL"
+    day = row.get("tdm_day")
+    if not _missing(day):
+        text += f" on day {float(day):.0f}"
+    ratio = row.get("trough_ratio_to_apriori")
+    if not _missing(ratio):
+        change = (float(ratio) - 1.0) * 100
+        if abs(change) < 5:
+            text += ", about as expected"
+        else:
+            text += f", {abs(change):.0f}% {'above' if change > 0 else 'below'} expected"
+    return text
+
+
+def describe_factor(factor: str, row, *, risk_alleles: dict | None = None) -> str:
+    """Plain-language statement of ``factor``'s value for one patient (``row``: the clinical inputs)."""
+    row = dict(row)
+    if factor == EARLY_TROUGH:
+        return _early_trough(row)
+    if f"{factor}_alt_count" in row:
+        return genotype_text(factor, row[f"{factor}_alt_count"], (risk_alleles or {}).get(factor, "alt"))
+    value = row.get(factor)
+    if factor == "sex":
+        return {"F": "female sex", "M": "male sex"}.get(value, "sex not recorded")
+    if _missing(value) or value == "":
+        return f"{factor.replace('_', ' ')} not recorded"
+    if factor == "age_years":
+        return f"age {_num(value)} years"
+    if factor == "weight_kg":
+        return f"weight {_num(value)} kg"
+    if factor == "height_cm":
+        return f"height {_num(value)} cm"
+    if factor == "bsa_m2":
+        return f"body surface area {_num(value, 2)} m²"
+    if factor == "albumin_g_l":
+        return f"albumin {_num(value)} g/L"
+    if factor == "ancestry":
+        return f"{ANCESTRY_WORDS.get(value, value)} ancestry"
+    if factor == "setting":
+        return {"adjuvant": "adjuvant treatment", "advanced": "advanced disease"}.get(value, f"setting {value}")
+    if factor == "start_dose_mg":
+        return f"start dose {_num(value)} mg/day"
+    if factor == "apriori_trough_ng_ml":
+        return f"predicted trough {_num(value)} ng/mL at the start dose (population PK)"
+    if isinstance(value, float):
+        return f"{factor.replace('_', ' ')} {value:,.3g}"
+    return f"{factor.replace('_', ' ')} {value}"
+
+
+def direction_text(contribution: float) -> str:
+    """'raises risk' / 'lowers risk' / 'little effect' for a contribution in log-odds."""
+    if abs(contribution) < 0.01:
+        return "little effect"
+    return "raises risk" if contribution > 0 else "lowers risk"
+
+
+def factor_statement(factor: str, row, contribution: float, *, risk_alleles: dict | None = None) -> str:
+    """e.g. 'female sex: raises risk (+0.42 log-odds)'."""
+    return (f"{describe_factor(factor, row, risk_alleles=risk_alleles)}: {direction_text(contribution)} "
+            f"({contribution:+.2f} log-odds)")
