@@ -116,3 +116,11 @@ def test_input_errors_name_the_problem():
         map_estimate(COV, pd.DataFrame({"patient_id": ["zz"], "concentration_ng_ml": [1.0], "hours_after_dose": [3.0], "dose_mg": [400.0]}), model=model)
     with pytest.raises(ModelError, match="dose_mg=-4,"):
         map_estimate(COV, pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [1.0], "hours_after_dose": [3.0], "dose_mg": [-4.0]}), model=model)
+
+
+def test_model_without_iiv_returns_typical_values():
+    model = load_pk_model("jiang2023").with_overrides(iiv_parameters=(), iiv_sd=(), iiv_correlation=(), reason="test: no IIV")
+    samples = pd.DataFrame({"patient_id": ["a", "b"], "concentration_ng_ml": [3000.0, 100.0], "hours_after_dose": 24.0, "dose_mg": 400.0})
+    fit = map_estimate(COV, samples, model=model)
+    np.testing.assert_allclose(fit["cl_l_h"], 9.72)
+    np.testing.assert_allclose(fit["trough_low_ng_ml"].iloc[:2], fit["trough_ng_ml"].iloc[:2])

@@ -98,6 +98,15 @@ class _Posterior:
         self.mask = mask
         self.omega_inv = np.linalg.inv(model.omega)
 
+    def subset(self, rows: np.ndarray) -> _Posterior:
+        """The same posterior restricted to patients ``rows`` (index array)."""
+        sub = object.__new__(_Posterior)
+        sub.model, sub.omega_inv = self.model, self.omega_inv
+        sub.typical = {p: v[rows] for p, v in self.typical.items()}
+        sub.a = {k: v[rows] for k, v in self.a.items()}
+        sub.mask = self.mask[rows]
+        return sub
+
     def params(self, eta):
         out = dict(self.typical)
         for j, p in enumerate(self.model.iiv_parameters):
@@ -139,34 +148,38 @@ class _Posterior:
 
 
 def _fit(post: _Posterior, n_patients: int, k: int, max_iter: int = 100, tol: float = 1e-8):
+    """Fisher scoring with backtracking, iterating only on patients not yet converged."""
     eta = np.zeros((n_patients, k))
-    obj = post.objective(eta)
-    active = np.ones(n_patients, dtype=bool)
+    if k == 0:  # a model without IIV: nothing to estimate
+        return eta, np.zeros((n_patients, 0, 0)), np.ones(n_patients, dtype=bool)
+    active = np.arange(n_patients)
     for _ in range(max_iter):
-        if not active.any():
+        if active.size == 0:
             break
-        grad, info = post.gradient_and_fisher(eta)
+        sub = post.subset(active)
+        e = eta[active]
+        obj = sub.objective(e)
+        grad, info = sub.gradient_and_fisher(e)
         direction = -np.linalg.solve(info, grad[..., None])[..., 0]
-        direction[~active] = 0.0
         slope = np.einsum("pk,pk->p", grad, direction)
-        alpha = np.ones(n_patients)
-        todo = active.copy()
-        new_eta, new_obj = eta.copy(), obj.copy()
+        alpha = np.ones(active.size)
+        todo = np.ones(active.size, dtype=bool)
+        new = e.copy()
         for _ in range(30):
-            trial = eta + alpha[:, None] * direction
-            trial_obj = post.objective(trial)
+            trial = e + alpha[:, None] * direction
+            trial_obj = sub.objective(trial)
             ok = todo & np.isfinite(trial_obj) & (trial_obj <= obj + 1e-4 * alpha * slope)
-            new_eta[ok], new_obj[ok] = trial[ok], trial_obj[ok]
+            new[ok] = trial[ok]
             todo &= ~ok
             if not todo.any():
                 break
             alpha[todo] *= 0.5
-        moved = np.abs(new_eta - eta).max(axis=1)
-        active &= (moved > tol) & ~todo
-        eta, obj = new_eta, new_obj
+        eta[active] = new
+        moved = np.abs(new - e).max(axis=1)
+        active = active[(moved > tol) & ~todo & (-slope > tol**2)]
     grad, info = post.gradient_and_fisher(eta)
     # converged: the Newton decrement g' H^-1 g (expected objective decrease x 2) is negligible
-    decrement = np.einsum("pk,pk->p", grad, np.linalg.solve(info, grad[..., None])[..., 0]) if k else np.zeros(n_patients)
+    decrement = np.einsum("pk,pk->p", grad, np.linalg.solve(info, grad[..., None])[..., 0])
     return eta, info, decrement < 1e-6
 
 
@@ -208,7 +221,7 @@ def map_estimate(
 
     log_t = log_trough(eta)
     grad = post.jacobian(eta, lambda e: log_trough(e)[:, None])[:, 0, :] if model.n_eta else np.zeros((len(ids), 0))
-    cov_eta = np.linalg.inv(info) if model.n_eta else np.zeros((len(ids), 0, 0))
+    cov_eta = np.linalg.inv(info)
     sd = np.sqrt(np.einsum("pk,pkl,pl->p", grad, cov_eta, grad))
     trough_per_mg = np.exp(log_t)
 

@@ -99,6 +99,7 @@ class PopPKModel:
         if any(p not in names for p in self.iiv_parameters) or len(self.iiv_sd) != k:
             raise ModelError(f"{source}: [iiv] parameters {list(self.iiv_parameters)} and sd {list(self.iiv_sd)} must match model parameters")
         corr = np.asarray(self.iiv_correlation, dtype=float)
+        corr = corr.reshape(k, k) if corr.size == k * k else corr
         if corr.shape != (k, k) or not np.allclose(corr, corr.T) or np.any(np.linalg.eigvalsh(corr) <= 0):
             raise ModelError(f"{source}: [iiv] correlation must be a symmetric positive-definite {k}x{k} matrix")
         if self.residual_proportional < 0 or self.residual_additive_ng_ml < 0:
@@ -142,7 +143,7 @@ class PopPKModel:
     def omega(self) -> np.ndarray:
         """IIV covariance matrix of eta (log scale)."""
         sd = np.asarray(self.iiv_sd, dtype=float)
-        return np.asarray(self.iiv_correlation, dtype=float) * np.outer(sd, sd)
+        return np.asarray(self.iiv_correlation, dtype=float).reshape(sd.size, sd.size) * np.outer(sd, sd)
 
     def imputed_covariates(self, covariates: pd.DataFrame) -> pd.DataFrame:
         """DataFrame[bool]: which of the model's covariates were missing and took the reference."""
