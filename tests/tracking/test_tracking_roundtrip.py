@@ -105,3 +105,17 @@ def test_load_registered_and_champion_model(logged):
     assert load_registered_model("models:/rashrisk-tdm/1").version == "0.1.0+test"
     assert champion_model("tdm").version == "0.1.0+promoted"
     assert champion_model("start") is None
+
+
+def test_models_command_lists_versions_and_champion(logged):
+    from typer.testing import CliRunner
+
+    from rashrisk.cli.main import app
+
+    result = CliRunner().invoke(app, ["models", "--json", "--stage", "tdm"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output[result.output.index("["):])
+    assert [(r["version"], r["aliases"]) for r in rows] == [(3, ["champion"]), (2, []), (1, [])]
+    result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0 and "champion" in result.output and "0.700 (0.65-0.75)" in result.output
+    assert CliRunner().invoke(app, ["models", "--stage", "start"]).output.startswith("No registered rashrisk models")

@@ -1,0 +1,67 @@
+"""`rashrisk models`: registered model versions, their aliases and key validation metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import typer
+
+
+def _metric(row: dict, name: str, *, ci: bool = False) -> str:
+    m = row["metrics"]
+    value, low, high = m.get(f"{name}_corrected"), m.get(f"{name}_corrected_ci_low"), m.get(f"{name}_corrected_ci_high")
+    if value is None:
+        return "-"
+    return f"{value:.3f}" + (f" ({low:.2f}-{high:.2f})" if ci and low is not None and high is not None else "")
+
+
+def render(rows: list[dict], console, *, uri: str) -> None:
+    """Print the registered versions as a rich table."""
+    from rich.table import Table
+
+    table = Table(title=f"Registered models rashrisk-<stage> in {uri}")
+    for column in ("stage", "ver", "alias", "n/ev", "AUROC (95% CI)", "slope", "log-loss", "cohort"):
+        table.add_column(column, justify="right" if column in ("ver", "n/ev") else "left",
+                         no_wrap=column != "cohort", min_width=len(column), overflow="fold")
+    for row in rows:
+        cohort = (row["cohort"] or "-") + (" *" if row["simulated"] else "")
+        counts = "-" if row["n"] is None else f"{row['n']}/{row['events']}"
+        aliases = ", ".join(row["aliases"]) or "-"
+        table.add_row(row["name"].removeprefix("rashrisk-"), str(row["version"]),
+                      f"[bold]{aliases}[/]" if row["aliases"] else aliases, counts,
+                      _metric(row, "auroc", ci=True), _metric(row, "calibration_slope"), _metric(row, "log_loss"), cohort)
+    console.print(table)
+    if any(r["simulated"] for r in rows):
+        console.print("* trained on simulated data: not for clinical use.")
+    console.print("Optimism-corrected (bootstrap) metrics. The champion alias moves only to a better model "
+                  "(same data: lower log-loss; other data: higher AUROC) or with --promote.")
+
+
+def register(app) -> None:
+    """Add this module's command(s) to ``app``."""
+
+    @app.command()
+    def models(
+        stage: Optional[str] = typer.Option(None, "--stage", help="only this stage: start or tdm"),
+        as_json: bool = typer.Option(False, "--json", help="print the list as JSON instead of a table"),
+    ) -> None:
+        """List registered model versions, their aliases (champion) and key validation metrics."""
+        from rich.console import Console
+
+        from rashrisk.errors import RashriskError
+        from rashrisk.tracking import list_registered, tracking_uri
+
+        if stage is not None and stage not in ("start", "tdm"):
+            raise RashriskError(f"--stage {stage!r}; expected start or tdm")
+        rows = list_registered()
+        if stage is not None:
+            rows = [r for r in rows if r["name"] == f"rashrisk-{stage}"]
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        console = Console()
+        if not rows:
+            console.print(f"No registered rashrisk models in {tracking_uri()}. Train one with `rashrisk train COHORT`.")
+            return
+        render(rows, console, uri=tracking_uri())
