@@ -270,7 +270,6 @@ EXTRA_RULES: tuple[Rule, ...] = (
 FILE_RULES: tuple[tuple[str, str, str], ...] = (
     ("file.required_columns", "error", "a required column is missing: every row of the file is rejected"),
     ("file.blank_lines", "warning", "blank lines are skipped (not rows)"),
-    ("file.patients_missing", "error", "patients.csv (or .parquet) is required"),
     ("file.genotypes_missing", "error", "genotypes.vcf, genotypes.vcf.gz or genotypes.csv is required"),
 )
 
