@@ -202,3 +202,12 @@ def test_majority_ancestry_ties_follow_contract_order():
     assert majority_ancestry(pd.Series(["EUR", "EAS", None], dtype=object)) == "EAS"
     assert majority_ancestry(pd.Series([None, None], dtype=object)) is None
     assert majority_ancestry(pd.Series(["EUR", "EUR", "EAS"], dtype=object)) == "EUR"
+
+
+def test_times_with_utc_offsets_are_converted_consistently(foreign):
+    text = FOREIGN["tdm.csv"].replace("2022-06-01T08:00,2022-05-31T14:00", "2022-06-01T08:00+08:00,2022-05-31T14:00Z")
+    (foreign / "tdm.csv").write_text(text, encoding="utf-8")
+    cohort = load_cohort(foreign)
+    assert cohort.report.errors == []
+    assert cohort.tdm["hours_after_dose"].iloc[0] == pytest.approx(10.0)  # 00:00 UTC minus 14:00 UTC
+    assert cohort.tdm["sample_time"].dtype == "datetime64[ns]"

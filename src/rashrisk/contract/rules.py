@@ -54,7 +54,9 @@ class RuleResult:
 
 
 def apply_rules(schema: FileSchema, table: RawTable, context: Context,
-                derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> RuleResult:
+                derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                rules: list[Rule] | None = None) -> RuleResult:
+    """Apply ``rules`` (default: every rule of ``schema``) to ``table``."""
     raw = table.frame
     values = pd.DataFrame(index=raw.index)
     failed: dict[str, np.ndarray] = {}
@@ -65,7 +67,7 @@ def apply_rules(schema: FileSchema, table: RawTable, context: Context,
     if derive is not None:
         values = derive(values)
     state = _State(schema, table, values, failed, context)
-    masks = [(rule, _CHECKS[rule.check](rule, state)) for rule in rules_for(schema.key)]
+    masks = [(rule, _check(rule, state)) for rule in (rules_for(schema.key) if rules is None else rules)]
     rejected = np.zeros(len(raw), dtype=bool)
     for rule, mask in masks:
         if rule.level == "error":
@@ -77,6 +79,15 @@ def apply_rules(schema: FileSchema, table: RawTable, context: Context,
         if mask.any():
             findings.append(make_finding(rule, table, mask))
     return RuleResult(values, rejected, findings)
+
+
+def _check(rule: Rule, state: _State) -> np.ndarray:
+    if rule.check not in _CHECKS:
+        raise SchemaError(f"rule {rule.id}: unknown check {rule.check!r} (known: {', '.join(_CHECKS)})")
+    mask = np.asarray(_CHECKS[rule.check](rule, state), dtype=bool)
+    if mask.shape != (len(state.values),):
+        raise SchemaError(f"rule {rule.id}: check returned {mask.shape}, expected one flag per row")
+    return mask
 
 
 def make_finding(rule: Rule, table: RawTable, mask: np.ndarray) -> Finding:
