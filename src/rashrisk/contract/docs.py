@@ -57,6 +57,15 @@ def render_contract_markdown() -> str:
                  "| tdm | `day_on_treatment` | sample_time - the patient's start_date, in days |\n"
                  "| outcomes | `severe_rash` | rash_max_grade >= 3, or rash_max_grade == 2 and recurrent_grade2 "
                  "(a missing recurrent_grade2 counts as not recurrent, with a warning) |\n")
+    parts.append("\n## Sources\n\n"
+                 "- Rash grades follow the Common Terminology Criteria for Adverse Events, version 5.0 (US National "
+                 "Cancer Institute, 2017): grades 1 (mild) to 5 (death); 0 means no rash.\n"
+                 "- Body surface area uses Mosteller's simplified formula (Mosteller RD, N Engl J Med "
+                 "1987;317:1098).\n"
+                 "- Unit conversion uses the molar mass of imatinib free base, 493.6 g/mol (as recorded in "
+                 "the project's imatinib domain notes).\n"
+                 "- The severe-rash definition (grade >= 3, or grade 2 that recurred) is the one of the source "
+                 "study (Oncologist 2025, doi 10.1093/oncolo/oyaf176).\n")
     parts.append("\n## File-level findings\n\n| rule id | level | meaning |\n|---|---|---|\n")
     for rule_id, level, text in FILE_RULES:
         parts.append(f"| `{rule_id}` | {level} | {text} |\n")
