@@ -102,3 +102,19 @@ def test_steady_state_exceeds_single_dose_and_scales_with_dose(cl, v, ka, t):
     grid = np.linspace(0, 24.0, 2001)
     auc = np.trapezoid(c.steady_state_ng_ml(400.0, 24.0, grid, cl, v, ka), grid)
     assert auc == pytest.approx(400.0 / cl * 1000.0, rel=2e-3)
+
+
+def test_very_fast_absorption_has_no_overflow_and_tends_to_iv_bolus():
+    cl, v = 10.0, 250.0
+    ke = cl / v
+    trough = c.trough_ss_ng_ml(400.0, cl, v, 50.0)  # ka * tau = 1200 would overflow exp
+    bolus = 400.0 / v * np.exp(-ke * 24.0) / (1 - np.exp(-ke * 24.0)) * 1000.0
+    assert trough == pytest.approx(bolus * 50.0 / (50.0 - ke), rel=1e-9)
+
+
+def test_single_dose_flip_flop_far_after_dose_is_finite():
+    # ke >> ka long after the dose: the naive form multiplies 0 by inf
+    ka, cl, v = 0.01, 50.0, 10.0
+    got = c.single_dose_ng_ml(400.0, 500.0, cl, v, ka)
+    want = 400.0 * ka / (v * (ka - cl / v)) * (np.exp(-cl / v * 500.0) - np.exp(-ka * 500.0)) * 1000.0
+    assert np.isfinite(got) and got == pytest.approx(want, rel=1e-9)

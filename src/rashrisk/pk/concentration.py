@@ -9,7 +9,7 @@ First-order absorption (rate constant ``ka_per_h``), single dose at time 0::
 
     C(t) = D ka / (V (ka - ke)) (exp(-ke t) - exp(-ka t)),     ke = CL / V
 
-written as ``D ka / V * exp(-ke t) * t * phi((ka - ke) t)`` with ``phi(x) = (1 - exp(-x)) / x``
+written as ``D ka / V * exp(-min(ka, ke) t) * t * phi(|ka - ke| t)`` with ``phi(x) = (1 - exp(-x)) / x``
 (``phi(0) = 1``), which is exact, stable when ka is close to ke and equal to the limit
 ``D ke / V * t * exp(-ke t)`` when ka == ke.
 
@@ -46,7 +46,8 @@ def single_dose_ng_ml(dose_mg, t_h, cl_l_h, v_l, ka_per_h):
     ke = np.asarray(cl_l_h, dtype=float) / v
     ka = np.asarray(ka_per_h, dtype=float)
     tp = np.maximum(t, 0.0)
-    conc = np.asarray(dose_mg, dtype=float) * ka / v * np.exp(-ke * tp) * tp * _phi((ka - ke) * tp)
+    # (e^{-ke t} - e^{-ka t}) / (ka - ke) = e^{-min(ka, ke) t} t phi(|ka - ke| t): no overflow
+    conc = np.asarray(dose_mg, dtype=float) * ka / v * np.exp(-np.minimum(ka, ke) * tp) * tp * _phi(np.abs(ka - ke) * tp)
     return _NG_ML_PER_MG_L * np.where(t > 0, conc, 0.0)
 
 
@@ -107,7 +108,8 @@ def trough_ss_ng_ml(dose_mg, cl_l_h, v_l, ka_per_h, tau_h=24.0):
     diff = ka - ke
     close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
     safe_diff = np.where(close, 1.0, diff) if close.any() else diff
-    conc = _NG_ML_PER_MG_L * d * ka / (v * safe_diff) * (1.0 / np.expm1(ke * tau) - 1.0 / np.expm1(ka * tau))
+    with np.errstate(over="ignore"):  # expm1 of a very fast rate overflows to inf: 1/inf = 0 is right
+        conc = _NG_ML_PER_MG_L * d * ka / (v * safe_diff) * (1.0 / np.expm1(ke * tau) - 1.0 / np.expm1(ka * tau))
     if close.any():
         conc = np.where(close, steady_state_ng_ml(d, tau, tau, ke * v, v, ka), conc)
     return conc
