@@ -35,33 +35,25 @@ def hwe_exact_p(n_hom_ref: int, n_het: int, n_hom_alt: int) -> float:
     n = n_hom_ref + n_het + n_hom_alt
     if n == 0:
         return 1.0
-    n_hom_rare, n_hom_common = sorted((n_hom_ref, n_hom_alt))
+    n_hom_rare = min(n_hom_ref, n_hom_alt)
     rare = 2 * n_hom_rare + n_het  # copies of the rarer allele
-    # probabilities of each possible heterozygote count (same parity as `rare`), built by the
-    # recurrence of the paper starting from the mode, then normalised
-    probs = np.zeros(rare + 1)
+    # Probabilities (up to a constant) of every heterozygote count with the parity of `rare`, by
+    # the paper's recurrence between neighbouring counts h and h + 2, starting at the mode `mid`.
+    hets = np.arange(rare % 2, rare + 1, 2, dtype=float)
     mid = int(rare * (2 * n - rare) / (2 * n))
     if (mid % 2) != (rare % 2):
         mid += 1
-    probs[mid] = 1.0
-    hom_r = (rare - mid) // 2
-    hom_c = n - mid - hom_r
-    het = mid
-    while het > 1:
-        probs[het - 2] = probs[het] * het * (het - 1) / (4.0 * (hom_r + 1) * (hom_c + 1))
-        het -= 2
-        hom_r += 1
-        hom_c += 1
-    het = mid
-    hom_r = (rare - mid) // 2
-    hom_c = n - mid - hom_r
-    while het <= rare - 2:
-        probs[het + 2] = probs[het] * 4.0 * hom_r * hom_c / ((het + 2.0) * (het + 1.0))
-        het += 2
-        hom_r -= 1
-        hom_c -= 1
+    i_mid = (mid - rare % 2) // 2
+    hom_r = (rare - hets) / 2
+    hom_c = n - hets - hom_r
+    # ratio P(h + 2) / P(h) for each h but the last
+    up = 4.0 * hom_r[:-1] * hom_c[:-1] / ((hets[:-1] + 2.0) * (hets[:-1] + 1.0))
+    probs = np.empty_like(hets)
+    probs[i_mid] = 1.0
+    probs[i_mid + 1:] = np.cumprod(up[i_mid:])
+    probs[:i_mid] = np.cumprod(1.0 / up[:i_mid][::-1])[::-1]
     probs /= probs.sum()
-    observed = probs[n_het]
+    observed = probs[(n_het - rare % 2) // 2]
     p = float(probs[probs <= observed * (1 + 1e-9)].sum())
     return min(1.0, p)
 
@@ -99,13 +91,15 @@ def genotype_qc(
 
     rows = []
     findings: list[Finding] = []
-    for _, variant in catalogue.iterrows():
+    rsid_codes = pd.Index(catalogue["rsid"].astype(str)).get_indexer(genotypes["rsid"].astype(str))
+    is_called = genotypes["called"].to_numpy(dtype=bool)
+    alt_all = genotypes["alt_count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    for v, (_, variant) in enumerate(catalogue.iterrows()):
         rsid = variant["rsid"]
-        sub = genotypes[genotypes["rsid"] == rsid]
-        n_patients = len(sub)
-        called = sub[sub["called"].astype(bool)]
-        alt = called["alt_count"].astype(int).to_numpy()
-        n_called = len(called)
+        of_variant = rsid_codes == v
+        n_patients = int(of_variant.sum())
+        alt = alt_all[of_variant & is_called].astype(int)
+        n_called = len(alt)
         n_hom_ref, n_het, n_hom_alt = int((alt == 0).sum()), int((alt == 1).sum()), int((alt == 2).sum())
         call_rate = n_called / n_patients if n_patients else math.nan
         alt_freq = (n_het + 2 * n_hom_alt) / (2 * n_called) if n_called else math.nan

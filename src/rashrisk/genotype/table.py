@@ -49,10 +49,11 @@ def build_long_table(
 
 
 def _allele_column(values: pd.Series) -> np.ndarray:
-    """Upper-case allele letters; None for missing."""
-    out = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
-    return np.array([a.strip().upper() if isinstance(a, str) and a.strip() else None for a in out],
-                    dtype=object)
+    """Upper-case allele letters; None for missing (each distinct spelling normalised once)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    cleaned = [u.strip().upper() if isinstance(u, str) and u.strip() else None for u in uniques]
+    lookup = np.array(cleaned + [None], dtype=object)
+    return lookup[np.where(codes < 0, len(cleaned), codes)]
 
 
 def complete_genotype_table(
@@ -80,16 +81,14 @@ def complete_genotype_table(
     keep = (row >= 0) & (col >= 0)
     row, col = row[keep], col[keep]
     pair = row.astype(np.int64) * max(n_variants, 1) + col
-    if len(np.unique(pair)) != len(pair):
+    if len(pair) and np.bincount(pair).max() > 1:
         raise ValueError("calls table has more than one row for the same patient_id and rsid")
 
     allele1 = _allele_column(calls["allele1"])[keep]
     allele2 = _allele_column(calls["allele2"])[keep]
     ref = catalogue["ref"].to_numpy(dtype=object)[col]
     alt = catalogue["alt"].to_numpy(dtype=object)[col]
-    is_called = np.array([a is not None for a in allele1], dtype=bool) & np.array(
-        [a is not None for a in allele2], dtype=bool
-    )
+    is_called = pd.notna(allele1) & pd.notna(allele2)
     a1_ref, a1_alt = allele1 == ref, allele1 == alt
     a2_ref, a2_alt = allele2 == ref, allele2 == alt
     bad = is_called & ~((a1_ref | a1_alt) & (a2_ref | a2_alt))
@@ -110,19 +109,14 @@ def allele_count_wide(genotypes: pd.DataFrame, allele: str = "alt") -> pd.DataFr
     """One row per patient, columns ``<rsid>_<allele>_count`` (float, NaN = no-call)."""
     if allele not in ALLELE_KINDS:
         raise ValueError(f"allele {allele!r}: expected one of {', '.join(ALLELE_KINDS)}")
-    counts = genotypes[f"{allele}_count"].astype("Float64").astype(float)
-    frame = pd.DataFrame(
-        {"patient_id": genotypes["patient_id"].to_numpy(), "rsid": genotypes["rsid"].to_numpy(),
-         "count": counts.to_numpy()}
-    )
-    rsid_order = list(dict.fromkeys(frame["rsid"]))
-    patient_order = list(dict.fromkeys(frame["patient_id"]))
-    wide = frame.pivot(index="patient_id", columns="rsid", values="count")
-    wide = wide.reindex(index=patient_order, columns=rsid_order)
-    wide.columns = [f"{rsid}_{allele}_count" for rsid in wide.columns]
-    wide.columns.name = None
-    wide.index.name = "patient_id"
-    return wide.astype(float)
+    counts = genotypes[f"{allele}_count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    patient_codes, patients = pd.factorize(genotypes["patient_id"], sort=False)
+    rsid_codes, rsids = pd.factorize(genotypes["rsid"], sort=False)
+    values = np.full((len(patients), len(rsids)), np.nan)
+    values[patient_codes, rsid_codes] = counts
+    wide = pd.DataFrame(values, index=pd.Index(patients, name="patient_id"),
+                        columns=[f"{rsid}_{allele}_count" for rsid in rsids])
+    return wide
 
 
 def genotype_label(ref_count: object, alt_count: object, ref: str, alt: str) -> str:
