@@ -211,3 +211,11 @@ def test_times_with_utc_offsets_are_converted_consistently(foreign):
     assert cohort.report.errors == []
     assert cohort.tdm["hours_after_dose"].iloc[0] == pytest.approx(10.0)  # 00:00 UTC minus 14:00 UTC
     assert cohort.tdm["sample_time"].dtype == "datetime64[ns]"
+
+
+def test_header_only_patients_file_is_an_error(foreign):
+    (foreign / "patients.csv").write_text(FOREIGN["patients.csv"].splitlines()[0] + "\n", encoding="utf-8")
+    cohort = load_cohort(foreign)
+    assert cohort.n_patients == 0
+    assert "file.no_patients" in {f.rule for f in cohort.report.errors}
+    assert cohort.report.files["tdm.csv"].rows_rejected == 4  # every sample's patient is unknown

@@ -42,6 +42,11 @@ def load_cohort(path, *, build: str | None = None) -> Cohort:
         raise CohortError(f"{folder}: no patients.csv or patients.parquet (the patients file is required)")
     patients, read_ids = _load_table(PATIENTS, patients_path, context, report, derive.patients)
     context.patient_ids_read = read_ids
+    if patients.empty:
+        name = patients_path.name
+        report.findings.append(Finding("error", name, "patient_id", [], f"{name}: no patient accepted out of "
+                                       f"{report.files[name].rows_read} row(s) ... expected at least one valid "
+                                       "patient row", "file.no_patients", 0))
     context.patient_ids_accepted = pd.Index(patients["patient_id"])
 
     ancestry = majority_ancestry(patients["ancestry"])

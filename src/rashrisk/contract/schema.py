@@ -270,6 +270,7 @@ EXTRA_RULES: tuple[Rule, ...] = (
 FILE_RULES: tuple[tuple[str, str, str], ...] = (
     ("file.required_columns", "error", "a required column is missing: every row of the file is rejected"),
     ("file.blank_lines", "warning", "blank lines are skipped (not rows)"),
+    ("file.no_patients", "error", "no patient was accepted: the cohort is unusable"),
     ("file.genotypes_missing", "error", "genotypes.vcf, genotypes.vcf.gz or genotypes.csv is required"),
 )
 
