@@ -1,0 +1,71 @@
+"""Categorical clinical covariates (sex, setting, ancestry) as indicator columns named
+``<column>_<level>``. Levels are learned in ``fit``; a missing value is its own level
+(``<column>_missing``) when it occurs in training; a level never seen in training encodes as all
+zeros (the reference). A two-level column keeps one indicator (``sex_M``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from rashrisk.features._base import input_names
+
+MISSING_LEVEL = "missing"
+
+
+def _as_levels(column: np.ndarray) -> np.ndarray:
+    """Strings, with None/NaN as the missing level (whole numbers stored as floats print as ints)."""
+    column = np.asarray(column)
+    missing = np.asarray(pd.isna(column), dtype=bool)
+    if column.dtype.kind == "f":
+        whole = ~missing & (column == np.round(np.where(missing, 0.0, column)))
+        out = column.astype(str).astype(object)
+        out[whole] = column[whole].astype(np.int64).astype(str)
+    else:
+        out = column.astype(str).astype(object)
+    out[missing] = MISSING_LEVEL
+    return out
+
+
+class CategoricalEncoder(TransformerMixin, BaseEstimator):
+    """One indicator per level learned in ``fit`` (binary columns keep the second level only)."""
+
+    _parameter_constraints: dict = {}
+
+    def __init__(self):
+        pass
+
+    def fit(self, X, y=None):
+        X = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan")
+        self.levels_ = []
+        for j in range(X.shape[1]):
+            levels = sorted(set(_as_levels(X[:, j])))
+            self.levels_.append(levels[1:] if len(levels) == 2 else levels)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "levels_")
+        X = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", reset=False)
+        blocks = []
+        for j, levels in enumerate(self.levels_):
+            values = _as_levels(X[:, j])
+            blocks += [(values == level).astype(np.float64)[:, None] for level in levels]
+        return np.hstack(blocks) if blocks else np.empty((X.shape[0], 0))
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "levels_")
+        names = input_names(self, self.n_features_in_)
+        return np.asarray([f"{name}_{level}" for name, levels in zip(names, self.levels_) for level in levels], dtype=object)
+
+    def factor_of(self) -> dict[str, str]:
+        names = input_names(self, self.n_features_in_)
+        return {f"{name}_{level}": name for name, levels in zip(names, self.levels_) for level in levels}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags

@@ -1,0 +1,156 @@
+"""The model frame per stage: one row per patient of clinical inputs, the outcome, and an
+account of every patient left out and of where each input value came from.
+
+``start``: covariates, genotypes and the a priori (population-PK) trough at the start dose. No
+measured concentration can enter (:data:`TDM_COLUMNS` are refused at this stage).
+``tdm``: adds the landmark sample (see :mod:`rashrisk.features.landmark`): its day, the MAP
+individual 24-h trough from that one sample, and the ratio of that trough to the a priori
+prediction at the same dose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.errors import RashriskError
+from rashrisk.features.landmark import select_landmark_samples
+
+STAGES = ("start", "tdm")
+PATIENT_COLUMNS = ("sex", "age_years", "weight_kg", "height_cm", "bsa_m2", "albumin_g_l", "ancestry",
+                   "setting", "start_dose_mg")
+TDM_COLUMNS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
+NO_OUTCOME = "no outcome recorded"
+APRIORI_SIMULATIONS = 20  # the model uses the typical trough only; draws only feed the unused interval
+
+
+@dataclass
+class ModelFrame:
+    stage: str
+    X: pd.DataFrame  # indexed by patient_id
+    y: pd.Series | None  # bool severe_rash, aligned with X, or None without outcomes
+    excluded: pd.DataFrame  # patient_id, reason
+    imputed: pd.DataFrame  # bool per input: value not the patient's own (missing, no-call, PK reference covariate)
+    provenance: pd.DataFrame  # str per input: measured | derived | predicted | defaulted | missing | no-call
+    landmark: tuple[float, float] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.X)
+
+    @property
+    def events(self) -> int | None:
+        return None if self.y is None else int(self.y.sum())
+
+
+def _patients_table(cohort) -> pd.DataFrame:
+    patients = cohort.patients.copy()
+    patients["patient_id"] = patients["patient_id"].astype(str)
+    patients = patients.set_index("patient_id")
+    for column in PATIENT_COLUMNS:
+        if column not in patients:
+            patients[column] = np.nan
+    return patients
+
+
+def _genotype_table(cohort, index: pd.Index) -> pd.DataFrame:
+    from rashrisk.genotype.table import allele_count_wide
+
+    if cohort.genotypes is None or len(cohort.genotypes) == 0:
+        return pd.DataFrame(index=index)
+    wide = allele_count_wide(cohort.genotypes, allele="alt")
+    wide.index = wide.index.astype(str)
+    return wide.reindex(index)
+
+
+def _apriori(covariates: pd.DataFrame, pk_model) -> tuple[pd.Series, np.ndarray]:
+    """Typical a priori trough at the start dose, and per patient whether the PK model used a
+    reference value for a covariate the cohort carries but this patient lacks ('defaulted').
+    Covariates the contract never carries (e.g. red-cell count) are a property of the PK model."""
+    from rashrisk.pk.apriori import predict_trough
+
+    table = covariates.reset_index()
+    out = predict_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model,
+                         n_sim=APRIORI_SIMULATIONS)
+    imputed = pk_model.imputed_covariates(table)
+    carried = [c for c in imputed.columns if c in table.columns]
+    defaulted = imputed[carried].to_numpy(dtype=bool).any(axis=1) if carried else np.zeros(len(table), dtype=bool)
+    return pd.Series(out["trough_typical_ng_ml"].to_numpy(dtype=float), index=covariates.index), defaulted
+
+
+def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) -> ModelFrame:
+    """Model frame for ``stage`` ('start' | 'tdm') from a loaded :class:`~rashrisk.contract.cohort.Cohort`."""
+    if stage not in STAGES:
+        raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
+    if pk_model is None:
+        from rashrisk.pk.model import default_pk_model
+
+        pk_model = default_pk_model(getattr(cohort, "ancestry", None))
+    patients = _patients_table(cohort)
+    excluded = []
+    y = None
+    if cohort.outcomes is not None:
+        outcomes = cohort.outcomes.copy()
+        outcomes["patient_id"] = outcomes["patient_id"].astype(str)
+        label = outcomes.set_index("patient_id")["severe_rash"].astype(bool)
+        no_outcome = patients.index.difference(label.index)
+        excluded += [(pid, NO_OUTCOME) for pid in no_outcome]
+        patients = patients.loc[patients.index.isin(label.index)]
+        y = label.reindex(patients.index)
+
+    X = patients[list(PATIENT_COLUMNS)].copy()
+    provenance = pd.DataFrame(index=X.index)
+    for column in PATIENT_COLUMNS:
+        provenance[column] = np.where(X[column].isna(), "missing", "measured")
+    provenance["bsa_m2"] = np.where(X["bsa_m2"].isna(), "missing", "derived")
+    genotypes = _genotype_table(cohort, X.index)
+    for column in genotypes.columns:
+        X[column] = genotypes[column].astype(float)
+        provenance[column] = np.where(X[column].isna(), "no-call", "measured")
+    covariates = pd.concat([patients, genotypes], axis=1)
+    X["apriori_trough_ng_ml"], defaulted = _apriori(covariates, pk_model)
+    provenance["apriori_trough_ng_ml"] = np.where(defaulted, "defaulted", "predicted")
+
+    if stage == "tdm":
+        X, provenance, y, lm_excluded = _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark)
+        excluded += list(lm_excluded.itertuples(index=False, name=None))
+    else:
+        leaked = [c for c in X.columns if c in TDM_COLUMNS or "concentration" in c]
+        if leaked:  # defensive: the start stage must never see a measured concentration
+            raise RashriskError(f"start-stage frame would contain measured-concentration columns {leaked}")
+
+    X.index.name = "patient_id"
+    imputed = provenance.isin(["missing", "no-call", "defaulted"])
+    excluded_df = pd.DataFrame(excluded, columns=["patient_id", "reason"])
+    return ModelFrame(stage=stage, X=X, y=y, excluded=excluded_df, imputed=imputed, provenance=provenance,
+                      landmark=tuple(landmark) if stage == "tdm" else None)
+
+
+def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
+    from rashrisk.pk.map import map_estimate
+
+    samples, excluded = select_landmark_samples(cohort.tdm, X.index, cohort.outcomes, window=landmark)
+    keep = X.index.isin(samples.index)
+    X, provenance = X.loc[keep].copy(), provenance.loc[keep].copy()
+    y = None if y is None else y.loc[keep]
+    samples = samples.reindex(X.index)
+    X["tdm_day"] = samples["day_on_treatment"].astype(float)
+    if len(X):
+        covariates = covariates.loc[X.index].reset_index()
+        columns = [c for c in ("concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq")
+                   if c in samples.columns]
+        sample_rows = samples[columns].reset_index()
+        estimate = map_estimate(covariates, sample_rows, model=pk_model).set_index("patient_id").reindex(X.index)
+        map_trough = estimate["trough_ng_ml"].astype(float)
+        dose_ratio = samples["dose_mg"].astype(float) / X["start_dose_mg"].astype(float)
+        X["map_trough_ng_ml"] = map_trough
+        X["trough_ratio_to_apriori"] = map_trough / (X["apriori_trough_ng_ml"] * dose_ratio)
+    else:
+        X["map_trough_ng_ml"] = pd.Series(dtype=float)
+        X["trough_ratio_to_apriori"] = pd.Series(dtype=float)
+    provenance["tdm_day"] = "measured"
+    provenance["map_trough_ng_ml"] = "predicted"
+    provenance["trough_ratio_to_apriori"] = "derived"
+    return X, provenance, y, excluded

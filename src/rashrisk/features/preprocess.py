@@ -1,0 +1,80 @@
+"""The preprocessing step built from configuration: clinical model frame ``X`` -> numeric matrix.
+
+A scikit-learn ``ColumnTransformer`` of the three clinical encoders with
+``verbose_feature_names_out=False`` so that output names stay clinical (``age_years``,
+``sex_M``, ``rs4129267_alt_count``, ``rs4129267_alt_count_missing``, ``map_trough_ng_ml_log``).
+:func:`feature_factors` maps every output feature back to its clinical factor for explanations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sklearn.compose import ColumnTransformer
+
+from rashrisk.features.categorical import CategoricalEncoder
+from rashrisk.features.continuous import ContinuousEncoder
+from rashrisk.features.genotype import GenotypeEncoder
+
+GENOTYPE_SUFFIX = "_alt_count"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which clinical columns enter the model and how (from ``[features]`` in the TOML config)."""
+
+    categorical: tuple[str, ...] = ("sex", "ancestry", "setting")
+    continuous: tuple[str, ...] = ("age_years", "weight_kg", "albumin_g_l", "start_dose_mg", "apriori_trough_ng_ml")
+    tdm_continuous: tuple[str, ...] = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
+    log: tuple[str, ...] = ("apriori_trough_ng_ml", "map_trough_ng_ml", "trough_ratio_to_apriori")
+    genotypes: tuple[str, ...] = ("rs4129267",)  # pre-specified rsIDs; empty = every catalogue variant
+    genotype_model: str = "additive"
+    risk_allele: dict = field(default_factory=dict)  # rsid -> 'alt' | 'ref' (default 'alt')
+    n_knots: int = 4
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureSpec":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            from rashrisk.errors import ConfigError
+
+            raise ConfigError(f"[features]: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**kwargs)
+
+    def columns_for(self, stage: str, available) -> dict[str, list[str]]:
+        """The columns of each kind used at ``stage`` among ``available`` (the frame's columns)."""
+        available = list(available)
+        continuous = list(self.continuous) + (list(self.tdm_continuous) if stage == "tdm" else [])
+        return {
+            "categorical": [c for c in self.categorical if c in available],
+            "continuous": [c for c in continuous if c in available],
+            "genotype": [c for c in available if c.endswith(GENOTYPE_SUFFIX)
+                         and (not self.genotypes or c[: -len(GENOTYPE_SUFFIX)] in self.genotypes)],
+        }
+
+
+def build_preprocess(spec: FeatureSpec, stage: str, available, *, splines: bool = False) -> ColumnTransformer:
+    """An unfitted ColumnTransformer for ``stage`` over the ``available`` frame columns."""
+    cols = spec.columns_for(stage, available)
+    risk_allele = {f"{rsid}{GENOTYPE_SUFFIX}": allele for rsid, allele in spec.risk_allele.items()}
+    spline_columns = tuple(c for c in cols["continuous"] if splines and c not in ("tdm_day",))
+    transformers = [
+        ("categorical", CategoricalEncoder(), cols["categorical"]),
+        ("continuous", ContinuousEncoder(log_columns=tuple(c for c in spec.log if c in cols["continuous"]),
+                                         spline_columns=spline_columns, n_knots=spec.n_knots), cols["continuous"]),
+        ("genotype", GenotypeEncoder(model=spec.genotype_model, risk_allele=risk_allele), cols["genotype"]),
+    ]
+    transformers = [t for t in transformers if t[2]]
+    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+
+
+def feature_factors(preprocess: ColumnTransformer) -> dict[str, str]:
+    """Fitted preprocess -> {model feature name: clinical factor name}."""
+    out: dict[str, str] = {}
+    for name, transformer, _ in preprocess.transformers_:
+        if name == "remainder" or transformer == "drop":
+            continue
+        out.update(transformer.factor_of())
+    return out

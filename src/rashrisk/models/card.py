@@ -1,0 +1,142 @@
+"""The model card: built once as data (``build_card -> dict``), rendered to Markdown from it."""
+
+from __future__ import annotations
+
+from rashrisk import __version__
+
+SIMULATED_DISCLAIMER = ("Trained on simulated data; not for clinical use. Research use only: the numbers show how the "
+                        "method behaves, not the risk of a real patient.")
+RESEARCH_DISCLAIMER = ("Decision support for research use only. Not a medical device. The clinician remains responsible "
+                       "for every decision and can review the inputs and reasons shown.")
+
+PREDICTOR_TEXT = {
+    "sex": "sex (F/M)",
+    "age_years": "age (years)",
+    "weight_kg": "body weight (kg)",
+    "bsa_m2": "body surface area (m2, Mosteller)",
+    "albumin_g_l": "serum albumin (g/L)",
+    "ancestry": "ancestry group",
+    "setting": "treatment setting (adjuvant / advanced)",
+    "start_dose_mg": "imatinib start dose (mg/day)",
+    "apriori_trough_ng_ml": "a priori predicted steady-state trough at the start dose (population PK, ng/mL)",
+    "tdm_day": "day on treatment of the landmark TDM sample",
+    "map_trough_ng_ml": "individual 24-h trough estimated (MAP) from the landmark sample (ng/mL)",
+    "trough_ratio_to_apriori": "measured (MAP) trough relative to the a priori prediction at the same dose",
+}
+
+
+def _metric(validation: dict, name: str) -> dict | None:
+    m = (validation or {}).get("metrics", {}).get(name)
+    if not m:
+        return None
+    return {k: m.get(k) for k in ("apparent", "corrected", "ci_low", "ci_high", "cross_validated")}
+
+
+def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulated: bool, n: int, events: int,
+               fingerprint: dict, factors: list[str], family: str, params: dict, calibration: tuple[float, float],
+               landmark, band_thresholds: dict, validation: dict, nested_cv: dict, excluded: dict,
+               candidates: list[dict], pk_model: str) -> dict:
+    timing = ("at imatinib start (before the first dose)" if stage == "start"
+              else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
+    predictors = []
+    for factor in factors:
+        when = timing if factor in ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori") else \
+            "at imatinib start (before the first dose)"
+        kind = "genotype: risk-allele count with a no-call indicator" if factor.startswith("rs") else None
+        predictors.append({"name": factor, "description": PREDICTOR_TEXT.get(factor, kind or factor), "timing": when})
+    limitations = [
+        "Internal validation only (bootstrap optimism correction and nested cross-validation); no external validation.",
+        "Few events: estimates of discrimination and calibration are uncertain (see the confidence intervals).",
+        "The risk allele and genetic model of IL6R rs4129267 are configuration choices; the source study's abstract "
+        "does not state them.",
+        f"A priori troughs come from the population-PK model {pk_model}; patients outside its covariate domain "
+        "get less reliable exposure estimates.",
+    ]
+    if stage == "tdm":
+        limitations.append("Landmark model: it applies only to patients still rash-free at their first TDM sample "
+                           f"in the day {landmark[0]:g}-{landmark[1]:g} window, and predicts severe rash after it.")
+    disclaimer = (SIMULATED_DISCLAIMER + " " if simulated else "") + RESEARCH_DISCLAIMER
+    return {
+        "schema": "rashrisk.model-card/1",
+        "name": name,
+        "version": version,
+        "stage": stage,
+        "rashrisk_version": __version__,
+        "intended_use": ("Estimate the probability of severe skin rash (CTCAE grade >= 3, or recurrent grade 2) in "
+                         "patients with GIST starting imatinib, " + timing + ", to help clinicians decide how closely "
+                         "to monitor the skin and when to check the trough. Not for diagnosis or dosing decisions."),
+        "outcome": "severe_rash = rash_max_grade >= 3, or rash_max_grade == 2 and recurrent (cohort contract v1)",
+        "trained_on": {"cohort": cohort_name, "simulated": bool(simulated), "n": int(n), "events": int(events),
+                       "fingerprint": fingerprint, "excluded": excluded},
+        "predictors": predictors,
+        "landmark_days": list(landmark) if stage == "tdm" else None,
+        "model": {"family": family, "params": params, "calibration": "Platt (affine in log-odds) on out-of-fold log-odds",
+                  "calibration_intercept": calibration[0], "calibration_slope": calibration[1], "pk_model": pk_model},
+        "band_thresholds": dict(band_thresholds),
+        "baseline_risk": events / n if n else None,
+        "candidates": [{k: c[k] for k in ("label", "cv_logloss_mean", "cv_logloss_sd")} for c in candidates],
+        "validation": {
+            "n_boot": (validation or {}).get("bootstrap", {}).get("n_boot"),
+            "auroc": _metric(validation, "auroc"),
+            "auprc": _metric(validation, "auprc"),
+            "brier": _metric(validation, "brier"),
+            "scaled_brier": _metric(validation, "scaled_brier"),
+            "calibration_slope": _metric(validation, "calibration_slope"),
+            "calibration_intercept": _metric(validation, "calibration_intercept"),
+            "ici": _metric(validation, "ici"),
+            "events_per_parameter": (validation or {}).get("events_per_parameter"),
+            "sample_size": (validation or {}).get("sample_size"),
+            "warnings": (validation or {}).get("warnings", []),
+            "nested_cv": nested_cv,
+        },
+        "limitations": limitations,
+        "disclaimer": disclaimer,
+        "simulated": bool(simulated),
+    }
+
+
+def _fmt(value, digits=3):
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def card_markdown(card: dict) -> str:
+    v = card.get("validation", {})
+    lines = [f"# Model card: {card['name']} {card['version']}", ""]
+    if card.get("simulated"):
+        lines += ["> **Trained on simulated data; not for clinical use.**", ""]
+    lines += [f"**Intended use.** {card['intended_use']}", "", f"**Outcome.** {card['outcome']}", ""]
+    t = card["trained_on"]
+    lines += [f"**Training data.** cohort `{t['cohort']}` ({'simulated' if t['simulated'] else 'observed'}): "
+              f"{t['n']} patients, {t['events']} events (baseline risk {_fmt(card['baseline_risk'])}).", ""]
+    if t.get("excluded"):
+        lines += ["Excluded patients: " + "; ".join(f"{k}: {n}" for k, n in t["excluded"].items()), ""]
+    lines += ["## Predictors", "", "| predictor | description | timing |", "|---|---|---|"]
+    lines += [f"| `{p['name']}` | {p['description']} | {p['timing']} |" for p in card["predictors"]]
+    m = card["model"]
+    lines += ["", "## Model", "", f"Selected: {m['family']} {m['params']}; {m['calibration']} "
+              f"(intercept {_fmt(m['calibration_intercept'])}, slope {_fmt(m['calibration_slope'])}); "
+              f"PK model {m['pk_model']}.", "", "| candidate | CV log-loss (mean +/- SD) |", "|---|---|"]
+    lines += [f"| {c['label']} | {_fmt(c['cv_logloss_mean'], 4)} +/- {_fmt(c['cv_logloss_sd'], 4)} |"
+              for c in card.get("candidates", [])]
+    lines += ["", "## Validation (internal)", "", f"Bootstrap resamples of the whole procedure: {v.get('n_boot')}.", "",
+              "| metric | apparent | optimism-corrected (95% CI) | cross-validated |", "|---|---|---|---|"]
+    for key in ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici"):
+        mm = v.get(key)
+        if mm:
+            lines.append(f"| {key} | {_fmt(mm['apparent'])} | {_fmt(mm['corrected'])} "
+                         f"({_fmt(mm['ci_low'])} to {_fmt(mm['ci_high'])}) | {_fmt(mm['cross_validated'])} |")
+    nested = v.get("nested_cv") or {}
+    if nested.get("selection"):
+        s = nested["selection"]
+        lines += ["", f"Nested cross-validation of the selection procedure: AUROC {_fmt(s.get('auroc'))}, "
+                  f"calibration slope {_fmt(s.get('calibration_slope'))}, Brier {_fmt(s.get('brier'))}."]
+    if v.get("events_per_parameter") is not None:
+        lines += ["", f"Events per candidate parameter: {v['events_per_parameter']:.1f}."]
+    for w in v.get("warnings", []):
+        lines.append(f"- warning: {w}")
+    b = card["band_thresholds"]
+    lines += ["", "## Risk bands", "", f"low below {b['low_below']:.0%}, high from {b['high_from']:.0%}, "
+              "intermediate in between.", "", "## Limitations", ""]
+    lines += [f"- {x}" for x in card["limitations"]]
+    lines += ["", "## Disclaimer", "", card["disclaimer"], ""]
+    return "\n".join(lines)

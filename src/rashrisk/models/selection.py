@@ -1,0 +1,105 @@
+"""Tuning and nested selection.
+
+Tuning: every candidate is scored by repeated stratified K-fold cross-validation on log-loss
+(preprocessing fitted once per fold per preprocessing variant, on the training part only). The
+candidate with the lowest mean log-loss is selected; its out-of-fold raw log-odds (averaged over
+repeats) feed the Platt calibration.
+
+Nested CV: the whole procedure (tune on inner folds, select, Platt on inner out-of-fold logits,
+refit) runs inside each outer training split and is scored on the outer test split, so that the
+reported performance of the selection procedure is not the tuned score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+
+from rashrisk.models.calibration import apply_platt, expit, fit_platt
+from rashrisk.models.candidates import Candidate, column_factors, estimator_raw_logit, fit_estimator, make_preprocess
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
+    y = np.asarray(y, dtype=np.float64)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+def fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, *, seed) -> dict:
+    """{candidate: raw log-odds on X[test_idx]} after fitting on X[train_idx]."""
+    out = {}
+    groups: dict[tuple, list[Candidate]] = {}
+    for candidate in candidates:
+        groups.setdefault(candidate.preprocess_key, []).append(candidate)
+    X_train, X_test = X.iloc[train_idx], X.iloc[test_idx]
+    y_train = y[train_idx]
+    for members in groups.values():
+        preprocess = make_preprocess(members[0], config.features, stage, X.columns)
+        m_train = preprocess.fit_transform(X_train)
+        m_test = preprocess.transform(X_test)
+        names = list(preprocess.get_feature_names_out())
+        factors = column_factors(preprocess)
+        for candidate in members:
+            estimator, leaves = fit_estimator(candidate, config, m_train, y_train, names, factors, seed=seed)
+            out[candidate] = estimator_raw_logit(estimator, m_test, leaves)
+    return out
+
+
+def tune(candidates, config, stage, X, y, *, seed, n_splits, n_repeats, progress=None):
+    """Repeated stratified CV. Returns (rows, oof_raw) where rows are dicts per candidate
+    (cv_logloss_mean, cv_logloss_sd over folds) and oof_raw maps candidate -> OOF raw log-odds
+    averaged over repeats."""
+    y = np.asarray(y, dtype=int)
+    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    losses = {c: [] for c in candidates}
+    oof_sum = {c: np.zeros(len(y)) for c in candidates}
+    folds = list(splitter.split(np.zeros(len(y)), y))
+    for k, (train_idx, test_idx) in enumerate(folds):
+        logits = fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, seed=seed + k)
+        for candidate, raw in logits.items():
+            losses[candidate].append(log_loss(y[test_idx], expit(raw)))
+            oof_sum[candidate][test_idx] += raw
+        if progress:
+            progress(k + 1, len(folds))
+    rows = [
+        {"candidate": c, "name": c.family, "label": c.label, "params": c.param_dict,
+         "cv_logloss_mean": float(np.mean(losses[c])), "cv_logloss_sd": float(np.std(losses[c], ddof=1)),
+         "cv_folds": len(losses[c])}
+        for c in candidates
+    ]
+    return rows, {c: oof_sum[c] / n_repeats for c in candidates}
+
+
+def best(rows, family: str | None = None) -> dict:
+    """Lowest mean CV log-loss (first in grid order on ties: logistic before xgboost)."""
+    pool = [r for r in rows if family is None or r["name"] == family]
+    return min(pool, key=lambda r: r["cv_logloss_mean"])
+
+
+def nested_cv(candidates, config, stage, X, y, *, seed, progress=None) -> dict:
+    """Outer-fold calibrated probabilities of the whole procedure, overall and per family."""
+    from rashrisk.models.candidates import FittedCandidate
+
+    y = np.asarray(y, dtype=int)
+    outer = StratifiedKFold(n_splits=config.nested_outer_splits, shuffle=True, random_state=seed + 7)
+    families = sorted({c.family for c in candidates})
+    proba = {name: np.full(len(y), np.nan) for name in ["selection", *families]}
+    chosen = []
+    splits = list(outer.split(np.zeros(len(y)), y))
+    for k, (train_idx, test_idx) in enumerate(splits):
+        X_train, y_train = X.iloc[train_idx], y[train_idx]
+        rows, oof = tune(candidates, config, stage, X_train, y_train, seed=seed + 100 * (k + 1),
+                         n_splits=config.nested_inner_splits, n_repeats=1)
+        winner = best(rows)["candidate"]
+        chosen.append(winner.label)
+        for family in families:
+            pick = best(rows, family)["candidate"]
+            intercept, slope = fit_platt(oof[pick], y_train)
+            fitted = FittedCandidate(pick, config, stage, seed=seed).fit(X_train, y_train)
+            p = expit(apply_platt(fitted.raw_logit(X.iloc[test_idx]), intercept, slope))
+            proba[family][test_idx] = p
+            if pick == winner:
+                proba["selection"][test_idx] = p
+        if progress:
+            progress(k + 1, len(splits))
+    return {"proba": proba, "chosen": chosen}

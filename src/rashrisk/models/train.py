@@ -1,0 +1,213 @@
+"""Training orchestration: model frame -> tuned candidates -> nested CV -> selected model refitted
+on all patients -> Platt calibration on out-of-fold log-odds -> bootstrap ensemble for intervals
+-> internal validation (bootstrap optimism of the procedure) -> :class:`TrainingResult`.
+
+The procedure validated by the optimism bootstrap refits the selected family with its chosen
+hyperparameters fixed (tuning in 200+ resamples would not fit the time budget) and re-estimates
+the Platt calibration in every resample from cross-fitted log-odds
+(``validation_calibration_folds``); the nested CV, by contrast, re-tunes inside every outer fold.
+Both are reported: see docs/training.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from rashrisk.errors import RashriskError
+from rashrisk.models.calibration import apply_platt, expit, fit_platt
+from rashrisk.models.candidates import FittedCandidate, candidate_grid, estimator_raw_logit, fit_estimator
+from rashrisk.models.config import STAGES, TrainingConfig
+from rashrisk.models.result import TrainingResult
+from rashrisk.models.selection import best, nested_cv, tune
+
+Progress = Callable[[str, int, int], None]  # progress(step, done, total)
+BACKGROUND_ROWS = 100
+
+
+def cohort_fingerprint(cohort) -> dict:
+    """sha256 of every file in the cohort folder (names and hashes) and table row counts; no ids."""
+    files = {}
+    path = Path(getattr(cohort, "path", "") or "")
+    if path.is_dir():
+        for f in sorted(path.iterdir()):
+            if f.is_file() and f.name != "truth.csv":
+                files[f.name] = hashlib.sha256(f.read_bytes()).hexdigest()
+    rows = {name: int(len(getattr(cohort, name))) for name in ("patients", "genotypes", "tdm", "outcomes")
+            if getattr(cohort, name, None) is not None}
+    return {"files": files, "rows": rows}
+
+
+def _is_simulated(cohort) -> bool:
+    path = Path(getattr(cohort, "path", "") or "")
+    return (path / "truth.csv").is_file()
+
+
+def _fit_predict_factory(candidate, config: TrainingConfig, stage: str, calibration: tuple[float, float], seed: int):
+    """The modelling procedure rerun in each optimism-bootstrap resample (hyperparameters fixed)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = config.validation_calibration_folds
+
+    def fit_predict(X_train, y_train, X_eval):
+        y_train = np.asarray(y_train, dtype=int)
+        fitted = FittedCandidate(candidate, config, stage, seed=seed).fit(X_train, y_train)
+        if folds >= 2 and min(y_train.sum(), len(y_train) - y_train.sum()) >= folds:
+            matrix = fitted.preprocess_.transform(X_train)
+            oof = np.zeros(len(y_train))
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+            for train_idx, test_idx in splitter.split(matrix, y_train):
+                est, leaves = fit_estimator(candidate, config, matrix[train_idx], y_train[train_idx],
+                                            fitted.feature_names_, fitted.factors_, seed=seed)
+                oof[test_idx] = estimator_raw_logit(est, matrix[test_idx], leaves)
+            intercept, slope = fit_platt(oof, y_train)
+        else:
+            intercept, slope = calibration
+        return expit(apply_platt(fitted.raw_logit(X_eval), intercept, slope))
+
+    return fit_predict
+
+
+def _ensemble(candidate, config, matrix, y, names, factors, *, seed) -> list:
+    rng = np.random.default_rng(seed)
+    members = []
+    n = len(y)
+    for b in range(config.interval_bootstrap):
+        for _ in range(100):
+            idx = rng.integers(0, n, n)
+            if 0 < y[idx].sum() < n:
+                break
+        members.append(fit_estimator(candidate, config, matrix[idx], y[idx], names, factors, seed=seed + b))
+    return members
+
+
+def _nested_metrics(y, proba: dict) -> dict:
+    from rashrisk.models.metrics import performance_metrics
+
+    return {name: {k: (None if v is None or not np.isfinite(v) else float(v))
+                   for k, v in performance_metrics(y, p).items()} for name, p in proba.items()}
+
+
+def _groups(X: pd.DataFrame) -> pd.DataFrame:
+    from rashrisk.models.validation import default_subgroups
+
+    return default_subgroups(X)
+
+
+def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str = "cohort", simulated: bool = False,
+                fingerprint: dict | None = None, pk_model_name: str = "", progress: Progress | None = None,
+                validate: bool = True) -> TrainingResult:
+    """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes."""
+    from rashrisk.models.bundle import RiskModel
+    from rashrisk.models.card import build_card
+
+    config = config or TrainingConfig()
+    stage = frame.stage
+    seconds: dict[str, float] = {}
+    if frame.y is None:
+        raise RashriskError(f"{cohort_name}: no outcomes.csv, so the {stage} model cannot be trained; "
+                            "training needs rash_max_grade per patient")
+    y = frame.y.to_numpy(dtype=int)
+    X = frame.X
+    events = int(y.sum())
+    if events < config.min_events or len(y) - events < config.min_events:
+        raise RashriskError(f"{cohort_name}: {events} severe-rash events among {len(y)} eligible patients for the "
+                            f"{stage} model; expected at least {config.min_events} events and non-events")
+
+    def step(name):
+        return (lambda done, total: progress(name, done, total)) if progress else None
+
+    candidates = candidate_grid(config)
+    t0 = time.perf_counter()
+    rows, oof = tune(candidates, config, stage, X, y, seed=config.seed, n_splits=config.cv_splits,
+                     n_repeats=config.cv_repeats, progress=step("tuning"))
+    seconds["tuning"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    nested = nested_cv(candidates, config, stage, X, y, seed=config.seed, progress=step("nested CV"))
+    nested_metrics = _nested_metrics(y, nested["proba"])
+    nested_summary = {"selection": nested_metrics["selection"], "chosen_per_fold": nested["chosen"]}
+    for row in rows:
+        row["nested_cv"] = nested_metrics.get(row["name"])
+    seconds["nested_cv"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    chosen_row = best(rows)
+    chosen = chosen_row["candidate"]
+    intercept, slope = fit_platt(oof[chosen], y)
+    oof_proba = expit(apply_platt(oof[chosen], intercept, slope))
+    fitted = FittedCandidate(chosen, config, stage, seed=config.seed).fit(X, y)
+    matrix = fitted.preprocess_.transform(X)
+    ensemble = _ensemble(chosen, config, matrix, y, fitted.feature_names_, fitted.factors_, seed=config.seed + 1)
+    seconds["final_fit"] = time.perf_counter() - t0
+
+    validation = {}
+    if validate:
+        from rashrisk.models.validation import validate_model
+
+        t0 = time.perf_counter()
+        fit_predict = _fit_predict_factory(chosen, config, stage, (intercept, slope), config.seed)
+        validation = validate_model(fit_predict, X, frame.y.astype(bool), _groups(X), oof_proba=oof_proba,
+                                    n_parameters=matrix.shape[1], n_boot=config.validation_bootstrap,
+                                    seed=config.seed, progress=step("validation"))
+        seconds["validation"] = time.perf_counter() - t0
+
+    fingerprint = fingerprint or {}
+    digest = hashlib.sha256(repr((sorted(fingerprint.get("files", {}).items()), config.to_dict(), stage)).encode())
+    from rashrisk import __version__
+
+    version = f"{__version__}+{digest.hexdigest()[:10]}"
+    rng = np.random.default_rng(config.seed)
+    background = X.iloc[np.sort(rng.choice(len(X), size=min(BACKGROUND_ROWS, len(X)), replace=False))]
+    background = background.reset_index(drop=True)  # no patient identifiers in the bundle
+    factors = list(dict.fromkeys(fitted.factors_.values()))
+    excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
+    card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
+                      simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
+                      family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
+                      landmark=frame.landmark or config.landmark,
+                      band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
+                      validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
+                      pk_model=pk_model_name)
+    model = RiskModel(stage=stage, version=version, card=card, preprocess=fitted.preprocess_,
+                      estimator=fitted.estimator_, leaf_table=fitted.leaf_table_, calibration_intercept=intercept,
+                      calibration_slope=slope, feature_factor=fitted.factors_, background=background,
+                      input_columns=list(X.columns), ensemble=ensemble, family=chosen.family, params=chosen.param_dict)
+    public_rows = [{k: v for k, v in row.items() if k != "candidate"} for row in rows]
+    return TrainingResult(stage=stage, model=model, frame=frame, candidates=public_rows, selected=chosen.family,
+                          oof_proba=oof_proba, y=y, validation=validation, fingerprint=fingerprint,
+                          config=config.to_dict(), seconds=seconds, nested_cv=nested_summary)
+
+
+def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, progress: Progress | None = None,
+                pk_model=None, validate: bool = True) -> TrainingResult:
+    """Train the ``stage`` model ('start' | 'tdm') on a loaded cohort (or a cohort folder path)."""
+    from rashrisk.features.frame import build_model_frame
+
+    if stage not in STAGES:
+        raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
+    config = config or TrainingConfig()
+    if isinstance(cohort, (str, Path)):
+        from rashrisk.contract.loader import load_cohort
+
+        cohort = load_cohort(cohort)
+    if pk_model is None:
+        from rashrisk.pk.model import default_pk_model
+
+        pk_model = default_pk_model(getattr(cohort, "ancestry", None))
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
+        frame = build_model_frame(cohort, stage, pk_model=pk_model, landmark=config.landmark)
+        frame_seconds = time.perf_counter() - t0
+        result = train_frame(frame, config, cohort_name=cohort.name, simulated=_is_simulated(cohort),
+                             fingerprint=cohort_fingerprint(cohort),
+                             pk_model_name=getattr(pk_model, "name", str(pk_model)), progress=progress,
+                             validate=validate)
+    result.seconds = {"model_frame": frame_seconds, **result.seconds}
+    return result
