@@ -34,11 +34,16 @@ class SimulatedCohort:
     pk: pd.DataFrame
     outcomes: pd.DataFrame
     tdm: pd.DataFrame
-    truth: pd.DataFrame
+    truth_columns: dict[str, np.ndarray]  # written as truth.csv
 
     @property
     def n_patients(self) -> int:
         return len(self.patients)
+
+    @property
+    def truth(self) -> pd.DataFrame:
+        """truth.csv as a DataFrame (built on demand: the writer uses the columns directly)."""
+        return pd.DataFrame(self.truth_columns)
 
 
 def _check_n(n: int) -> int:
@@ -95,36 +100,34 @@ def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort
 
     late = cfg.number("pk", "exposure_drift", "late_exposure_factor")
     final = outcomes["final_dose_mg"].to_numpy()
-    truth = pd.DataFrame(
-        {
-            "patient_id": patients["patient_id"],
-            "sex": patients["sex"],
-            "age_years": patients["age_years"],
-            "weight_kg": patients["weight_kg"],
-            "height_cm": patients["height_cm"],
-            "albumin_g_l": patients["albumin_g_l"],
-            "rbc_10e12_l": patients["rbc_10e12_l"],
-            "ancestry": patients["ancestry"],
-            "setting": patients["setting"],
-            "start_dose_mg": start_dose,
+    truth = {
+        "patient_id": patients["patient_id"].to_numpy(),
+        "sex": patients["sex"].to_numpy(),
+        "age_years": patients["age_years"].to_numpy(),
+        "weight_kg": patients["weight_kg"].to_numpy(),
+        "height_cm": patients["height_cm"].to_numpy(),
+        "albumin_g_l": patients["albumin_g_l"].to_numpy(),
+        "rbc_10e12_l": patients["rbc_10e12_l"].to_numpy(),
+        "ancestry": patients["ancestry"].to_numpy(),
+        "setting": patients["setting"].to_numpy(),
+        "start_dose_mg": start_dose,
             **{f"{rsid}_alt_count": counts for rsid, counts in genotypes.items()},
-            "in_vcf": in_vcf,
-            "cl_l_h": pk["cl_l_h"],
-            "v_l": pk["v_l"],
-            "ka_per_h": pk["ka_per_h"],
-            "trough_ss_start_ng_ml": trough_start,
-            "trough_ss_400mg_ng_ml": trough_ss_ng_ml(400.0, pk),
-            "log_odds_without_intercept": lp,
-            "true_risk": outcomes["true_risk"],
-            "severe_rash": outcomes["severe_rash"],
-            "rash_max_grade": outcomes["rash_max_grade"],
-            "recurrent_grade2": outcomes["recurrent_grade2"],
-            "rash_onset_day": outcomes["rash_onset_day"].where(outcomes["rash_onset_day"] >= 0),
-            "resumed": outcomes["resumed"],
-            "final_dose_mg": final,
-            "trough_ss_final_ng_ml": np.where(np.isnan(final), np.nan, trough_ss_ng_ml(np.nan_to_num(final, nan=1.0), pk) * late),
-        }
-    )
+        "in_vcf": in_vcf,
+        "cl_l_h": pk["cl_l_h"].to_numpy(),
+        "v_l": pk["v_l"].to_numpy(),
+        "ka_per_h": pk["ka_per_h"].to_numpy(),
+        "trough_ss_start_ng_ml": trough_start,
+        "trough_ss_400mg_ng_ml": trough_ss_ng_ml(400.0, pk),
+        "log_odds_without_intercept": lp,
+        "true_risk": outcomes["true_risk"].to_numpy(),
+        "severe_rash": outcomes["severe_rash"].to_numpy(),
+        "rash_max_grade": outcomes["rash_max_grade"].to_numpy(),
+        "recurrent_grade2": outcomes["recurrent_grade2"].to_numpy(),
+        "rash_onset_day": np.where(outcomes["rash_onset_day"].to_numpy() >= 0, outcomes["rash_onset_day"].to_numpy(), np.nan),
+        "resumed": outcomes["resumed"].to_numpy(),
+        "final_dose_mg": final,
+        "trough_ss_final_ng_ml": np.where(np.isnan(final), np.nan, trough_ss_ng_ml(np.nan_to_num(final, nan=1.0), pk) * late),
+    }
     return SimulatedCohort(
         seed=seed,
         config=cfg,
@@ -135,5 +138,5 @@ def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort
         pk=pk,
         outcomes=outcomes,
         tdm=tdm,
-        truth=truth,
+        truth_columns=truth,
     )

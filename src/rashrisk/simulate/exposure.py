@@ -56,7 +56,22 @@ def individual_pk(cfg: SimulationConfig, patients: pd.DataFrame, abcg2_alt_count
     model = pk_model(cfg)
     rng = stream(seed, "pk_etas")
     etas = model.sample_etas(len(patients), rng)
-    params = model.individual_parameters(pk_covariates(patients, abcg2_alt_count), etas)
+    covariates = pk_covariates(patients, abcg2_alt_count)
+    # covariate equations evaluated once per distinct covariate combination (values are rounded,
+    # so a million patients share a few thousand combinations), then spread back: exact, and the
+    # engine's per-row checks run on the small table only
+    columns = [c for c in model.covariates if c in covariates.columns]
+    if columns:
+        key = np.zeros(len(covariates), dtype=np.int64)
+        for column in columns:
+            codes, uniques = pd.factorize(covariates[column], use_na_sentinel=False)
+            key = pd.factorize(key * (len(uniques) + 1) + codes)[0].astype(np.int64)  # stays small
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        distinct = covariates.iloc[first].reset_index(drop=True)
+        typical = model.typical_parameters(distinct).iloc[inverse.ravel()].reset_index(drop=True)
+    else:
+        typical = model.typical_parameters(covariates)
+    params = model.apply_etas(typical, etas)
     return pd.DataFrame(
         {
             "cl_l_h": np.asarray(params["cl_l_h"], dtype=float),

@@ -49,7 +49,6 @@ def as_cohort_tables(sim: SimulatedCohort) -> dict[str, pd.DataFrame]:
         "day_on_treatment": (t["sample_time"].to_numpy() - start).astype("timedelta64[s]").astype(float) / 86400.0,
     })
     outcomes = observed_outcomes(sim)
-    outcomes["recurrent_grade2"] = outcomes["recurrent_grade2"] == "true"
     outcomes["rash_onset_day"] = outcomes["rash_onset_day"].astype(float)
     outcomes["severe_rash"] = (outcomes["rash_max_grade"] >= 3) | ((outcomes["rash_max_grade"] == 2) & outcomes["recurrent_grade2"])
     return {"patients": patients, "genotypes": genotypes, "tdm": tdm, "outcomes": outcomes}
