@@ -36,9 +36,10 @@ def imputed_names(imputed: pd.DataFrame) -> list[str]:
     """Per row, the comma-separated names of the imputed covariates ('' when none)."""
     if imputed.shape[1] == 0:
         return [""] * len(imputed)
-    patterns, inverse = np.unique(imputed.to_numpy(dtype=bool), axis=0, return_inverse=True)
-    labels = [", ".join(imputed.columns[row]) for row in patterns]
-    return [labels[i] for i in np.ravel(inverse)]
+    flags = imputed.to_numpy(dtype=bool)
+    codes = flags.astype(np.int64) @ (np.int64(1) << np.arange(flags.shape[1], dtype=np.int64))
+    labels = {int(c): ", ".join(imputed.columns[flags[i]]) for c, i in zip(*np.unique(codes, return_index=True))}
+    return [labels[c] for c in codes.tolist()]
 
 
 def predict_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel | None = None, n_sim: int = 2000, seed: int = 0, tau_h: float = 24.0) -> pd.DataFrame:

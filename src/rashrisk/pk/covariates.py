@@ -18,7 +18,6 @@ value used when the value is missing, soft and hard validity limits) and its cov
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,7 +111,7 @@ class CovariateEffect:
             return (np.asarray(x, dtype=float) / self.center) ** self.exponent
         if self.kind == "exponential":
             return np.exp(self.coefficient * (np.asarray(x, dtype=float) - self.center))
-        return np.array([self.levels[str(v)] for v in np.asarray(x, dtype=object)], dtype=float)
+        return pd.Series(np.asarray(x, dtype=object)).map(self.levels).to_numpy(dtype=float)
 
 
 def _category_key(value) -> str:
@@ -124,38 +123,38 @@ def _category_key(value) -> str:
     return str(value)
 
 
-def _is_missing(value) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 def resolve_covariates(specs: dict[str, CovariateSpec], covariates: pd.DataFrame, model_name: str):
     """Covariate values with references filled in, and a boolean frame of what was imputed.
 
     Returns ``(values, imputed)``: ``values`` maps column -> ndarray (float, or str for
     categorical), ``imputed`` is a DataFrame[bool] indexed like ``covariates``. A missing column
-    or a missing value (NaN/None/<NA>) takes the declared reference. A categorical value the model
-    does not know raises :class:`ModelError` naming the column, row and value.
+    or a missing value (NaN/None/<NA>) takes the declared reference. A value the model cannot use
+    (unknown category, non-numeric number) raises :class:`ModelError` naming the column, row and value.
     """
     n = len(covariates)
     values: dict[str, np.ndarray] = {}
     imputed = pd.DataFrame(index=covariates.index)
     for column, spec in specs.items():
-        raw = covariates[column].to_numpy(dtype=object) if column in covariates.columns else np.full(n, None, dtype=object)
-        missing = np.array([_is_missing(v) for v in raw], dtype=bool)
+        raw = covariates[column] if column in covariates.columns else pd.Series([None] * n, index=covariates.index, dtype=object)
+        missing = raw.isna().to_numpy()
         imputed[column] = missing
         if spec.kind == "numeric":
-            out = np.where(missing, spec.reference, raw).astype(float)
+            number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+            bad = np.flatnonzero(np.isnan(number) & ~missing)
+            expected = "a number"
+            out = np.where(missing, spec.reference, number)
         else:
-            out = np.array([str(spec.reference) if m else _category_key(v) for v, m in zip(raw, missing)], dtype=object)
-            bad = [i for i, v in enumerate(out) if v not in spec.levels]
-            if bad:
-                i = bad[0]
-                raise ModelError(
-                    f"PK model {model_name}: covariate {column!r} row {covariates.index[i]!r} has value {raw[i]!r}; "
-                    f"expected one of {', '.join(spec.levels)} (or missing, then {spec.reference!r} is used)"
-                )
+            keys = {v: _category_key(v) for v in pd.unique(raw[~missing])}
+            out = raw.map(keys).to_numpy(dtype=object)
+            out[missing] = str(spec.reference)
+            bad = np.flatnonzero(~pd.Series(out).isin(spec.levels).to_numpy())
+            expected = f"one of {', '.join(spec.levels)}"
+        if bad.size:
+            i = bad[0]
+            raise ModelError(
+                f"PK model {model_name}: covariate {column!r} row {covariates.index[i]!r} has value {raw.iloc[i]!r}; "
+                f"expected {expected} (or missing, then {spec.reference!r} is used)"
+            )
         values[column] = out
     return values, imputed
 
