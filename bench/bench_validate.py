@@ -4,7 +4,10 @@ Writes patients.csv, genotypes.vcf (100k sample columns, the catalogue's positio
 tdm.csv (one sample per patient) and outcomes.csv into a temporary folder, then prints the
 generation time, the load_cohort time and the time of the CLI in a fresh process.
 
-    .venv/bin/python bench/bench_validate.py [N_PATIENTS]
+    .venv/bin/python bench/bench_validate.py [N_PATIENTS] [--genotypes-csv]
+
+``--genotypes-csv`` writes the genotypes as genotypes.csv (one row per patient and variant)
+instead of the VCF.
 
 Target (issue 2): 100,000 patients with their VCF in under 30 s.
 """
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 
-def write_cohort(folder: Path, n: int, seed: int = 0) -> None:
+def write_cohort(folder: Path, n: int, seed: int = 0, genotypes_csv: bool = False) -> None:
     from rashrisk.genotype.catalogue import load_catalogue
 
     rng = np.random.default_rng(seed)
@@ -58,6 +61,16 @@ def write_cohort(folder: Path, n: int, seed: int = 0) -> None:
     }).to_csv(folder / "outcomes.csv", index=False)
     catalogue = load_catalogue().dropna(subset=["pos_grch38"])
     gts = np.array(["0/0", "0/1", "1/1", "./."])
+    if genotypes_csv:
+        texts = {r.rsid: np.array([r.ref * 2, f"{r.ref}/{r.alt}", f"{r.alt}|{r.alt}", "./."])
+                 for r in catalogue.itertuples()}
+        pd.DataFrame({
+            "patient_id": np.repeat(ids, len(catalogue)),
+            "rsid": np.tile(catalogue["rsid"].to_numpy(object), n),
+            "genotype": np.stack([texts[r][rng.choice(4, n, p=[0.49, 0.42, 0.08, 0.01])]
+                                  for r in catalogue["rsid"]], axis=1).ravel(),
+        }).to_csv(folder / "genotypes.csv", index=False)
+        return
     with open(folder / "genotypes.vcf", "w", encoding="utf-8") as out:
         out.write("##fileformat=VCFv4.2\n##reference=GRCh38\n")
         out.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(ids) + "\n")
@@ -67,16 +80,17 @@ def write_cohort(folder: Path, n: int, seed: int = 0) -> None:
             out.write("\t".join(calls) + "\n")
 
 
-def main(n: int) -> None:
+def main(n: int, genotypes_csv: bool = False) -> None:
     from rashrisk.contract.loader import load_cohort
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / f"bench_{n}"
         folder.mkdir()
         t0 = time.perf_counter()
-        write_cohort(folder, n)
+        write_cohort(folder, n, genotypes_csv=genotypes_csv)
         t1 = time.perf_counter()
-        print(f"generated {n:,} patients in {t1 - t0:.1f} s")
+        source = "genotypes.csv" if genotypes_csv else "genotypes.vcf"
+        print(f"generated {n:,} patients ({source}) in {t1 - t0:.1f} s")
         cohort = load_cohort(folder)
         t2 = time.perf_counter()
         files = ", ".join(f"{k} {v.rows_accepted}/{v.rows_read}" for k, v in cohort.report.files.items())
@@ -91,4 +105,5 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 100_000, genotypes_csv="--genotypes-csv" in sys.argv)

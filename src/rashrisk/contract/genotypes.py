@@ -14,7 +14,7 @@ import pandas as pd
 
 from rashrisk.contract.cohort import FileReport, Finding, LoadReport
 from rashrisk.contract.readers import find_table
-from rashrisk.contract.rules import Context, apply_rules
+from rashrisk.contract.rules import Context, allele_mismatch, apply_rules
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
 
@@ -78,23 +78,14 @@ def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd
     file_report.rows_accepted = file_report.rows_read - file_report.rows_rejected
     keep = ~result.rejected
     values = result.values.loc[keep]
-    alleles = values["genotype"].where(~_allele_mismatch(values, context.catalogue), None)
+    mismatch = allele_mismatch(table.frame.loc[keep, "rsid"], table.frame.loc[keep, "genotype"], context.catalogue)
+    alleles = values["genotype"].where(~mismatch, None)  # reported as a warning; read as a no-call
     return pd.DataFrame({
         "patient_id": values["patient_id"].to_numpy(object),
         "rsid": table.frame.loc[keep, "rsid"].to_numpy(object),
         "allele1": [a[0] if a else None for a in alleles],
         "allele2": [a[1] if a else None for a in alleles],
     })
-
-
-def _allele_mismatch(values: pd.DataFrame, catalogue: pd.DataFrame) -> pd.Series:
-    """True where the alleles are neither the catalogue's ref nor alt (reported by a warning rule)."""
-    letters = catalogue.set_index("rsid")[["ref", "alt"]]
-    ref = values["rsid"].map(letters["ref"])
-    alt = values["rsid"].map(letters["alt"])
-    ok = [a is None or r is None or pd.isna(r) or all(x in (r, t) for x in a)
-          for a, r, t in zip(values["genotype"], ref, alt)]
-    return ~pd.Series(ok, index=values.index, dtype=bool)
 
 
 def _qc(genotypes: pd.DataFrame, catalogue: pd.DataFrame, ancestry: str | None, report: LoadReport):

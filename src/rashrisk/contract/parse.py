@@ -112,17 +112,16 @@ def _parse_iso(text: pd.Series) -> pd.Series:
 def _parse_genotype(raw: pd.Series):
     from rashrisk.genotype.alleles import parse_genotype
 
-    parsed: dict[str, object] = {}
-    bad: set[str] = set()
-    for text in pd.unique(raw):
+    codes, texts = pd.factorize(raw.to_numpy(object))
+    parsed = np.empty(len(texts), dtype=object)
+    bad = np.zeros(len(texts), dtype=bool)
+    for k, text in enumerate(texts):  # once per distinct genotype text
         try:
-            parsed[text] = parse_genotype(text)
+            parsed[k] = parse_genotype(text)
         except ValueError:
-            parsed[text] = None
-            bad.add(text)
-    values = pd.Series([parsed[t] for t in raw], index=raw.index, dtype=object)
-    failed = raw.isin(bad).to_numpy()
-    return values, failed
+            bad[k] = True
+    values = pd.Series(parsed[codes] if len(codes) else np.empty(0, dtype=object), index=raw.index, dtype=object)
+    return values, bad[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 _PARSERS = {

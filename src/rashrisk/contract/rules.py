@@ -190,35 +190,55 @@ def _check_patient_accepted(rule: Rule, s: _State) -> np.ndarray:
 
 
 def _check_pattern(rule: Rule, s: _State) -> np.ndarray:
-    raw = s.raw(rule.params["on"])
-    return _present(s, rule.params["on"]) & ~raw.str.fullmatch(rule.params["regex"]).to_numpy(dtype=bool)
+    return _present(s, rule.params["on"]) & ~fullmatch(s.raw(rule.params["on"]), rule.params["regex"])
 
 
 def _check_in_catalogue(rule: Rule, s: _State) -> np.ndarray:
     rsid = s.raw("rsid")
     known = s.need("catalogue")["rsid"]
-    return (rsid.str.fullmatch(r"rs\d+") & ~rsid.isin(known)).to_numpy()
+    return fullmatch(rsid, r"rs\d+") & ~rsid.isin(known).to_numpy()
+
+
+def fullmatch(text: pd.Series, regex: str) -> np.ndarray:
+    """Whole-string regex match, vectorised in Arrow (RE2 syntax)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    matched = pc.match_substring_regex(pa.array(text.to_numpy(object), type=pa.string()), f"^(?:{regex})$")
+    return np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _check_catalogue_alleles(rule: Rule, s: _State) -> np.ndarray:
-    from rashrisk.genotype.alleles import allele_counts
+    return allele_mismatch(s.raw("rsid"), s.raw("genotype"), s.need("catalogue"))
 
-    catalogue = s.need("catalogue").set_index("rsid")
-    rsid = s.raw("rsid").to_numpy()
-    alleles = s.value("genotype").to_numpy()
-    bad = np.zeros(len(rsid), dtype=bool)
-    verdict: dict[tuple, bool] = {}
-    for i in np.flatnonzero(pd.notna(alleles) & pd.Series(rsid).isin(catalogue.index).to_numpy()):
-        key = (rsid[i], alleles[i])
-        if key not in verdict:
-            row = catalogue.loc[rsid[i]]
-            try:
-                allele_counts(alleles[i], row["ref"], row["alt"])
-                verdict[key] = False
-            except ValueError:
-                verdict[key] = True
-        bad[i] = verdict[key]
-    return bad
+
+def allele_mismatch(rsid: pd.Series, genotype_text: pd.Series, catalogue: pd.DataFrame) -> np.ndarray:
+    """True where a parseable call of a catalogue variant has an allele that is neither its ref nor alt.
+
+    Decided once per distinct (rsid, genotype text) pair, so a large file costs a factorize.
+    """
+    from rashrisk.genotype.alleles import allele_counts, parse_genotype
+
+    letters = catalogue.set_index("rsid")[["ref", "alt"]]
+    rsid_codes, rsid_values = pd.factorize(rsid.to_numpy(object))
+    text_codes, text_values = pd.factorize(genotype_text.to_numpy(object))
+    pair_ids, codes = np.unique(rsid_codes.astype(np.int64) * max(len(text_values), 1) + text_codes,
+                                return_inverse=True)
+    pairs = [(rsid_values[p // max(len(text_values), 1)], text_values[p % max(len(text_values), 1)])
+             for p in pair_ids]
+    verdict = np.zeros(len(pairs), dtype=bool)
+    for k, (variant, text) in enumerate(pairs):
+        if variant not in letters.index:
+            continue
+        try:
+            alleles = parse_genotype(text)
+        except ValueError:
+            continue  # unparseable text is reported by the `.type` rule
+        try:
+            allele_counts(alleles, letters.at[variant, "ref"], letters.at[variant, "alt"])
+        except ValueError:
+            verdict[k] = True
+    return verdict[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
