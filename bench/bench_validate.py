@@ -81,7 +81,14 @@ def write_cohort(folder: Path, n: int, seed: int = 0, genotypes_csv: bool = Fals
 
 
 def main(n: int, genotypes_csv: bool = False) -> None:
+    t_import = time.perf_counter()
+    import scipy.stats  # noqa: F401  (genotype QC imports it on first use)
+
+    import rashrisk.genotype.qc  # noqa: F401
+    import rashrisk.genotype.vcf  # noqa: F401
     from rashrisk.contract.loader import load_cohort
+
+    print(f"imports (loader, genotype, scipy.stats): {time.perf_counter() - t_import:.1f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / f"bench_{n}"
