@@ -1,0 +1,95 @@
+"""`rashrisk report` (clinician report for one patient) and `rashrisk model-report` (model card, TRIPOD+AI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def _check_html(out: Path) -> None:
+    from rashrisk.errors import RashriskError
+
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise RashriskError(f"--out {out}: expected an .html file")
+
+
+def _read_validation(path: Path | None, model_arg: str | None) -> dict | None:
+    from rashrisk.errors import RashriskError
+
+    candidates = [path] if path else []
+    if not path and model_arg and Path(model_arg).is_dir():
+        candidates = [Path(model_arg) / "validation" / "report.json", Path(model_arg) / "validation.json"]
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise RashriskError(f"--validation {candidate}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        if path:
+            raise RashriskError(f"--validation {candidate}: file not found; expected the training run's validation/report.json")
+    return None
+
+
+def register(app) -> None:
+    @app.command()
+    def report(
+        patient_id: str = typer.Argument(..., help="The patient's pseudonym (patient_id in the cohort)."),
+        cohort: Path = typer.Option(..., "--cohort", help="Cohort folder or one-patient .json document."),
+        stage: str = typer.Option(..., "--stage", help="start or tdm (tdm also scores the start stage)."),
+        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI for --stage."),
+        start_model: str = typer.Option(None, "--start-model", help="Start-stage model for the TDM report's comparison."),
+        out: Path = typer.Option(..., "--out", help="HTML report to write."),
+        pdf: Path = typer.Option(None, "--pdf", help="Also write the report as PDF (WeasyPrint)."),
+        json_out: Path = typer.Option(None, "--json", help="Also write the report data as JSON."),
+    ) -> None:
+        """Clinician report for one patient: risk, reasons, inputs, troughs and options, as HTML (and PDF)."""
+        from rashrisk.cli.score import check_stage
+        from rashrisk.report.patient import build_report_data
+        from rashrisk.report.render import render_report_html, write_pdf
+        from rashrisk.scoring.inputs import load_scoring_input
+        from rashrisk.scoring.model_source import resolve_model
+
+        check_stage(stage)
+        _check_html(out)
+        risk_model, source = resolve_model(stage, model)
+        first = resolve_model("start", start_model)[0] if stage == "tdm" else None
+        data = build_report_data(patient_id, load_scoring_input(cohort), stage, risk_model, start_model=first,
+                                 model_source=source)
+        html = render_report_html(data)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+        if json_out:
+            json_out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if pdf:
+            write_pdf(html, pdf)
+        typer.echo(f"{patient_id}: {100 * data['risk']['risk']:.1f}% ({data['risk']['band']}) -> {out}"
+                   + (f", {pdf}" if pdf else ""))
+
+    @app.command("model-report")
+    def model_report(
+        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI (default: champion, else embedded)."),
+        stage: str = typer.Option("tdm", "--stage", help="Stage of the default model when --model is not given."),
+        validation: Path = typer.Option(None, "--validation", help="The training run's validation/report.json "
+                                        "(decision curve, subgroups); read from the bundle folder when present."),
+        out: Path = typer.Option(..., "--out", help="HTML report to write."),
+        pdf: Path = typer.Option(None, "--pdf", help="Also write it as PDF."),
+    ) -> None:
+        """The model card with TRIPOD+AI items (data, predictors, outcome, validation, calibration, limitations)."""
+        from rashrisk.cli.score import check_stage
+        from rashrisk.report.model_card import build_model_report_data
+        from rashrisk.report.render import render_model_report_html, write_pdf
+        from rashrisk.scoring.model_source import resolve_model
+
+        _check_html(out)
+        check_stage(stage)
+        risk_model, source = resolve_model(None if model else stage, model)
+        data = build_model_report_data(risk_model, validation=_read_validation(validation, model), source=source)
+        html = render_model_report_html(data)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+        if pdf:
+            write_pdf(html, pdf)
+        typer.echo(f"{risk_model.name} {risk_model.version} -> {out}")
+

@@ -1,0 +1,42 @@
+"""`rashrisk score`: risk, interval, band, top factors and warnings for every input patient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+STAGES = ("start", "tdm")
+
+
+def check_stage(stage: str) -> str:
+    from rashrisk.errors import RashriskError
+
+    if stage not in STAGES:
+        raise RashriskError(f"--stage {stage!r}; expected one of {', '.join(STAGES)}")
+    return stage
+
+
+def register(app) -> None:
+    @app.command()
+    def score(
+        input: Path = typer.Argument(..., help="Cohort folder (outcomes not needed) or one-patient .json document."),
+        stage: str = typer.Option(..., "--stage", help="start (at imatinib start) or tdm (after the first trough)."),
+        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI "
+                                  "(default: registry champion, else the embedded default)."),
+        out: Path = typer.Option(..., "--out", help="Output file: .csv, .parquet or .json."),
+    ) -> None:
+        """Score patients: risk with 95% interval, band, top three factors, warnings. Every input patient appears."""
+        from rashrisk.scoring.inputs import load_scoring_input
+        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.scoring.output import check_output_path, write_table
+        from rashrisk.scoring.score import score_input
+
+        check_stage(stage)
+        check_output_path(out)
+        risk_model, source = resolve_model(stage, model)
+        table = score_input(load_scoring_input(input), stage, risk_model)
+        write_table(table, out)
+        n_scored = int((table["status"] == "scored").sum())
+        typer.echo(f"{risk_model.name} {risk_model.version} ({source}): {n_scored} scored, "
+                   f"{len(table) - n_scored} not scored -> {out}")

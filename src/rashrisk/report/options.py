@@ -1,0 +1,74 @@
+"""Options to consider by risk band, each with its basis. Options, not orders: the clinician decides.
+
+Sources are cited in our own words (see /docs/reports.md and the project's domain notes).
+"""
+
+from __future__ import annotations
+
+SOURCE_STUDY = ("Severe skin rash in 712 GIST patients on imatinib: management and IL6R rs4129267 "
+                "(The Oncologist 2025, doi:10.1093/oncolo/oyaf176)")
+DEMETRI_2009 = "Demetri et al., J Clin Oncol 2009: imatinib trough and time to progression in GIST (B2222)"
+PK_FACTS = "Imatinib half-life about 18 h; steady state after about 4-7 days (label and population-PK studies)"
+TDM_SAMPLING = "Trough = 24 h after a once-daily dose at steady state, accepted 24 +/- 2-3 h (TDM literature)"
+EFFICACY_THRESHOLD_NG_ML = 1100.0
+
+REFERENCES = {
+    "source_study": SOURCE_STUDY,
+    "demetri_2009": DEMETRI_2009,
+    "pk": PK_FACTS,
+    "tdm_sampling": TDM_SAMPLING,
+}
+
+DESENSITISATION = {
+    "option": ("If a severe rash occurs (grade 3, or grade 2 that recurs), the published pathway may be considered: "
+               "interrupt imatinib, start systemic corticosteroids, then re-introduce imatinib with TDM-guided gradual "
+               "dose escalation while the steroid is tapered to zero."),
+    "basis": ("In the source study 54 of 712 patients (7.6%) had severe rash; 50 of 54 (92.6%) resumed imatinib at a "
+              "personalised maintenance dose with this approach."),
+    "reference": "source_study",
+}
+
+
+def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = None, weeks_on_treatment: float | None = None) -> list[dict]:
+    """Options for a risk band ('low' | 'intermediate' | 'high'); each has option, basis and reference."""
+    out: list[dict] = []
+    if band == "high":
+        out.append({
+            "option": "Consider closer skin checks during the first weeks of treatment, and ask the patient to report "
+                      "any new rash promptly.",
+            "basis": "Severe rash usually starts in the first weeks; in the source study grade 3 rash began earlier "
+                     "than recurrent grade 2 rash.",
+            "reference": "source_study"})
+    elif band == "intermediate":
+        out.append({
+            "option": "Consider reviewing the skin at the usual early visits and asking the patient to report any new "
+                      "rash promptly.",
+            "basis": "The predicted risk is near the cohort average; early reporting allows early management.",
+            "reference": "source_study"})
+    else:
+        out.append({
+            "option": "Routine monitoring as in local practice may be sufficient; a low risk is not no risk, so the "
+                      "patient may still be asked to report any new rash.",
+            "basis": "The predicted risk is below the model card's low-risk threshold.",
+            "reference": "source_study"})
+    if stage == "start":
+        timing = ("Consider a first trough (TDM) sample once steady state is reached, for example in weeks 2-4; "
+                  "it also updates this risk estimate with the TDM-stage model.")
+        if band == "high":
+            timing = ("Consider an early first trough (TDM) sample, from day 7 when steady state is reached; "
+                      "it also updates this risk estimate with the TDM-stage model.")
+        out.append({"option": timing,
+                    "basis": PK_FACTS + ". " + TDM_SAMPLING + ". The TDM-stage model uses the first sample on "
+                             "day 7-42.", "reference": "pk"})
+    else:
+        text = "Consider the timing of the next trough sample according to local TDM practice"
+        if measured_trough_ng_ml is not None and measured_trough_ng_ml < EFFICACY_THRESHOLD_NG_ML:
+            text += "; the early trough is below the 1,100 ng/mL efficacy threshold"
+        elif measured_trough_ng_ml is not None:
+            text += "; the early trough is at or above the 1,100 ng/mL efficacy threshold"
+        out.append({"option": text + ". Any dose change weighs efficacy against toxicity: this model does not "
+                                     "recommend doses.",
+                    "basis": "Troughs below 1,100 ng/mL were associated with shorter time to progression in GIST.",
+                    "reference": "demetri_2009"})
+    out.append(dict(DESENSITISATION))
+    return out

@@ -1,0 +1,273 @@
+"""The clinician report as data: ``build_report_data(...) -> dict`` (JSON-able; the API returns it).
+
+The HTML/PDF rendering (:mod:`rashrisk.report.render`) only lays this dict out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from rashrisk import __version__
+from rashrisk.errors import RashriskError
+from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
+
+STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
+INPUT_LABELS = {
+    "sex": ("sex", ""), "age_years": ("age", "years"), "weight_kg": ("weight", "kg"), "height_cm": ("height", "cm"),
+    "bsa_m2": ("body surface area", "m²"), "albumin_g_l": ("albumin", "g/L"), "ancestry": ("ancestry", ""),
+    "setting": ("setting", ""), "start_dose_mg": ("start dose", "mg/day"),
+    "apriori_trough_ng_ml": ("a priori trough (population PK)", "ng/mL"), "tdm_day": ("day of the TDM sample", "day"),
+    "map_trough_ng_ml": ("MAP 24-h trough", "ng/mL"), "trough_ratio_to_apriori": ("trough / a priori", "ratio"),
+}
+STATUS_WORDS = {"measured": "measured", "derived": "derived", "predicted": "predicted (PK model)",
+                "defaulted": "defaulted (PK reference value)", "missing": "imputed (not recorded)",
+                "no-call": "no-call"}
+
+
+def _float(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def in_words(risk: float) -> str:
+    """'about 9 of 100 similar patients' (fewer than 1 of 100 below 0.5%)."""
+    n = int(round(100 * risk))
+    if n < 1:
+        return "fewer than 1 of 100 similar patients"
+    return f"about {n} of 100 similar patients"
+
+
+def _json(value):
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def _format_value(column: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if column.endswith("_alt_count"):
+        from rashrisk.explain.phrases import genotype_with_count
+
+        return genotype_with_count(column.removesuffix("_alt_count"), int(round(float(value))))
+    if isinstance(value, (float, np.floating)):
+        if column == "trough_ratio_to_apriori":
+            return f"{value:.2f}"
+        if column == "bsa_m2":
+            return f"{value:.2f}"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".removesuffix(".0")
+    return str(value)
+
+
+def input_table(frame, pid: str, used: list[str]) -> list[dict]:
+    """Every clinical input of the patient with its value, unit and where it came from."""
+    row = frame.X.loc[pid]
+    provenance = frame.provenance.loc[pid]
+    rows = []
+    for column in frame.X.columns:
+        if column.endswith("_alt_count"):
+            from rashrisk.explain.phrases import variant_alleles
+
+            gene = variant_alleles(column.removesuffix("_alt_count"))[0]
+            label, unit = f"{gene} {column.removesuffix('_alt_count')} genotype".strip(), ""
+        else:
+            label, unit = INPUT_LABELS.get(column, (column.replace("_", " "), ""))
+        status = str(provenance.get(column, "measured"))
+        rows.append({"input": column, "label": label, "value": _format_value(column, row[column]), "unit": unit,
+                     "status": status, "status_text": STATUS_WORDS.get(status, status), "used_by_model": column in used,
+                     "flag": status in ("missing", "defaulted", "no-call")})
+    return rows
+
+
+def _risk_block(model, X: pd.DataFrame) -> dict:
+    risk = float(model.predict_proba(X)[0, 1])
+    low, high = (float(np.asarray(v)[0]) for v in model.predict_interval(X))
+    card = model.card or {}
+    baseline = _float(card.get("baseline_risk"))
+    return {
+        "risk": risk, "risk_low": low, "risk_high": high, "band": str(model.band([risk])[0]),
+        "band_thresholds": dict(card.get("band_thresholds", {})),
+        "baseline_risk": baseline,
+        "in_words": in_words(risk),
+        "interval_in_words": f"between {int(round(100 * low))} and {int(round(100 * high))} of 100",
+        "baseline_in_words": None if baseline is None else in_words(baseline).replace("similar patients", "patients in the training cohort"),
+        "relative_to_baseline": None if not baseline else risk / baseline,
+        "icons": {"total": 100, "risk": int(round(100 * risk)), "low": int(round(100 * low)), "high": int(round(100 * high))},
+    }
+
+
+def _factors(model, X: pd.DataFrame) -> tuple[list[dict], float, float]:
+    from rashrisk.explain.local import explain_factors, risk_alleles_of
+    from rashrisk.explain.phrases import describe_factor, direction_text
+
+    contributions, attributions = explain_factors(model, X)
+    row = X.iloc[0].to_dict()
+    alleles = risk_alleles_of(model)
+    items = [{"factor": f, "description": describe_factor(f, row, risk_alleles=alleles), "contribution": float(c),
+              "direction": direction_text(float(c))} for f, c in contributions.iloc[0].items()]
+    items.sort(key=lambda d: -abs(d["contribution"]))
+    return items, float(attributions.base_value[0]), float(attributions.model_logit[0])
+
+
+def _model_block(model, source: str) -> dict:
+    card = model.card or {}
+    trained = card.get("trained_on") or {}
+    simulated = bool(card.get("simulated", trained.get("simulated", False)))
+    return {"name": model.name, "version": str(model.version), "source": source, "stage": model.stage,
+            "intended_use": card.get("intended_use", ""), "disclaimer": card.get("disclaimer", ""),
+            "simulated": simulated, "trained_on": {k: trained.get(k) for k in ("cohort", "n", "events", "simulated")},
+            "limitations": list(card.get("limitations", []))}
+
+
+def _trough_block(cohort, frame, pid: str, pk_model, stage: str, landmark) -> dict:
+    from rashrisk.pk.apriori import predict_trough
+
+    patients = cohort.patients.copy()
+    patients["patient_id"] = patients["patient_id"].astype(str)
+    covariates = patients.set_index("patient_id").loc[[pid]]
+    genotypes = frame.X.loc[[pid], [c for c in frame.X.columns if c.endswith("_alt_count")]]
+    covariates = pd.concat([covariates, genotypes], axis=1).reset_index()
+    dose = float(covariates["start_dose_mg"].iloc[0])
+    apriori = predict_trough(covariates, dose, model=pk_model, n_sim=2000, seed=0).iloc[0]
+    block = {"threshold_ng_ml": EFFICACY_THRESHOLD_NG_ML, "pk_model": pk_model.name, "start_dose_mg": dose,
+             "apriori_ng_ml": _float(apriori["trough_typical_ng_ml"]), "apriori_p05_ng_ml": _float(apriori["trough_p05_ng_ml"]),
+             "apriori_p95_ng_ml": _float(apriori["trough_p95_ng_ml"]),
+             "pk_domain_warnings": [w for w in str(apriori["domain_warnings"]).split("; ") if w],
+             "measured": None, "map_ng_ml": None}
+    if stage == "tdm":
+        from rashrisk.features.landmark import select_landmark_samples
+
+        samples, _ = select_landmark_samples(cohort.tdm, pd.Index([pid]), None, window=tuple(landmark))
+        if pid in samples.index:
+            s = samples.loc[pid]
+            block["measured"] = {"concentration_ng_ml": _float(s["concentration_ng_ml"]),
+                                 "hours_after_dose": _float(s["hours_after_dose"]),
+                                 "day_on_treatment": _float(s["day_on_treatment"]), "dose_mg": _float(s["dose_mg"])}
+        block["map_ng_ml"] = _float(frame.X.loc[pid, "map_trough_ng_ml"])
+        ratio = _float(frame.X.loc[pid, "trough_ratio_to_apriori"])
+        block["ratio_to_apriori"] = ratio
+    reference = block["map_ng_ml"] if block["map_ng_ml"] is not None else block["apriori_ng_ml"]
+    if reference is not None:
+        side = "below" if reference < EFFICACY_THRESHOLD_NG_ML else "at or above"
+        which = "The MAP 24-h trough" if block["map_ng_ml"] is not None else "The a priori predicted trough"
+        block["statement"] = f"{which} ({reference:,.0f} ng/mL) is {side} the 1,100 ng/mL efficacy threshold."
+    return block
+
+
+def _patient_frame(scoring_input, stage: str, model, pid: str):
+    from rashrisk.scoring.score import build_frame
+
+    if pid not in scoring_input.patient_ids:
+        shown = ", ".join(scoring_input.patient_ids[:5])
+        raise RashriskError(f"patient {pid!r} is not in {scoring_input.source} (patients.csv); "
+                            f"expected one of its patient_id values, e.g. {shown}")
+    if pid in scoring_input.rejected:
+        raise RashriskError(f"patient {pid!r} cannot be reported: {scoring_input.rejected[pid]}")
+    frame, pk_model = build_frame(scoring_input.cohort, stage, model)
+    if pid not in frame.X.index:
+        reason = dict(frame.excluded[["patient_id", "reason"]].astype(str).itertuples(index=False, name=None)).get(pid, "")
+        raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason or 'not in the model frame'}")
+    return frame, pk_model
+
+
+def build_report_data(patient_id: str, scoring_input, stage: str, model, *, start_model=None,
+                      model_source: str = "", generated_on: dt.date | None = None) -> dict:
+    """Everything the clinician report shows for one patient, as JSON-able data.
+
+    ``scoring_input``: from :func:`rashrisk.scoring.inputs.load_scoring_input`. At the TDM stage
+    ``start_model`` (the start-stage model) is scored too, to show how the risk moved and why.
+    """
+    from rashrisk.explain.counterfactual import counterfactuals
+    from rashrisk.scoring.score import used_inputs
+    from rashrisk.scoring.warnings import input_warnings, training_range_warnings
+
+    pid = str(patient_id)
+    if stage not in STAGE_LABELS:
+        raise RashriskError(f"--stage {stage!r}; expected one of {', '.join(STAGE_LABELS)}")
+    frame, pk_model = _patient_frame(scoring_input, stage, model, pid)
+    X = frame.X.loc[[pid]]
+    used = used_inputs(model, X.columns)
+    factors, base_value, model_logit = _factors(model, X)
+    risk = _risk_block(model, X)
+    landmark = (model.card or {}).get("landmark_days") or (7, 42)
+    trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage, landmark)
+    warnings = input_warnings(frame.provenance.loc[[pid]], used)[0]
+    warnings += training_range_warnings(X, getattr(model, "background_", None), used)[0]
+    warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
+    from rashrisk.explain.local import risk_alleles_of
+
+    data = {
+        "schema": "rashrisk.patient-report/1",
+        "patient_id": pid,
+        "generated_on": (generated_on or dt.date.today()).isoformat(),
+        "stage": stage,
+        "stage_label": STAGE_LABELS[stage],
+        "rashrisk_version": __version__,
+        "model": _model_block(model, model_source),
+        "risk": risk,
+        "factors": factors,
+        "base_value": base_value,
+        "model_logit": model_logit,
+        "counterfactuals": counterfactuals(model, X, risk_alleles=risk_alleles_of(model))[pid],
+        "inputs": input_table(frame, pid, used),
+        "trough": trough,
+        "warnings": warnings,
+        "change": None,
+        "options": options_for(risk["band"], stage=stage, measured_trough_ng_ml=trough.get("map_ng_ml")),
+        "references": dict(REFERENCES),
+    }
+    if stage == "tdm" and start_model is not None:
+        data["change"] = _change_block(scoring_input, start_model, pid, risk, factors)
+    return _json(data)
+
+
+def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_factors: list[dict]) -> dict:
+    """Start-stage estimate of the same patient and why the TDM-stage estimate differs."""
+    frame, _ = _patient_frame(scoring_input, "start", start_model, pid)
+    X = frame.X.loc[[pid]]
+    start = _risk_block(start_model, X)
+    start_factors, _, _ = _factors(start_model, X)
+    before = {f["factor"]: f for f in start_factors}
+    moved = []
+    for f in tdm_factors:
+        old = before.get(f["factor"])
+        delta = f["contribution"] - (old["contribution"] if old else 0.0)
+        moved.append({"factor": f["factor"], "description": f["description"], "start_contribution":
+                      old["contribution"] if old else None, "tdm_contribution": f["contribution"], "delta": delta,
+                      "new_at_tdm": old is None})
+    moved.sort(key=lambda d: -abs(d["delta"]))
+    change = tdm_risk["risk"] - start["risk"]
+    direction = "rose" if change > 0.005 else "fell" if change < -0.005 else "stayed about the same"
+    lead = moved[0] if moved else None
+    why = ""
+    if lead is not None:
+        why = (f"The largest change comes from {lead['description']} "
+               f"({'new information at TDM' if lead['new_at_tdm'] else 'weighted differently by the TDM-stage model'}, "
+               f"{lead['delta']:+.2f} log-odds).")
+    base_note = ""
+    if start.get("baseline_risk") and tdm_risk.get("baseline_risk"):
+        base_note = (f" The TDM-stage model applies to patients still rash-free at their first sample, whose average "
+                     f"risk is {100 * tdm_risk['baseline_risk']:.1f}% (against {100 * start['baseline_risk']:.1f}% at "
+                     "start); part of the change comes from that.")
+    return {"start": start, "start_model": f"{start_model.name} {start_model.version}",
+            "risk_change": change,
+            "statement": (f"The estimate {direction}: from {100 * start['risk']:.1f}% at imatinib start to "
+                          f"{100 * tdm_risk['risk']:.1f}% after the first trough. " + why + base_note).strip(),
+            "factor_changes": moved[:5]}

@@ -1,0 +1,123 @@
+"""Score patients: risk, interval, band, top factors and warnings; every input patient appears.
+
+``score_frame`` works on an already built model frame (fast path for many patients, and for the
+API); ``score_input`` adds loading and the model frame, and lists loader rejections and landmark
+exclusions as ``not_scored`` with their reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.errors import RashriskError
+
+OUTPUT_COLUMNS = ["patient_id", "status", "reason", "risk", "risk_low", "risk_high", "band", "baseline_risk",
+                  "factor_1", "factor_2", "factor_3", "warnings", "model", "simulated_data"]
+WARNING_SEPARATOR = "; "
+
+
+def model_label(model) -> str:
+    return f"{model.name} {model.version}"
+
+
+def is_simulated(model) -> bool:
+    card = model.card or {}
+    return bool(card.get("simulated", (card.get("trained_on") or {}).get("simulated", False)))
+
+
+def pk_model_for(model, cohort=None):
+    """The PK model the risk model was trained with (card), else the cohort's default."""
+    from rashrisk.pk.model import default_pk_model, load_pk_model
+
+    name = ((model.card or {}).get("model") or {}).get("pk_model")
+    if name:
+        return load_pk_model(name)
+    return default_pk_model(getattr(cohort, "ancestry", None))
+
+
+def used_inputs(model, columns) -> list[str]:
+    """The clinical input columns that reach at least one model feature."""
+    factors = set(getattr(model, "feature_factor_", {}).values())
+    columns = getattr(model, "input_columns_", None) or list(columns)
+    return [c for c in columns if c in factors or c.removesuffix("_alt_count") in factors]
+
+
+def build_frame(cohort, stage: str, model, *, pk_model=None):
+    """The model frame of ``cohort`` for scoring (outcomes ignored; the card's PK model and landmark)."""
+    from rashrisk.features.frame import build_model_frame
+
+    cohort = dataclasses.replace(cohort, outcomes=None)
+    landmark = tuple((model.card or {}).get("landmark_days") or (7, 42))
+    pk_model = pk_model or pk_model_for(model, cohort)
+    kwargs = {"landmark": landmark} if stage == "tdm" else {}
+    return build_model_frame(cohort, stage, pk_model=pk_model, **kwargs), pk_model
+
+
+def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, explain: bool = True) -> pd.DataFrame:
+    """Scored rows (one per patient of ``frame.X``) with the output columns."""
+    from rashrisk.explain.local import explain_factors, top_factor_statements
+    from rashrisk.scoring.warnings import input_warnings, training_range_warnings
+
+    X = frame.X
+    n = len(X)
+    out = pd.DataFrame({"patient_id": X.index.astype(str)})
+    out["status"] = "scored"
+    out["reason"] = ""
+    if n:
+        risk = model.predict_proba(X)[:, 1]
+        low, high = model.predict_interval(X)
+    else:
+        risk = low = high = np.zeros(0)
+    out["risk"], out["risk_low"], out["risk_high"] = risk, low, high
+    out["band"] = model.band(risk) if n else np.array([], dtype=object)
+    out["baseline_risk"] = (model.card or {}).get("baseline_risk")
+    statements = [[] for _ in range(n)]
+    if explain and n:
+        contributions, _ = explain_factors(model, X)
+        statements = top_factor_statements(model, X, contributions, 3)
+    for k in range(3):
+        out[f"factor_{k + 1}"] = [s[k] if len(s) > k else "" for s in statements]
+    used = used_inputs(model, X.columns)
+    messages = input_warnings(frame.provenance.reindex(X.index), used)
+    ranges = training_range_warnings(X, getattr(model, "background_", None), used)
+    extra = extra_warnings or [[] for _ in range(n)]
+    out["warnings"] = [WARNING_SEPARATOR.join(a + b + c) for a, b, c in zip(extra, messages, ranges)]
+    out["model"] = model_label(model)
+    out["simulated_data"] = is_simulated(model)
+    return out[OUTPUT_COLUMNS]
+
+
+def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
+    rows = pd.DataFrame({"patient_id": list(reasons), "status": "not_scored", "reason": list(reasons.values())})
+    for column in OUTPUT_COLUMNS:
+        if column not in rows:
+            rows[column] = np.nan if column in ("risk", "risk_low", "risk_high", "baseline_risk") else ""
+    rows["model"] = model_label(model)
+    rows["simulated_data"] = is_simulated(model)
+    return rows[OUTPUT_COLUMNS]
+
+
+def score_input(scoring_input, stage: str, model, *, explain: bool = True) -> pd.DataFrame:
+    """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order."""
+    from rashrisk.scoring.warnings import pk_domain_warnings
+
+    if model.stage != stage:
+        raise RashriskError(f"--stage {stage} but the model is {model.name} (stage {model.stage})")
+    cohort = scoring_input.cohort
+    frame, pk_model = build_frame(cohort, stage, model)
+    domain = pk_domain_warnings(cohort, frame.X.index, pk_model)
+    scored = score_frame(model, frame, extra_warnings=domain, explain=explain)
+    reasons = dict(scoring_input.rejected)
+    for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
+        reasons.setdefault(str(pid), f"excluded: {reason}")
+    for pid in scoring_input.patient_ids:
+        if pid not in reasons and pid not in set(scored["patient_id"]):
+            reasons[pid] = "not in the model frame"
+    rows = pd.concat([scored, not_scored_rows(model, {k: v for k, v in reasons.items()
+                                                      if k not in set(scored["patient_id"])})], ignore_index=True)
+    order = {pid: i for i, pid in enumerate(scoring_input.patient_ids)}
+    rows["_order"] = rows["patient_id"].map(order).fillna(len(order))
+    return rows.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
