@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from rashrisk.contract.cohort import FileReport, Finding, LoadReport
-from rashrisk.contract.readers import find_table
+from rashrisk.contract.readers import find_table, read_checked
 from rashrisk.contract.rules import Context, allele_mismatch, apply_rules
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
@@ -66,8 +66,6 @@ def _no_calls() -> pd.DataFrame:
 
 
 def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd.DataFrame:
-    from rashrisk.contract.loader import read_checked
-
     table = read_checked(GENOTYPES_CSV, path, report)
     if table is None:
         return _no_calls()

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from rashrisk.contract import derive
-from rashrisk.contract.cohort import Cohort, FileReport, Finding, LoadReport
+from rashrisk.contract.cohort import Cohort, Finding, LoadReport
 from rashrisk.contract.genotypes import load_genotypes
-from rashrisk.contract.readers import find_table, read_table
-from rashrisk.contract.rules import Context, RawTable, apply_rules
+from rashrisk.contract.readers import find_table, read_checked
+from rashrisk.contract.rules import Context, apply_rules
 from rashrisk.contract.schema import FILES, OUTCOMES, PATIENTS, TDM, FileSchema
 from rashrisk.errors import CohortError
 
@@ -73,31 +73,6 @@ def load_cohort(path, *, build: str | None = None) -> Cohort:
         report=report,
         ancestry=ancestry,
     )
-
-
-def read_checked(schema: FileSchema, path: Path, report: LoadReport) -> RawTable | None:
-    """Read a table and record its FileReport; None when a required column is missing (all rejected)."""
-    table, blank_lines = read_table(path, schema)
-    file_report = FileReport(path.name, rows_read=len(table.frame), extra_columns=list(table.extra_columns))
-    report.files[path.name] = file_report
-    if blank_lines:
-        report.findings.append(Finding("warning", path.name, None, [], f"{path.name}: {blank_lines} blank "
-                                       "line(s) skipped (not rows)", "file.blank_lines", blank_lines))
-    missing = [c for c in schema.present_columns if c not in table.frame.columns]
-    if missing:
-        near = {c.lower().strip(): c for c in table.frame.columns}
-        hints = [f" (found {near[m]!r}: names are exact and lower case)" for m in missing if m in near]
-        report.findings.append(Finding(
-            "error", path.name, missing[0], [1],
-            f"{path.name}, column {', '.join(missing)}, line 1: missing from the header{''.join(hints)} ... "
-            f"expected the required column(s) {', '.join(schema.present_columns)}; all "
-            f"{len(table.frame)} row(s) rejected", "file.required_columns", len(table.frame)))
-        file_report.rows_rejected = len(table.frame)
-        return None
-    for column in schema.names:
-        if column not in table.frame.columns:
-            table.frame[column] = ""
-    return table
 
 
 def _load_table(schema: FileSchema, path: Path, context: Context, report: LoadReport, derive_fn):

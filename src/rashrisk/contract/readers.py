@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rashrisk.contract.cohort import FileReport, Finding, LoadReport
 from rashrisk.contract.rules import RawTable
 from rashrisk.contract.schema import FileSchema
 from rashrisk.errors import CohortError
@@ -78,3 +79,28 @@ def _as_text(column: pd.Series) -> pd.Series:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def read_checked(schema: FileSchema, path: Path, report: LoadReport) -> RawTable | None:
+    """Read a table and record its FileReport; None when a required column is missing (all rejected)."""
+    table, blank_lines = read_table(path, schema)
+    file_report = FileReport(path.name, rows_read=len(table.frame), extra_columns=list(table.extra_columns))
+    report.files[path.name] = file_report
+    if blank_lines:
+        report.findings.append(Finding("warning", path.name, None, [], f"{path.name}: {blank_lines} blank "
+                                       "line(s) skipped (not rows)", "file.blank_lines", blank_lines))
+    missing = [c for c in schema.present_columns if c not in table.frame.columns]
+    if missing:
+        near = {c.lower().strip(): c for c in table.frame.columns}
+        hints = [f" (found {near[m]!r}: names are exact and lower case)" for m in missing if m in near]
+        report.findings.append(Finding(
+            "error", path.name, missing[0], [1],
+            f"{path.name}, column {', '.join(missing)}, line 1: missing from the header{''.join(hints)} ... "
+            f"expected the required column(s) {', '.join(schema.present_columns)}; all "
+            f"{len(table.frame)} row(s) rejected", "file.required_columns", len(table.frame)))
+        file_report.rows_rejected = len(table.frame)
+        return None
+    for column in schema.names:
+        if column not in table.frame.columns:
+            table.frame[column] = ""
+    return table
