@@ -1,4 +1,8 @@
-"""MLflow round trip in a temporary SQLite store: runs, registry, champion alias, fresh-process load."""
+"""MLflow round trip in a temporary SQLite store: runs, registry, champion alias, fresh-process load.
+
+The alias rule is exercised with a stand-in model (stage start) whose validation figures we set;
+the fresh-process test uses a real RiskModel trained on a small simulated cohort (stage tdm).
+"""
 
 import json
 import os
@@ -10,8 +14,6 @@ import numpy as np
 import pytest
 
 from standin import frame, training_result
-
-HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +29,30 @@ def store(tmp_path_factory):
 def logged(store):
     from rashrisk import tracking
 
-    first = tracking.log_training(training_result(auroc=0.70, log_loss=0.25))
-    worse = tracking.log_training(training_result(auroc=0.60, log_loss=0.30))
-    promoted = tracking.log_training(training_result(auroc=0.55, log_loss=0.35, version="0.1.0+promoted"), promote=True)
+    first = tracking.log_training(training_result(stage="start", auroc=0.70, log_loss=0.25))
+    worse = tracking.log_training(training_result(stage="start", auroc=0.60, log_loss=0.30))
+    promoted = tracking.log_training(training_result(stage="start", auroc=0.55, log_loss=0.35, version="0.1.0+promoted"),
+                                     promote=True)
     return first, worse, promoted
+
+
+@pytest.fixture(scope="module")
+def real_tdm(store, tmp_path_factory):
+    """A real RiskModel: small simulated cohort, minimal training configuration (about 2 s)."""
+    from rashrisk import tracking
+    from rashrisk.models.config import LogisticGrid, TrainingConfig
+    from rashrisk.models.train import train_stage
+    from rashrisk.simulate.cohort import simulate_cohort
+    from rashrisk.simulate.config import load_config
+    from rashrisk.simulate.writer import write_cohort
+
+    folder = tmp_path_factory.mktemp("cohort") / "small"
+    write_cohort(simulate_cohort(load_config(), 400, 3), folder)
+    config = TrainingConfig(candidates=("logistic",), cv_splits=2, cv_repeats=1, nested_outer_splits=2,
+                            nested_inner_splits=2, interval_bootstrap=2, validation_bootstrap=3,
+                            validation_calibration_folds=0, logistic=LogisticGrid(C=(0.1,)))
+    result = train_stage(folder, "tdm", config)
+    return result, tracking.log_training(result, experiment="unit-real")
 
 
 def test_champion_moves_only_when_better_or_promoted(logged):
@@ -44,8 +66,8 @@ def test_champion_moves_only_when_better_or_promoted(logged):
 def test_list_registered_shows_aliases_and_metrics(logged):
     from rashrisk.tracking import list_registered
 
-    rows = list_registered()
-    assert [(r["name"], r["version"]) for r in rows] == [("rashrisk-tdm", 3), ("rashrisk-tdm", 2), ("rashrisk-tdm", 1)]
+    rows = [r for r in list_registered() if r["name"] == "rashrisk-start"]
+    assert [(r["name"], r["version"]) for r in rows] == [("rashrisk-start", 3), ("rashrisk-start", 2), ("rashrisk-start", 1)]
     assert rows[0]["aliases"] == ["champion"] and rows[1]["aliases"] == [] and rows[2]["aliases"] == []
     assert rows[2]["metrics"]["auroc_corrected"] == pytest.approx(0.70)
     assert rows[2]["metrics"]["log_loss_corrected_ci_high"] == pytest.approx(0.30)
@@ -77,45 +99,49 @@ def test_run_content_has_artifacts_nested_runs_and_no_patient_identifiers(logged
     assert model_dir.is_dir()
 
 
-def test_fresh_process_loads_champion_and_gets_probabilities(logged, store):
-    X = frame(n=6, seed=3).reset_index(drop=True)
+def test_fresh_process_loads_champion_and_gets_probabilities(real_tdm, store):
+    result, info = real_tdm
+    assert (info["model_name"], info["version"], info["champion_moved"]) == ("rashrisk-tdm", "1", True)
+    X = result.frame.X.head(8).reset_index(drop=True)  # as a client would send them (no identifiers)
     code = (
         "import json, sys, mlflow, pandas as pd\n"
-        "X = pd.read_json(sys.stdin, orient='split')\n"
-        "X = X.astype({c: 'float64' for c in X.columns if c != 'sex'})\n"
+        "X = pd.read_json(sys.stdin, orient='split', dtype=False)\n"
+        "X = X.astype({c: 'float64' for c in X.columns if c not in ('sex', 'ancestry', 'setting')})\n"
         "out = mlflow.pyfunc.load_model('models:/rashrisk-tdm@champion').predict(X)\n"
         "print(json.dumps({'columns': list(out.columns), 'risk': out['risk'].tolist()}))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"],
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"]}
     done = subprocess.run([sys.executable, "-c", code], input=X.to_json(orient="split"), capture_output=True,
                           text=True, env=env, cwd=store["root"], timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["columns"] == ["risk"]
     risk = np.array(out["risk"])
-    expected = training_result().model.predict_proba(X)[:, 1]
     assert np.all((risk > 0) & (risk < 1)) and len(set(risk)) > 1  # probabilities, not classes
-    assert risk == pytest.approx(expected, rel=1e-9)
+    assert risk == pytest.approx(result.model.predict_proba(X)[:, 1], rel=1e-9)
 
 
-def test_load_registered_and_champion_model(logged):
+def test_load_registered_and_champion_model(logged, real_tdm):
+    from rashrisk.models.bundle import RiskModel
     from rashrisk.tracking import champion_model, load_registered_model
 
-    assert load_registered_model("models:/rashrisk-tdm/1").version == "0.1.0+test"
-    assert champion_model("tdm").version == "0.1.0+promoted"
-    assert champion_model("start") is None
+    assert load_registered_model("models:/rashrisk-start/1").version == "0.1.0+test"
+    assert champion_model("start").version == "0.1.0+promoted"
+    champion = champion_model("tdm")
+    assert isinstance(champion, RiskModel) and champion.version == real_tdm[0].model.version
 
 
-def test_models_command_lists_versions_and_champion(logged):
+def test_models_command_lists_versions_and_champion(logged, store):
     from typer.testing import CliRunner
 
     from rashrisk.cli.main import app
 
-    result = CliRunner().invoke(app, ["models", "--json", "--stage", "tdm"])
+    result = CliRunner().invoke(app, ["models", "--json", "--stage", "start"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output[result.output.index("["):])
     assert [(r["version"], r["aliases"]) for r in rows] == [(3, ["champion"]), (2, []), (1, [])]
     result = CliRunner().invoke(app, ["models"], env={"COLUMNS": "160"})
     assert result.exit_code == 0 and "champion" in result.output and "0.700 (0.65-0.75)" in result.output
-    assert CliRunner().invoke(app, ["models", "--stage", "start"]).output.startswith("No registered rashrisk models")
+    empty = {"MLFLOW_TRACKING_URI": f"sqlite:///{store['root'] / 'empty' / 'mlflow.db'}"}
+    assert CliRunner().invoke(app, ["models"], env=empty).output.startswith("No registered rashrisk models")
+    assert not (store["root"] / "empty").exists()

@@ -19,13 +19,14 @@ def _figure(width_in: float = 5.5, height_in: float = 4.5):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width_in, height_in), dpi=100)
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.12, top=0.92)  # fixed margins: "tight" bbox renders twice
     FigureCanvasAgg(fig)
     return fig
 
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata=_PNG_METADATA, bbox_inches="tight")
+    fig.savefig(buf, format="png", metadata=_PNG_METADATA)
     return buf.getvalue()
 
 

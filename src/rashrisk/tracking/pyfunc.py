@@ -107,7 +107,7 @@ def pip_requirements(model) -> list[str]:
     return pins
 
 
-def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, registered_model_name: str | None, metadata_: dict):
+def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict):
     """Log ``model`` (already saved in ``bundle_dir``) as the run's ``model``; returns mlflow's ModelInfo."""
     example = example_frame(model, X)
     return mlflow.pyfunc.log_model(
@@ -117,6 +117,5 @@ def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, registered_mode
         signature=signature_for(model, example),
         input_example=example,
         pip_requirements=pip_requirements(model),
-        registered_model_name=registered_model_name,
         metadata=metadata_,
     )

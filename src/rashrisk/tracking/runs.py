@@ -164,12 +164,11 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
             mlflow.log_artifacts(str(artifacts))
             _log_candidates(mlflow, result, exp_id)
             X = getattr(getattr(result, "frame", None), "X", None)
-            info = log_risk_model(model, bundle_dir, X=X, registered_model_name=model.name,
+            info = log_risk_model(model, bundle_dir, X=X,
                                   metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
-            version = str(info.registered_model_version)
             tags = registry.version_tags(result, report, combined)
-            for key, value in tags.items():
-                mlflow_client.set_model_version_tag(model.name, version, key, value)
+            registered = mlflow.register_model(info.model_uri, model.name, tags=tags)  # one call, tags included
+            version = str(registered.version)
             decision = registry.update_champion(mlflow_client, model.name, version, tags, promote=promote)
             mlflow.set_tags({"rashrisk.registered_version": version,
                              "rashrisk.champion_moved": str(decision["moved"]).lower(),
