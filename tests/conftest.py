@@ -33,6 +33,12 @@ P3,2,yes,30,300
 }
 
 
+@pytest.fixture(scope="session")
+def base_cohort_texts() -> dict[str, str]:
+    """File name -> text of the small valid cohort (session scope: usable under Hypothesis)."""
+    return dict(BASE_COHORT)
+
+
 def edit_csv(text: str, edits: list[tuple]) -> str:
     """Apply (row, column, value) edits; row 'append' adds a copy of data row 0 with the edit."""
     rows = list(csv.DictReader(io.StringIO(text)))

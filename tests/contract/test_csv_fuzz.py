@@ -8,7 +8,6 @@ import signal
 import tempfile
 from pathlib import Path
 
-from conftest import BASE_COHORT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,8 +20,6 @@ NASTY = ["", " ", "nan", "NaN", "inf", "-inf", "1e400", "-0", "1_000", "0x1F", "
          "2262-04-12", "1677-09-21", "0001-01-01T00:00", "2023-02-10T08:00+05:00", "2023-02-10T08:00Z",
          "3000-01-01", '"', '""', "\x00", "ü", "µ", "\u03bcg/mL", "C/T/A", "./.", "rs", "rs1e3", "TRUE", "x" * 300,
          "12:00", "P1", "P1 ", "-1", "0", "1e-320", "\t", "\r"]
-
-FILES = sorted(BASE_COHORT)
 
 
 class Hang(Exception):
@@ -66,11 +63,11 @@ def mutate(text: str, data) -> bytes:
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_mutated_csv_loads_cleanly_or_raises_rashrisk_error(data):
-    targets = data.draw(st.lists(st.sampled_from(FILES), min_size=1, max_size=2, unique=True))
+def test_mutated_csv_loads_cleanly_or_raises_rashrisk_error(base_cohort_texts, data):
+    targets = data.draw(st.lists(st.sampled_from(sorted(base_cohort_texts)), min_size=1, max_size=2, unique=True))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name, text in BASE_COHORT.items():
+        for name, text in base_cohort_texts.items():
             content = mutate(text, data) if name in targets else text.encode("utf-8")
             (folder / name).write_bytes(content)
         previous = signal.signal(signal.SIGALRM, _alarm)
