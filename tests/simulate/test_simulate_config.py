@@ -52,3 +52,22 @@ def test_european_ancestry_uses_its_frequencies_and_pk_model():
     assert pk_model(cfg).name == "widmer2006"
     assert pk_model(load_config()).name == "jiang2023"
     assert pk_model(load_config()).overrides  # the documented tuning is applied and recorded
+
+
+def test_extends_merges_a_variant_over_its_base(tmp_path):
+    from pathlib import Path
+
+    variant = Path(__file__).resolve().parents[2] / "pipelines" / "simulate-il6r-dominant.toml"
+    cfg = load_config(variant)
+    base = load_config()
+    assert cfg.get("outcome", "il6r", "genetic_model") == "dominant"
+    assert cfg.get("outcome", "il6r", "odds_ratio") == base.get("outcome", "il6r", "odds_ratio")
+    assert cfg.get("pk") == base.get("pk")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\n[cohort]\nancestry = "EUR"\n')
+    with pytest.raises(ConfigError, match="parent.toml"):
+        load_config(child)
+    (tmp_path / "parent.toml").write_text('extends = "simulate-default.toml"\n[outcome.sex]\nfemale_odds_ratio = 1.0\n')
+    merged = load_config(child)
+    assert merged.get("cohort", "ancestry") == "EUR" and merged.get("outcome", "sex", "female_odds_ratio") == 1.0
+    assert merged.get("cohort", "patient_id_prefix") == base.get("cohort", "patient_id_prefix")

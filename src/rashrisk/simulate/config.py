@@ -120,13 +120,21 @@ def validate_config(data: dict, *, source: str) -> SimulationConfig:
     return cfg
 
 
-def load_config(path: str | Path | None = None) -> SimulationConfig:
-    """Read a simulation TOML file; ``None`` reads the packaged default."""
+def _merge(base: dict, changes: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read(path: Path | None, depth: int = 0) -> tuple[dict, str]:
     if path is None:
         text = resources.files("rashrisk.simulate").joinpath(DEFAULT_CONFIG_NAME).read_text(encoding="utf-8")
         source = DEFAULT_CONFIG_NAME
     else:
-        path = Path(path)
         if not path.is_file():
             raise ConfigError(f"simulation config {path} does not exist (expected a TOML file like pipelines/simulate-default.toml)")
         text = path.read_text(encoding="utf-8")
@@ -135,4 +143,23 @@ def load_config(path: str | Path | None = None) -> SimulationConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+    parent = data.pop("extends", None)
+    if parent is not None:
+        if depth >= 5:
+            raise ConfigError(f"{source}: 'extends' chain deeper than 5 files")
+        if parent == DEFAULT_CONFIG_NAME:
+            base, _ = _read(None, depth + 1)
+        else:
+            base, _ = _read((path.parent if path else Path.cwd()) / parent, depth + 1)
+        data = _merge(base, data)
+    return data, source
+
+
+def load_config(path: str | Path | None = None) -> SimulationConfig:
+    """Read a simulation TOML file; ``None`` reads the packaged default.
+
+    A file may start with ``extends = "simulate-default.toml"`` (the packaged default, or a path
+    relative to the file): its settings then replace those of the base, table by table.
+    """
+    data, source = _read(None if path is None else Path(path))
     return validate_config(data, source=source)
