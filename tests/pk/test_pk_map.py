@@ -5,7 +5,7 @@ from scipy.optimize import minimize
 
 from rashrisk.errors import ModelError
 from rashrisk.pk.map import map_estimate
-from rashrisk.pk.model import load_pk_model
+from rashrisk.pk.model import default_pk_model, load_pk_model
 from rashrisk.pk.validation import map_validation
 
 COV = pd.DataFrame({"patient_id": ["a", "b", "c"], "sex": ["M", "F", "F"], "age_years": [50.0, 60.0, 45.0], "weight_kg": [70.0, 55.0, 62.0]})
@@ -18,6 +18,12 @@ def test_map_beats_raw_and_loglinear_on_off_trough_samples(name):
     assert r["mdape_map"] < r["mdape_raw"]
     assert r["mdape_map"] < r["mdape_loglinear"]
     assert 0.8 < r["interval_coverage"] < 0.97
+
+
+def test_eas_default_prior_is_robust_to_more_variability_than_published():
+    truth = load_pk_model("jiang2023").with_overrides(typical={"cl_l_h": 9.3}, iiv_sd={"cl_l_h": 0.30}, reason="test truth")
+    r = map_validation(truth, n=300, seed=0, fit_model=default_pk_model("EAS"))
+    assert r["mdape_map"] < r["mdape_loglinear"] < r["mdape_raw"]
 
 
 def _negative_log_posterior(model, cov_row, y, t, dose):

@@ -101,8 +101,11 @@ def test_with_overrides_returns_new_model_with_reason():
 
 
 def test_default_model_by_ancestry():
-    assert default_pk_model("EAS").name == "jiang2023"
-    assert default_pk_model("EUR").name == "widmer2006"
+    eas = default_pk_model("EAS")
+    assert eas.name == "jiang2023" and eas.iiv_sd == (0.30,) and "Chinese GIST" in eas.overrides[0]
+    assert eas.typical == load_pk_model("jiang2023").typical
+    assert default_pk_model("eas").iiv_sd == (0.30,)
+    assert default_pk_model("EUR") == load_pk_model("widmer2006")
     assert default_pk_model(None).name == "widmer2006"
 
 

@@ -248,12 +248,15 @@ def available_models() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
-# ancestry (cohort contract spelling, lower case) -> model; see docs/pk.md for the justification
-_DEFAULT_BY_ANCESTRY = {"east_asian": "jiang2023", "eas": "jiang2023", "chinese": "jiang2023"}
-_DEFAULT_OTHERWISE = "widmer2006"
-
-
 def default_pk_model(ancestry: str | None = None) -> PopPKModel:
-    """The default model for a cohort's ancestry (East Asian -> jiang2023, else widmer2006)."""
-    key = str(ancestry).strip().lower().replace(" ", "_").replace("-", "_") if ancestry else ""
-    return load_pk_model(_DEFAULT_BY_ANCESTRY.get(key, _DEFAULT_OTHERWISE))
+    """The default model for a cohort's ancestry, as declared in ``pk/defaults.toml``.
+
+    East Asian (``EAS``) -> jiang2023 with a wider IIV of CL/F (recorded in ``overrides``);
+    any other or unknown ancestry -> widmer2006. docs/pk.md gives the justification.
+    """
+    table = tomllib.loads(resources.files("rashrisk.pk").joinpath("defaults.toml").read_text(encoding="utf-8"))
+    key = str(ancestry).strip().upper() if ancestry else "*"
+    entry = dict(table.get(key, table["*"]))
+    model = load_pk_model(entry.pop("model"))
+    reason = entry.pop("reason", "")
+    return model.with_overrides(reason=reason, **entry) if entry else model

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rashrisk.pk.loglinear import loglinear_trough_ng_ml
 from rashrisk.pk.map import map_estimate
-from rashrisk.pk.model import MODEL_NAMES, PopPKModel, load_pk_model
+from rashrisk.pk.model import MODEL_NAMES, PopPKModel, default_pk_model, load_pk_model
 
 OBSERVED_CHINESE_GIST_400MG = "mean 1,246-1,327 ng/mL, SD 491-716, ~46% below 1,100 (Sichuan)"
 
@@ -53,8 +53,13 @@ def trough_distribution(model: PopPKModel, *, n: int = 20_000, seed: int = 0, do
     return out
 
 
-def map_validation(model: PopPKModel, *, n: int = 300, seed: int = 0, window_h=(16.0, 30.0), dose_mg: float = 400.0) -> dict:
-    """MdAPE (%) of MAP, raw and log-linear troughs on simulated off-trough samples."""
+def map_validation(model: PopPKModel, *, n: int = 300, seed: int = 0, window_h=(16.0, 30.0), dose_mg: float = 400.0, return_data: bool = False, fit_model: PopPKModel | None = None) -> dict:
+    """MdAPE (%) of MAP, raw and log-linear troughs on simulated off-trough samples.
+
+    Patients are simulated from ``model`` and fitted with ``fit_model`` (default: the same model;
+    another one measures robustness to a misspecified prior). With ``return_data`` the dict also holds ``data``: a DataFrame of the true trough, the three
+    estimates and the sampling time per virtual patient.
+    """
     rng = np.random.default_rng(seed)
     cov = chinese_gist_covariates(n, rng)
     params = model.individual_parameters(cov, model.sample_etas(n, rng))
@@ -62,15 +67,23 @@ def map_validation(model: PopPKModel, *, n: int = 300, seed: int = 0, window_h=(
     observed = model.add_residual_error(model.concentration_ng_ml(params, dose_mg, hours), rng)
     true = model.trough_ss_ng_ml(params, dose_mg)
     samples = pd.DataFrame({"patient_id": cov["patient_id"], "concentration_ng_ml": observed, "hours_after_dose": hours, "dose_mg": dose_mg})
-    fit = map_estimate(cov, samples, model=model)
+    fit = map_estimate(cov, samples, model=fit_model or model)
     est = fit["trough_ng_ml"].to_numpy()
 
     def mdape(x):
         return float(np.median(np.abs(np.asarray(x) / true - 1.0)) * 100.0)
 
     inside = (true >= fit["trough_low_ng_ml"].to_numpy()) & (true <= fit["trough_high_ng_ml"].to_numpy())
+    extra = {}
+    if return_data:
+        extra["data"] = pd.DataFrame(
+            {"hours_after_dose": hours, "true_trough_ng_ml": true, "map_ng_ml": est, "raw_ng_ml": observed,
+             "loglinear_ng_ml": loglinear_trough_ng_ml(observed, hours)}
+        )
     return {
+        **extra,
         "model": model.name,
+        "fit_model": (fit_model or model).name,
         "n": n,
         "mdape_map": mdape(est),
         "mdape_raw": mdape(observed),
@@ -80,11 +93,37 @@ def map_validation(model: PopPKModel, *, n: int = 300, seed: int = 0, window_h=(
     }
 
 
+def plot_map_validation(path, *, model_name: str = "jiang2023", n: int = 2000, seed: int = 1) -> dict:
+    """Save the MAP validation figure (percentage error vs sampling time, per method) to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    result = map_validation(load_pk_model(model_name), n=n, seed=seed, return_data=True)
+    data = result["data"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+    for ax, (col, label) in zip(axes, [("raw_ng_ml", "raw concentration"), ("loglinear_ng_ml", "log-linear (Wang 2009)"), ("map_ng_ml", "Bayesian MAP")]):
+        err = 100.0 * (data[col] / data["true_trough_ng_ml"] - 1.0)
+        ax.scatter(data["hours_after_dose"], err, s=4, alpha=0.35)
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_title(f"{label}: MdAPE {np.median(np.abs(err)):.1f}%")
+        ax.set_xlabel("hours after dose")
+    axes[0].set_ylabel("error vs true 24-h trough (%)")
+    axes[0].set_ylim(-100, 150)
+    fig.suptitle(f"Trough estimates from one sample 16-30 h after the dose ({n} patients simulated from {model_name}, seed {seed})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return result
+
+
 def main() -> None:  # pragma: no cover - prints the doc tables
     print(f"Observed 400 mg troughs in Chinese GIST: {OBSERVED_CHINESE_GIST_400MG}\n")
     print("| model | mean 400 mg | SD 400 mg | % < 1,100 at 400 mg | mean 600 mg | 600/400 |")
     print("|---|---|---|---|---|---|")
     rows = [(name, load_pk_model(name)) for name in MODEL_NAMES]
+    rows.append(("default for EAS: jiang2023, IIV CL 0.30", default_pk_model("EAS")))
     # the simulator's tuned Jiang model (pipelines/simulate-*.toml at the time of writing)
     tuned = load_pk_model("jiang2023").with_overrides(typical={"cl_l_h": 9.3}, iiv_sd={"cl_l_h": 0.30}, reason="simulator tuning")
     rows.append(("jiang2023, CL/F 9.3 L/h, IIV CL 0.30 (simulator)", tuned))
@@ -96,13 +135,28 @@ def main() -> None:  # pragma: no cover - prints the doc tables
         )
     print("\n| simulated from | n | MdAPE MAP | MdAPE raw | MdAPE log-linear | 90% interval coverage |")
     print("|---|---|---|---|---|---|")
-    for name in MODEL_NAMES:
-        r = map_validation(load_pk_model(name), n=2000, seed=1)
+    published = load_pk_model("jiang2023")
+    cases = [(load_pk_model(name), None, name) for name in MODEL_NAMES]
+    # misspecified priors: the truth has more IIV than the fitted model, or is another model
+    cases += [
+        (tuned, published, "jiang2023 tuned (CL/F 9.3, IIV 0.30), fitted with published jiang2023"),
+        (load_pk_model("widmer2006"), published, "widmer2006, fitted with published jiang2023"),
+        (tuned, default_pk_model("EAS"), "jiang2023 tuned, fitted with the EAS default (IIV 0.30)"),
+        (published, default_pk_model("EAS"), "published jiang2023, fitted with the EAS default"),
+        (load_pk_model("widmer2006"), default_pk_model("EAS"), "widmer2006, fitted with the EAS default"),
+    ]
+    for truth, fit_model, label in cases:
+        r = map_validation(truth, n=2000, seed=1, fit_model=fit_model)
         print(
-            f"| {name} | {r['n']} | {r['mdape_map']:.1f}% | {r['mdape_raw']:.1f}% | {r['mdape_loglinear']:.1f}% | "
+            f"| {label} | {r['n']} | {r['mdape_map']:.1f}% | {r['mdape_raw']:.1f}% | {r['mdape_loglinear']:.1f}% | "
             f"{100 * r['interval_coverage']:.0f}% |"
         )
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    import sys
+
+    if len(sys.argv) > 2 and sys.argv[1] == "--figure":
+        plot_map_validation(sys.argv[2])
+    else:
+        main()
