@@ -1,0 +1,144 @@
+"""Scoring: every input patient appears (scored or not_scored with a reason), outputs, model choice."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rashrisk.errors import CohortError, ModelError, RashriskError
+from rashrisk.scoring.inputs import load_scoring_input
+from rashrisk.scoring.output import write_table
+from rashrisk.scoring.score import OUTPUT_COLUMNS, build_frame, score_input
+
+
+@pytest.fixture(scope="module")
+def damaged_cohort(cohort_dir, tmp_path_factory):
+    """The cohort with one patient row broken (negative age) and one duplicated id."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("damaged")
+    for path in cohort_dir.iterdir():
+        shutil.copy(path, folder / path.name)
+    patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
+    patients.loc[2, "age_years"] = "-5"
+    patients.to_csv(folder / "patients.csv", index=False)
+    return folder, patients.loc[2, "patient_id"]
+
+
+@pytest.mark.parametrize("stage", ["start", "tdm"])
+def test_every_input_patient_appears_once(models, damaged_cohort, stage):
+    folder, broken = damaged_cohort
+    read = pd.read_csv(folder / "patients.csv", dtype=str)["patient_id"].tolist()
+    table = score_input(load_scoring_input(folder), stage, models[stage])
+    assert table["patient_id"].tolist() == read  # input order, each once
+    assert list(table.columns) == OUTPUT_COLUMNS
+    row = table.set_index("patient_id").loc[broken]
+    assert row["status"] == "not_scored" and "age_years" in row["reason"] and "-5" in row["reason"]
+    not_scored = table[table["status"] == "not_scored"]
+    assert (not_scored["reason"].str.len() > 0).all()
+    assert not_scored["risk"].isna().all()
+    scored = table[table["status"] == "scored"]
+    assert len(scored) > 0
+    assert ((scored["risk_low"] <= scored["risk"]) & (scored["risk"] <= scored["risk_high"])).all()
+    assert set(scored["band"]) <= {"low", "intermediate", "high"}
+    assert (scored["factor_1"].str.len() > 0).all()
+    assert (table["model"] == f"{models[stage].name} {models[stage].version}").all()
+    if stage == "tdm":  # patients without a sample in the landmark window are listed with that reason
+        assert not_scored["reason"].str.startswith("excluded:").sum() == len(not_scored) - 1
+
+
+def test_band_follows_the_card_thresholds(models, cohort_dir):
+    table = score_input(load_scoring_input(cohort_dir), "start", models["start"])
+    t = models["start"].card["band_thresholds"]
+    expected = np.where(table["risk"] < t["low_below"], "low", np.where(table["risk"] >= t["high_from"], "high", "intermediate"))
+    assert (table["band"].to_numpy() == expected).all()
+
+
+def test_default_bundle_explanations_are_additive(models, cohort_dir):
+    from rashrisk.explain.attributions import explain_log_odds
+
+    scoring_input = load_scoring_input(cohort_dir)
+    for stage, model in models.items():
+        frame, _ = build_frame(scoring_input.cohort, stage, model)
+        attributions = explain_log_odds(model, frame.X)
+        assert attributions.additivity_error < 1e-6
+        np.testing.assert_allclose(attributions.model_logit, model.decision_function(frame.X), atol=0)
+
+
+def _patient_document(**changes):
+    document = {"patient_id": "JSON-1", "sex": "F", "age_years": 61, "weight_kg": 52, "height_cm": 158,
+                "albumin_g_l": 39, "ancestry": "EAS", "setting": "adjuvant", "start_dose_mg": 400,
+                "start_date": "2025-03-03", "genotypes": {"rs4129267": "T/T", "rs2231142": "G/T"},
+                "tdm": [{"sample_time": "2025-03-17T08:00", "last_dose_time": "2025-03-16T08:10", "dose_mg": 400,
+                         "concentration": 2150, "unit": "ng/mL"}]}
+    document.update(changes)
+    return document
+
+
+def test_one_patient_json_scores_at_both_stages(models, tmp_path):
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_patient_document()))
+    for stage in ("start", "tdm"):
+        table = score_input(load_scoring_input(path), stage, models[stage])
+        assert table["patient_id"].tolist() == ["JSON-1"]
+        assert table.loc[0, "status"] == "scored", table.loc[0, "reason"]
+        assert 0 < table.loc[0, "risk"] < 1
+
+
+def test_one_patient_json_no_call_is_a_warning(models, tmp_path):
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_patient_document(genotypes={"rs4129267": "./."})))
+    table = score_input(load_scoring_input(path), "start", models["start"])
+    assert "genotype no-call: rs4129267" in table.loc[0, "warnings"]
+
+
+def test_one_patient_json_bad_value_is_not_scored_with_the_reason(models, tmp_path):
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_patient_document(sex="X")))
+    table = score_input(load_scoring_input(path), "start", models["start"])
+    assert table.loc[0, "status"] == "not_scored" and "sex" in table.loc[0, "reason"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[1, 2]", "expected one JSON object"),
+    ('{"patient_id": "A", "weight": 3}', "unknown fields ['weight']"),
+    ('{"patient_id": "A", "genotypes": ["C/T"]}', "'genotypes' must be an object"),
+    ('{"patient_id": ', "not valid JSON"),
+])
+def test_malformed_patient_documents_are_user_errors(tmp_path, text, message):
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    with pytest.raises(CohortError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_scoring_input(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_output_formats_round_trip(models, cohort_dir, tmp_path, suffix):
+    table = score_input(load_scoring_input(cohort_dir), "tdm", models["tdm"])
+    path = write_table(table, tmp_path / f"scores{suffix}")
+    back = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".json": pd.read_json}[suffix](path)
+    assert back["patient_id"].astype(str).tolist() == table["patient_id"].tolist()
+    np.testing.assert_allclose(back["risk"].to_numpy(dtype=float), table["risk"].to_numpy(dtype=float), rtol=1e-5)
+
+
+def test_unknown_output_extension_is_a_user_error(tmp_path):
+    with pytest.raises(RashriskError, match=r"\.xlsx"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "scores.xlsx")
+
+
+def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch):
+    from rashrisk.scoring import model_source
+
+    with pytest.raises(ModelError, match="not a model bundle folder"):
+        model_source.resolve_model("start", str(tmp_path / "nowhere"))
+    bundle = models["tdm"].save(tmp_path / "tdm-bundle")
+    with pytest.raises(ModelError, match="needs a rashrisk-start model"):
+        model_source.resolve_model("start", str(bundle))
+    model, source = model_source.resolve_model("tdm", str(bundle))
+    assert model.version == models["tdm"].version and source.startswith("bundle")
+    # no registry database: the champion lookup answers None and creates nothing
+    store = tmp_path / "mlruns" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+    assert model_source._champion("start") is None
+    assert not store.exists()
