@@ -29,7 +29,7 @@ class FeatureSpec:
     log: tuple[str, ...] = ("apriori_trough_ng_ml", "map_trough_ng_ml", "trough_ratio_to_apriori")
     genotypes: tuple[str, ...] = ("rs4129267",)  # pre-specified rsIDs; empty = every catalogue variant
     genotype_model: str = "additive"
-    risk_allele: dict = field(default_factory=dict)  # rsid -> 'alt' | 'ref' (default 'alt')
+    risk_allele: dict = field(default_factory=lambda: {"rs4129267": "alt"})  # rsid -> "alt" | "ref" (default "alt")
     n_knots: int = 4
 
     @classmethod

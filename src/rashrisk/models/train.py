@@ -104,6 +104,12 @@ def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str
                 fingerprint: dict | None = None, pk_model_name: str = "", progress: Progress | None = None,
                 validate: bool = True) -> TrainingResult:
     """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes."""
+    with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
+        return _train_frame(frame, config, cohort_name=cohort_name, simulated=simulated, fingerprint=fingerprint,
+                            pk_model_name=pk_model_name, progress=progress, validate=validate)
+
+
+def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model_name, progress, validate):
     from rashrisk.models.bundle import RiskModel
     from rashrisk.models.card import build_card
 

@@ -1,0 +1,93 @@
+"""`rashrisk train COHORT --stage start|tdm|both`: train, validate, summarise, track."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app) -> None:
+    """Add the ``train`` command to ``app``."""
+
+    @app.command()
+    def train(
+        cohort: Path = typer.Argument(..., help="Cohort folder (contract v1) with outcomes.csv."),
+        stage: str = typer.Option("both", "--stage", help="start, tdm or both."),
+        experiment: str = typer.Option(None, "--experiment", help="MLflow experiment (default: the cohort name)."),
+        promote: bool = typer.Option(False, "--promote", help="Make the new model the champion unconditionally."),
+        config: Path = typer.Option(None, "--config", help="Training TOML (default: pipelines/train-default.toml values)."),
+        no_track: bool = typer.Option(False, "--no-track", help="Do not log to MLflow."),
+        save: Path = typer.Option(None, "--save", help="Also write each model bundle to SAVE/<stage>/."),
+    ) -> None:
+        """Train the severe-rash model(s) with nested CV, Platt calibration and bootstrap validation."""
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from rashrisk.contract.loader import load_cohort
+        from rashrisk.errors import RashriskError
+        from rashrisk.models.config import TrainingConfig
+        from rashrisk.models.train import train_stage
+
+        stages = {"start": ["start"], "tdm": ["tdm"], "both": ["start", "tdm"]}.get(stage)
+        if stages is None:
+            raise RashriskError(f"--stage {stage!r}; expected start, tdm or both")
+        settings = TrainingConfig.from_toml(config) if config else TrainingConfig()
+        console = Console(stderr=True)
+        loaded = load_cohort(cohort)
+        if loaded.report.errors:
+            console.print(f"[yellow]{len(loaded.report.errors)} rejected row group(s) in {cohort}: "
+                          "run `rashrisk validate` for details; training uses the accepted rows.[/]")
+        results = []
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console, transient=False) as bars:
+            for name in stages:
+                tasks: dict[str, int] = {}
+
+                def progress(step, done, total, _name=name, _tasks=tasks):
+                    if step not in _tasks:
+                        _tasks[step] = bars.add_task(f"{_name}: {step}", total=total)
+                    bars.update(_tasks[step], completed=done, total=total)
+
+                results.append(train_stage(loaded, name, settings, progress=progress))
+        _print_summary(results)
+        if save:
+            for result in results:
+                out = result.model.save(Path(save) / result.stage)
+                console.print(f"saved {result.model.name} {result.model.version} -> {out}")
+        if not no_track:
+            from rashrisk.tracking import log_training
+
+            for result in results:
+                info = log_training(result, experiment=experiment or loaded.name, promote=promote)
+                console.print(f"MLflow: {result.model.name} {info}")
+
+
+def _ci(triple, digits: int = 3) -> str:
+    value, low, high = triple
+    if value is None:
+        return "n/a"
+    if low is None or high is None:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def _print_summary(results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="rashrisk train: internal validation (optimism-corrected, 95% CI)")
+    for column in ("stage", "selected model", "AUROC", "calibration slope", "Brier", "nested-CV AUROC",
+                   "n", "events", "EPP", "seconds"):
+        table.add_column(column)
+    for result in results:
+        s = result.summary()
+        epp = s["events_per_parameter"]
+        nested = s["nested_cv_auroc"]
+        table.add_row(s["stage"], s["selected"], _ci(s["auroc"]), _ci(s["calibration_slope"], 2), _ci(s["brier"]),
+                      "n/a" if nested is None else f"{nested:.3f}", str(s["n"]), str(s["events"]),
+                      "n/a" if epp is None else f"{epp:.1f}", f"{s['seconds_total']:.1f}")
+    Console().print(table)
+    for result in results:
+        for warning in result.validation.get("warnings", []):
+            Console().print(f"[yellow]{result.stage}: {warning}[/]")

@@ -1,0 +1,53 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from rashrisk.features.categorical import CategoricalEncoder
+from rashrisk.features.continuous import ContinuousEncoder
+
+
+def test_imputation_value_is_learned_in_fit_not_from_new_data():
+    train = pd.DataFrame({"albumin_g_l": [30.0, 40.0, 50.0, np.nan]})
+    enc = ContinuousEncoder().fit(train)
+    out = enc.transform(pd.DataFrame({"albumin_g_l": [np.nan, np.nan, 10.0]}))
+    assert list(enc.get_feature_names_out()) == ["albumin_g_l", "albumin_g_l_missing"]
+    np.testing.assert_array_equal(out[:, 0], [40.0, 40.0, 10.0])
+    np.testing.assert_array_equal(out[:, 1], [1.0, 1.0, 0.0])
+
+
+def test_no_indicator_for_a_column_complete_in_training_unless_always():
+    train = pd.DataFrame({"age_years": [40.0, 50.0, 60.0]})
+    assert list(ContinuousEncoder().fit(train).get_feature_names_out()) == ["age_years"]
+    names = ContinuousEncoder(add_indicator="always").fit(train).get_feature_names_out()
+    assert list(names) == ["age_years", "age_years_missing"]
+
+
+def test_log_transform_keeps_the_clinical_name_and_floors_at_one():
+    train = pd.DataFrame({"map_trough_ng_ml": [1000.0, 2000.0, 0.0]})
+    enc = ContinuousEncoder(log_columns=("map_trough_ng_ml",)).fit(train)
+    assert list(enc.get_feature_names_out()) == ["map_trough_ng_ml_log"]
+    np.testing.assert_allclose(enc.transform(train)[:, 0], np.log([1000.0, 2000.0, 1.0]))
+    assert enc.factor_of() == {"map_trough_ng_ml_log": "map_trough_ng_ml"}
+
+
+def test_splines_expand_one_column_into_named_basis_columns():
+    train = pd.DataFrame({"age_years": np.linspace(20, 80, 50), "weight_kg": np.linspace(40, 90, 50)})
+    enc = ContinuousEncoder(spline_columns=("age_years",), n_knots=4, degree=3).fit(train)
+    names = list(enc.get_feature_names_out())
+    assert names == [f"age_years_spline{k}" for k in range(5)] + ["weight_kg"]
+    assert enc.transform(train).shape == (50, 6)
+    assert set(enc.factor_of().values()) == {"age_years", "weight_kg"}
+
+
+def test_unknown_log_column_is_an_error_naming_it():
+    with pytest.raises(ValueError, match="trough"):
+        ContinuousEncoder(log_columns=("trough",)).fit(pd.DataFrame({"age_years": [1.0, 2.0]}))
+
+
+def test_categorical_levels_missing_and_unseen():
+    train = pd.DataFrame({"sex": ["F", "M", "F"], "setting": ["adjuvant", None, "advanced"]})
+    enc = CategoricalEncoder().fit(train)
+    assert list(enc.get_feature_names_out()) == ["sex_M", "setting_adjuvant", "setting_advanced", "setting_missing"]
+    out = enc.transform(pd.DataFrame({"sex": ["M"], "setting": ["palliative"]}))
+    np.testing.assert_array_equal(out[0], [1.0, 0.0, 0.0, 0.0])  # unseen level -> reference (all zeros)
+    assert enc.factor_of()["setting_missing"] == "setting"

@@ -1,0 +1,95 @@
+"""Training end to end on a small simulated cohort (fast configuration)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rashrisk.errors import RashriskError
+from rashrisk.features.frame import build_model_frame
+from rashrisk.models.bundle import RiskModel
+from rashrisk.models.train import train_frame, train_stage
+
+
+@pytest.fixture(scope="module")
+def start_result(simulated_cohort, fast):
+    return train_stage(simulated_cohort, "start", fast())
+
+
+def test_training_smoke_gives_a_validated_calibrated_bundle(start_result, tmp_path):
+    result = start_result
+    model = result.model
+    X = result.frame.X
+    assert model.name == "rashrisk-start" and model.stage == "start"
+    assert result.validation["bootstrap"]["n_boot"] == 10
+    assert 0.5 < result.validation["metrics"]["auroc"]["corrected"] < 1.0
+    assert {row["name"] for row in result.candidates} == {"logistic", "xgboost"}
+    assert result.selected in ("logistic", "xgboost")
+    assert result.oof_proba.shape == (len(X),) and np.all((result.oof_proba > 0) & (result.oof_proba < 1))
+    # the served log-odds are exactly the affine calibration of the raw log-odds
+    np.testing.assert_allclose(model.decision_function(X),
+                               model.calibration_intercept_ + model.calibration_slope_ * model.raw_logit(X), rtol=0,
+                               atol=1e-12)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    low, high = model.predict_interval(X.iloc[:50])
+    assert np.all(low <= proba[:50, 1]) and np.all(proba[:50, 1] <= high) and np.any(high - low > 0)
+    # every model feature maps to a clinical factor
+    assert set(model.feature_factor_) == set(model.preprocess_.get_feature_names_out())
+    assert model.feature_factor_["rs4129267_alt_count_missing"] == "rs4129267"
+    assert "patient_id" not in model.background_.columns and not model.background_.index.dtype == object
+    # bundle round trip
+    model.save(tmp_path / "start")
+    loaded = RiskModel.load(tmp_path / "start")
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+    assert "not for clinical use" in (tmp_path / "start" / "card.md").read_text()
+    assert loaded.card["trained_on"]["simulated"] is True
+    assert (tmp_path / "start" / "model.joblib").stat().st_size < 5_000_000
+
+
+def test_fingerprint_has_hashes_and_counts_but_no_patient_ids(start_result):
+    text = repr(start_result.fingerprint) + repr(start_result.model.card)
+    assert "SIM0000" not in text
+    assert start_result.fingerprint["rows"]["patients"] == 1500
+    assert all(len(h) == 64 for h in start_result.fingerprint["files"].values())
+
+
+def test_tdm_stage_uses_the_landmark_trough_and_accounts_for_every_patient(simulated_cohort, fast):
+    result = train_stage(simulated_cohort, "tdm", fast(), validate=False)
+    names = set(result.model.preprocess_.get_feature_names_out())
+    assert {"map_trough_ng_ml_log", "trough_ratio_to_apriori_log", "tdm_day"} <= names
+    frame = result.frame
+    assert len(frame.X) + len(frame.excluded) == simulated_cohort.n_patients
+    assert not set(frame.X.index) & set(frame.excluded["patient_id"])
+
+
+def test_same_seed_gives_the_same_predictions(simulated_cohort, fast):
+    frame = build_model_frame(simulated_cohort, "start")
+    a = train_frame(frame, fast(), validate=False).model.predict_proba(frame.X)
+    b = train_frame(frame, fast(), validate=False).model.predict_proba(frame.X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_xgboost_bundle_is_monotone_in_the_risk_allele_count(simulated_cohort, fast):
+    frame = build_model_frame(simulated_cohort, "start")
+    model = train_frame(frame, fast(candidates=("xgboost",)), validate=False).model
+    assert model.family == "xgboost"
+    X = frame.X.iloc[:200].copy()
+    risks = []
+    for count in (0.0, 1.0, 2.0):
+        X["rs4129267_alt_count"] = count
+        risks.append(model.predict_proba(X)[:, 1])
+    assert np.all(risks[1] >= risks[0] - 1e-12) and np.all(risks[2] >= risks[1] - 1e-12)
+    np.testing.assert_allclose(model.decision_function(X),
+                               model.calibration_intercept_ + model.calibration_slope_ * model.raw_logit(X))
+
+
+def test_no_outcomes_or_too_few_events_is_a_user_error(simulated_cohort, fast):
+    frame = build_model_frame(simulated_cohort, "start")
+    frame.y = None
+    with pytest.raises(RashriskError, match="outcomes"):
+        train_frame(frame, fast(), validate=False)
+    frame = build_model_frame(simulated_cohort, "start")
+    frame.y = pd.Series(False, index=frame.X.index)
+    frame.y.iloc[:3] = True
+    with pytest.raises(RashriskError, match="3 severe-rash events"):
+        train_frame(frame, fast(), validate=False)
