@@ -103,6 +103,22 @@ def test_early_sample_uses_dose_history_not_steady_state():
     assert abs(with_history - reference) < 0.2 * abs(read_as_steady - reference)
 
 
+def test_current_dose_is_the_latest_sample_and_nullable_blq_flags_work():
+    model = load_pk_model("jiang2023")
+    samples = pd.DataFrame(
+        {
+            "patient_id": ["a", "a", "a"],
+            "concentration_ng_ml": [900.0, 1800.0, 1000.0],
+            "hours_after_dose": [24.0, 24.0, 24.0],
+            "dose_mg": [300.0, 600.0, 400.0],
+            "day_on_treatment": [40.0, 10.0, 20.0],
+            "below_loq": pd.array([pd.NA, False, pd.NA], dtype="boolean"),
+        }
+    )
+    fit = map_estimate(COV.iloc[[0]], samples, model=model).iloc[0]
+    assert fit.dose_mg == 300.0 and fit.n_samples == 3
+
+
 def test_below_loq_sample_enters_as_half_loq():
     model = load_pk_model("jiang2023")
     blq = pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [50.0], "hours_after_dose": [24.0], "dose_mg": 400.0, "below_loq": [True]})

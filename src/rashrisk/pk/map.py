@@ -58,7 +58,8 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
         )
     s = s[s["concentration_ng_ml"].notna()]
     conc = s["concentration_ng_ml"].to_numpy(dtype=float)
-    blq = (conc == 0) | (s["below_loq"].fillna(False).astype(bool).to_numpy() if "below_loq" in s.columns else False)
+    flagged = s["below_loq"].astype(object).eq(True).to_numpy(dtype=bool) if "below_loq" in s.columns else False
+    blq = (conc == 0) | flagged
     s["y"] = np.where(blq, np.where(conc > 0, conc, default_loq_ng_ml) / 2.0, conc)
     day = pd.to_numeric(s["day_on_treatment"], errors="coerce").to_numpy(dtype=float) if "day_on_treatment" in s.columns else np.full(len(s), np.nan)
     t = s["hours_after_dose"].to_numpy(dtype=float)
@@ -84,7 +85,8 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     arrays["n_doses"][rows, col] = s["n_doses"].to_numpy(dtype=float)
     mask[rows, col] = True
     last_dose = np.full(len(patient_ids), np.nan)
-    last_dose[rows] = s["dose_mg"].to_numpy(dtype=float)  # sorted: the last write per patient wins
+    has = counts > 0
+    last_dose[has] = s["dose_mg"].to_numpy(dtype=float)[(np.cumsum(counts) - 1)[has]]  # latest sample per patient
     return arrays, mask, counts, last_dose
 
 
