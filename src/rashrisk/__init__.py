@@ -4,13 +4,14 @@ Decision support for research use. The friendly top-level API is imported lazily
 ``import rashrisk`` stays light:
 
 - :func:`load_cohort` reads and validates a cohort folder (contract v1).
+- :func:`train` trains the start and/or TDM-landmark model (``rashrisk.models.train.train``).
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["load_cohort", "__version__"]
+__all__ = ["load_cohort", "train", "__version__"]
 
 
 def __getattr__(name: str):
@@ -18,4 +19,8 @@ def __getattr__(name: str):
         from rashrisk.contract.loader import load_cohort
 
         return load_cohort
+    if name == "train":
+        from rashrisk.models.train import train
+
+        return train
     raise AttributeError(f"module 'rashrisk' has no attribute {name!r}")

@@ -72,21 +72,35 @@ def _ci(triple, digits: int = 3) -> str:
     return f"{value:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
 
 
+def _short_label(model) -> str:
+    p = model.params
+    if model.family == "logistic":
+        return f"logistic L2 C={p.get('C')}" + (" + splines" if p.get("splines") else "")
+    return f"xgboost depth={p.get('max_depth')} trees={p.get('n_estimators')} eta={p.get('learning_rate')}"
+
+
 def _print_summary(results) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="rashrisk train: internal validation (optimism-corrected, 95% CI)")
-    for column in ("stage", "selected model", "AUROC", "calibration slope", "Brier", "nested-CV AUROC",
-                   "n", "events", "EPP", "seconds"):
-        table.add_column(column)
+    table = Table(title="rashrisk train: internal validation")
+    table.add_column("")
     for result in results:
-        s = result.summary()
-        epp = s["events_per_parameter"]
-        nested = s["nested_cv_auroc"]
-        table.add_row(s["stage"], s["selected"], _ci(s["auroc"]), _ci(s["calibration_slope"], 2), _ci(s["brier"]),
-                      "n/a" if nested is None else f"{nested:.3f}", str(s["n"]), str(s["events"]),
-                      "n/a" if epp is None else f"{epp:.1f}", f"{s['seconds_total']:.1f}")
+        table.add_column(result.model.name)
+    summaries = [r.summary() for r in results]
+
+    def row(label, values):
+        table.add_row(label, *values)
+
+    row("selected model", [_short_label(r.model) for r in results])
+    row("AUROC, optimism-corrected (95% CI)", [_ci(s["auroc"]) for s in summaries])
+    row("calibration slope, corrected", [_ci(s["calibration_slope"], 2) for s in summaries])
+    row("Brier score, corrected", [_ci(s["brier"]) for s in summaries])
+    row("AUROC, nested CV", ["n/a" if s["nested_cv_auroc"] is None else f"{s['nested_cv_auroc']:.3f}" for s in summaries])
+    row("patients / events", [f"{s['n']} / {s['events']}" for s in summaries])
+    row("events per parameter", ["n/a" if s["events_per_parameter"] is None else f"{s['events_per_parameter']:.1f}"
+                                 for s in summaries])
+    row("seconds", [f"{s['seconds_total']:.1f}" for s in summaries])
     Console().print(table)
     for result in results:
         for warning in result.validation.get("warnings", []):

@@ -217,3 +217,30 @@ def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, pro
                              validate=validate)
     result.seconds = {"model_frame": frame_seconds, **result.seconds}
     return result
+
+
+def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, progress: Progress | None = None,
+          validate: bool = True):
+    """Friendly entry point: ``rashrisk.train("cohort_dir", "tdm")``.
+
+    ``cohort``: a folder path or a loaded Cohort. ``config``: None (defaults), a TOML path, a dict
+    shaped like the TOML, or a :class:`TrainingConfig`. ``stage='both'`` returns
+    ``{"start": TrainingResult, "tdm": TrainingResult}``; a single stage returns its result.
+    """
+    if config is None:
+        settings = TrainingConfig()
+    elif isinstance(config, TrainingConfig):
+        settings = config
+    elif isinstance(config, dict):
+        settings = TrainingConfig.from_dict(config)
+    else:
+        settings = TrainingConfig.from_toml(config)
+    if seed is not None:
+        settings = settings.with_overrides(seed=int(seed))
+    if isinstance(cohort, (str, Path)):
+        from rashrisk.contract.loader import load_cohort
+
+        cohort = load_cohort(cohort)
+    if stage == "both":
+        return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in STAGES}
+    return train_stage(cohort, stage, settings, progress=progress, validate=validate)
