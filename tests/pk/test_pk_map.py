@@ -146,3 +146,24 @@ def test_model_without_iiv_returns_typical_values():
     fit = map_estimate(COV, samples, model=model)
     np.testing.assert_allclose(fit["cl_l_h"], 9.72)
     np.testing.assert_allclose(fit["trough_low_ng_ml"].iloc[:2], fit["trough_ng_ml"].iloc[:2])
+
+
+def test_batched_fit_does_not_depend_on_patient_order_or_batch():
+    model = load_pk_model("petain2008")
+    rng = np.random.default_rng(5)
+    n = 40
+    cov = pd.DataFrame({"patient_id": [f"p{i}" for i in range(n)], "weight_kg": rng.uniform(45, 90, n)})
+    samples = pd.DataFrame(
+        {
+            "patient_id": np.repeat(cov["patient_id"], 2).to_numpy(),
+            "concentration_ng_ml": rng.uniform(500, 3000, 2 * n),
+            "hours_after_dose": rng.uniform(1, 30, 2 * n),
+            "dose_mg": 400.0,
+        }
+    )
+    together = map_estimate(cov, samples, model=model).set_index("patient_id")
+    shuffled = map_estimate(cov.sample(frac=1.0, random_state=1), samples.sample(frac=1.0, random_state=2), model=model).set_index("patient_id")
+    alone = map_estimate(cov.iloc[[7]], samples[samples.patient_id == "p7"], model=model).set_index("patient_id")
+    cols = ["cl_l_h", "v_l", "ka_per_h", "trough_ng_ml", "trough_low_ng_ml"]
+    pd.testing.assert_frame_equal(together.loc[shuffled.index, cols], shuffled[cols], rtol=1e-6)
+    pd.testing.assert_frame_equal(together.loc[["p7"], cols], alone[cols], rtol=1e-6)
