@@ -1,0 +1,87 @@
+"""The clinician report as data: consistent with scoring, exact, JSON-able, options not orders."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from rashrisk.errors import RashriskError
+from rashrisk.report.options import options_for
+from rashrisk.report.patient import build_report_data, in_words
+
+
+@pytest.mark.parametrize("risk, words", [(0.089, "about 9 of 100 similar patients"), (0.004, "fewer than 1 of 100 similar patients"),
+                                         (0.15, "about 15 of 100 similar patients")])
+def test_risk_in_words(risk, words):
+    assert in_words(risk) == words
+
+
+def test_report_data_is_json_and_matches_the_model(report_pair, models, cohort_dir):
+    from rashrisk.scoring.inputs import load_scoring_input
+    from rashrisk.scoring.score import score_input
+
+    for data in report_pair:
+        assert json.loads(json.dumps(data)) == data
+        model = models[data["stage"]]
+        scores = score_input(load_scoring_input(cohort_dir), data["stage"], model).set_index("patient_id")
+        assert data["risk"]["risk"] == pytest.approx(scores.loc[data["patient_id"], "risk"], abs=1e-12)
+        assert data["risk"]["band"] == scores.loc[data["patient_id"], "band"]
+        total = data["base_value"] + sum(f["contribution"] for f in data["factors"])
+        assert total == pytest.approx(data["model_logit"], abs=1e-6)
+        assert data["model"]["name"] == model.name and data["model"]["version"] == str(model.version)
+        assert data["risk"]["icons"]["risk"] == round(100 * data["risk"]["risk"])
+
+
+def test_tdm_report_explains_the_change_from_start(report_pair):
+    start, tdm = report_pair
+    assert start["change"] is None
+    change = tdm["change"]
+    assert change["start"]["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
+    assert change["risk_change"] == pytest.approx(tdm["risk"]["risk"] - start["risk"]["risk"])
+    assert change["statement"].startswith("The estimate ")
+    assert any(f["factor"] == "early_trough" and f["new_at_tdm"] for f in change["factor_changes"]) or \
+        "early_trough" not in {f["factor"] for f in tdm["factors"]}
+    assert tdm["trough"]["map_ng_ml"] is not None and tdm["trough"]["measured"]["day_on_treatment"] >= 7
+    assert start["trough"]["measured"] is None  # no measured concentration at the start stage
+
+
+def test_inputs_table_marks_where_values_came_from(report_pair):
+    _, tdm = report_pair
+    statuses = {r["input"]: r["status"] for r in tdm["inputs"]}
+    assert statuses["sex"] == "measured" and statuses["map_trough_ng_ml"] == "predicted"
+    assert all(r["flag"] == (r["status"] in ("missing", "defaulted", "no-call")) for r in tdm["inputs"])
+
+
+@pytest.mark.parametrize("band", ["low", "intermediate", "high"])
+@pytest.mark.parametrize("stage", ["start", "tdm"])
+def test_options_are_options_with_a_basis(band, stage):
+    options = options_for(band, stage=stage, measured_trough_ng_ml=900.0 if stage == "tdm" else None)
+    assert options and all(o["basis"] and o["reference"] for o in options)
+    for o in options:
+        assert re.search(r"\b(consider|may)\b", o["option"], re.IGNORECASE), o["option"]
+        assert not re.search(r"\b(must|should|do not|stop imatinib)\b", o["option"], re.IGNORECASE), o["option"]
+    assert any("92.6%" in o["basis"] for o in options)
+
+
+def test_unknown_and_unscorable_patients_are_user_errors(models, cohort_dir):
+    from rashrisk.scoring.inputs import load_scoring_input
+
+    scoring_input = load_scoring_input(cohort_dir)
+    with pytest.raises(RashriskError, match="'NOPE' is not in"):
+        build_report_data("NOPE", scoring_input, "start", models["start"])
+    from rashrisk.scoring.score import build_frame
+
+    frame, _ = build_frame(scoring_input.cohort, "tdm", models["tdm"])
+    excluded = frame.excluded["patient_id"].astype(str).tolist()
+    assert excluded, "the fixture cohort should have a patient without a landmark sample"
+    with pytest.raises(RashriskError, match="cannot be scored at the tdm stage"):
+        build_report_data(excluded[0], scoring_input, "tdm", models["tdm"])
+
+
+def test_counterfactuals_are_rescored(report_pair, models, cohort_dir):
+    start, _ = report_pair
+    for c in start["counterfactuals"]:
+        assert f"{100 * c['counterfactual_risk']:.1f}%" in c["statement"]
+        assert c["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
+    assert np.isfinite(start["risk"]["risk_low"])
