@@ -68,7 +68,8 @@ def association(counts: pd.Series, outcomes: pd.DataFrame, model: str) -> dict:
     keep = ~np.isnan(x)
     fit = fit_logistic(x[keep], y[keep], names=("genotype",))
     result = fit.term("genotype")
-    result.update({"model": model, "n": fit.n, "n_cases": fit.n_events, "converged": fit.converged})
+    result.update({"model": model, "n": fit.n, "n_cases": fit.n_events, "converged": fit.converged,
+                   "separation": fit.separation})
     return result
 
 

@@ -49,7 +49,8 @@ def render(result: dict, console) -> None:
         t.add_column(col, justify="right" if col != "model" else "left")
     for a in result["association"]:
         ci = "-" if a["ci_low"] is None else f"{a['ci_low']:.3f}-{a['ci_high']:.3f}"
-        t.add_row(a["model"], _fmt(a["odds_ratio"], ".3f"), ci, _p(a["p_value"]), str(a["n"]), str(a["n_cases"]))
+        odds_ratio = _fmt(a["odds_ratio"], ".3f") if a["estimable"] else "not estimable (separation)"
+        t.add_row(a["model"], odds_ratio, ci, _p(a["p_value"]), str(a["n"]), str(a["n_cases"]))
     console.print(t)
 
     h = result["hwe_controls"]
