@@ -122,6 +122,7 @@ def test_fresh_process_loads_champion_and_gets_probabilities(real_tdm, store):
 
 
 def test_load_registered_and_champion_model(logged, real_tdm):
+    from rashrisk.errors import ModelError
     from rashrisk.models.bundle import RiskModel
     from rashrisk.tracking import champion_model, load_registered_model
 
@@ -129,6 +130,10 @@ def test_load_registered_and_champion_model(logged, real_tdm):
     assert champion_model("start").version == "0.1.0+promoted"
     champion = champion_model("tdm")
     assert isinstance(champion, RiskModel) and champion.version == real_tdm[0].model.version
+    X = real_tdm[0].frame.X.head(5)
+    assert champion.predict_proba(X) == pytest.approx(real_tdm[0].model.predict_proba(X))
+    with pytest.raises(ModelError, match="cannot load models:/rashrisk-start/99"):
+        load_registered_model("models:/rashrisk-start/99")
 
 
 def test_models_command_lists_versions_and_champion(logged, store):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 BUNDLE_ARTIFACT = "bundle"
+LOADER_METADATA = "rashrisk_loader"  # MLmodel metadata key: "module:Class" with a load(dir) classmethod
 RISK_COLUMN = "risk"
 
 
@@ -117,5 +118,5 @@ def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict
         signature=signature_for(model, example),
         input_example=example,
         pip_requirements=pip_requirements(model),
-        metadata=metadata_,
+        metadata={**metadata_, LOADER_METADATA: loader_spec(model)},
     )

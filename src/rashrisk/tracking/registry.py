@@ -92,22 +92,32 @@ def update_champion(mlflow_client, name: str, version: str, tags: dict, *, promo
 
 
 def load_registered_model(uri: str):
-    """The RiskModel behind a registered-model URI such as ``models:/rashrisk-tdm@champion``."""
+    """The RiskModel behind a registered-model URI such as ``models:/rashrisk-tdm@champion``.
+
+    Downloads the logged model, reads the bundle class recorded in its metadata and loads the
+    ``bundle`` artifact with it (no pyfunc wrapper, no cloudpickle).
+    """
+    import tempfile
+    from pathlib import Path
+
     import mlflow
     from mlflow.exceptions import MlflowException
+    from mlflow.models import Model
 
+    from rashrisk.tracking.pyfunc import BUNDLE_ARTIFACT, LOADER_METADATA, load_bundle
     from rashrisk.tracking.store import client, tracking_uri
 
     client()
-    try:
-        pyfunc = mlflow.pyfunc.load_model(uri)
-    except MlflowException as exc:
-        raise ModelError(f"cannot load {uri} from the MLflow store {tracking_uri()}: {exc.message}") from None
-    wrapper = pyfunc.unwrap_python_model()
-    model = getattr(wrapper, "model", None)
-    if model is None:
-        raise ModelError(f"{uri} is not a rashrisk model (no RiskModel bundle inside)")
-    return model
+    with tempfile.TemporaryDirectory(prefix="rashrisk-model-") as tmp:
+        try:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        except MlflowException as exc:
+            raise ModelError(f"cannot load {uri} from the MLflow store {tracking_uri()}: {exc.message}") from None
+        metadata = Model.load(str(local)).metadata or {}
+        bundle = local / "artifacts" / BUNDLE_ARTIFACT
+        if LOADER_METADATA not in metadata or not bundle.is_dir():
+            raise ModelError(f"{uri} is not a rashrisk model (no RiskModel bundle inside)")
+        return load_bundle(metadata[LOADER_METADATA], bundle)
 
 
 def champion_model(stage: str):
