@@ -219,3 +219,22 @@ def test_header_only_patients_file_is_an_error(foreign):
     assert cohort.n_patients == 0
     assert "file.no_patients" in {f.rule for f in cohort.report.errors}
     assert cohort.report.files["tdm.csv"].rows_rejected == 4  # every sample's patient is unknown
+
+
+def test_typed_parquet_columns_are_read_like_their_csv_text(foreign):
+    patients = pd.read_csv(foreign / "patients.csv", dtype=str, keep_default_na=False)
+    typed = patients.assign(age_years=patients["age_years"].astype(float),
+                            height_cm=pd.to_numeric(patients["height_cm"]).astype("Int64"),
+                            start_date=pd.to_datetime(patients["start_date"]))
+    typed.to_parquet(foreign / "patients.parquet")
+    (foreign / "patients.csv").unlink()
+    tdm = pd.read_csv(foreign / "tdm.csv", dtype=str, keep_default_na=False)
+    tdm = tdm.assign(sample_time=pd.to_datetime(tdm["sample_time"]), concentration=tdm["concentration"].astype(float),
+                     below_loq=pd.array([None, False, False, None], dtype="boolean"))
+    tdm.to_parquet(foreign / "tdm.parquet")
+    (foreign / "tdm.csv").unlink()
+    cohort = load_cohort(foreign)
+    assert cohort.report.errors == []
+    assert cohort.patients["height_cm"].isna().tolist() == [False, True, False, False]
+    assert list(cohort.tdm["hours_after_dose"]) == pytest.approx([18.0, 27.0, 24.0, 24.0])
+    assert cohort.tdm["below_loq"].isna().tolist() == [True, False, False, True]

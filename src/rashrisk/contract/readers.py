@@ -69,11 +69,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _as_text(column: pd.Series) -> pd.Series:
+    """A typed Parquet column as the text a CSV would hold ('' = missing)."""
     column = column.reset_index(drop=True)
+    missing = column.isna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(column):
-        return column.map(lambda v: "" if pd.isna(v) else v.isoformat())
-    return column.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
-                      or v is pd.NaT else str(v))
+        text = column.map(lambda v: "" if pd.isna(v) else v.isoformat())
+    elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        text = column.astype(object).astype(str)  # vectorised; bool -> 'True'/'False'
+    else:
+        text = column.map(lambda v: "" if v is None or v is pd.NA or v is pd.NaT
+                          or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return text.where(~missing, "").astype(object)
 
 
 def _short(exc: BaseException) -> str:
