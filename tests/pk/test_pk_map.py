@@ -167,3 +167,32 @@ def test_batched_fit_does_not_depend_on_patient_order_or_batch():
     cols = ["cl_l_h", "v_l", "ka_per_h", "trough_ng_ml", "trough_low_ng_ml"]
     pd.testing.assert_frame_equal(together.loc[shuffled.index, cols], shuffled[cols], rtol=1e-6)
     pd.testing.assert_frame_equal(together.loc[["p7"], cols], alone[cols], rtol=1e-6)
+
+
+def test_dose_history_long_regular_dosing_equals_steady_state():
+    model = load_pk_model("widmer2006")
+    cov = COV.iloc[[0]]
+    history = pd.DataFrame({"patient_id": "a", "hours_from_start": np.arange(60) * 24.0, "dose_mg": 400.0})
+    sample = pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [1500.0], "hours_after_dose": [6.0], "dose_mg": [400.0], "hours_from_start": [59 * 24.0 + 6.0]})
+    with_history = map_estimate(cov, sample, model=model, dose_history=history).iloc[0]
+    steady = map_estimate(cov, sample.drop(columns="hours_from_start"), model=model).iloc[0]
+    assert with_history.cl_l_h == pytest.approx(steady.cl_l_h, rel=1e-4)
+
+
+def test_dose_history_with_interruption_recovers_the_individual_better():
+    model = load_pk_model("widmer2006")
+    cov = COV.iloc[[1]]
+    # 20 days of 400 mg, 6 days off (rash), one 300 mg dose on re-introduction; samples after it
+    times = np.concatenate([np.arange(20) * 24.0, [26 * 24.0]])
+    doses = np.concatenate([np.full(20, 400.0), [300.0]])
+    true = model.individual_parameters(cov, np.array([[0.4, 0.3]]))
+    t_start = 26 * 24.0 + np.array([2.0, 8.0, 23.0])
+    conc = model.history_concentration_ng_ml({k: true[k].to_numpy() for k in true}, times[None, :], doses[None, :], t_start[None, :])[0]
+    samples = pd.DataFrame({"patient_id": "b", "concentration_ng_ml": conc, "hours_after_dose": t_start - 26 * 24.0, "dose_mg": 300.0, "hours_from_start": t_start})
+    history = pd.DataFrame({"patient_id": "b", "hours_from_start": times, "dose_mg": doses})
+    fit_h = map_estimate(cov, samples, model=model, dose_history=history).iloc[0]
+    fit_ss = map_estimate(cov, samples.drop(columns="hours_from_start"), model=model).iloc[0]
+    true_cl = true["cl_l_h"].iloc[0]
+    assert abs(fit_h.cl_l_h / true_cl - 1) < 0.5 * abs(fit_ss.cl_l_h / true_cl - 1)
+    with pytest.raises(ModelError, match="hours_from_start"):
+        map_estimate(cov, samples.drop(columns="hours_from_start"), model=model, dose_history=history)

@@ -12,7 +12,8 @@ The interval of the 24-h trough is the Laplace approximation: the inverse Fisher
 the optimum as the covariance of eta, propagated to log(trough) by the delta method, giving a
 5-95% interval of the individual's true trough (parameter uncertainty, no residual error).
 
-Dosing assumptions per sample: steady state at the sample's ``dose_mg`` when ``day_on_treatment``
+Dosing per sample: when an actual ``dose_history`` is given for the patient, superposition of
+those doses at the sample's ``hours_from_start``; otherwise steady state at the sample's ``dose_mg`` when ``day_on_treatment``
 is absent/NaN or >= 5 days; otherwise the same daily dose since the start, with
 ``floor((24 day_on_treatment - hours_after_dose) / 24) + 1`` doses taken. Below-LOQ samples
 (``below_loq`` true, or a concentration of 0) enter as LOQ/2, LOQ being the reported
@@ -74,7 +75,8 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     width = max(1, int(counts.max(initial=0)))
     col = np.arange(len(s)) - (np.cumsum(counts) - counts)[rows]
     shape = (len(patient_ids), width)
-    arrays = {k: np.zeros(shape) for k in ("y", "t", "dose", "n_doses")}
+    arrays = {k: np.zeros(shape) for k in ("y", "t", "dose", "n_doses", "t_start")}
+    arrays["t_start"][:] = np.nan
     arrays["n_doses"][:] = np.inf
     arrays["t"][:] = 24.0
     arrays["dose"][:] = 1.0
@@ -83,11 +85,48 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     arrays["t"][rows, col] = s["hours_after_dose"].to_numpy(dtype=float)
     arrays["dose"][rows, col] = s["dose_mg"].to_numpy(dtype=float)
     arrays["n_doses"][rows, col] = s["n_doses"].to_numpy(dtype=float)
+    if "hours_from_start" in s.columns:
+        arrays["t_start"][rows, col] = pd.to_numeric(s["hours_from_start"], errors="coerce").to_numpy(dtype=float)
     mask[rows, col] = True
     last_dose = np.full(len(patient_ids), np.nan)
     has = counts > 0
     last_dose[has] = s["dose_mg"].to_numpy(dtype=float)[(np.cumsum(counts) - 1)[has]]  # latest sample per patient
     return arrays, mask, counts, last_dose
+
+
+def _history_arrays(dose_history: pd.DataFrame, patient_ids: list, arrays: dict, mask: np.ndarray) -> dict:
+    """Pad a dosing history into (n_patients, max_doses) arrays; check the samples can use it."""
+    needed = ("patient_id", "hours_from_start", "dose_mg")
+    missing = [c for c in needed if c not in dose_history.columns]
+    if missing:
+        raise ModelError(f"map_estimate: dose_history lacks column(s) {', '.join(missing)}; expected {', '.join(needed)}")
+    h = dose_history[list(needed)].copy()
+    h["patient_id"] = h["patient_id"].astype(str)
+    h["hours_from_start"] = pd.to_numeric(h["hours_from_start"], errors="coerce")
+    h["dose_mg"] = pd.to_numeric(h["dose_mg"], errors="coerce")
+    bad = h[h["hours_from_start"].isna() | h["dose_mg"].isna() | (h["dose_mg"] < 0)]
+    if len(bad):
+        row = bad.iloc[0]
+        raise ModelError(f"map_estimate: dose_history row for patient {row['patient_id']} has hours_from_start={row['hours_from_start']!r}, "
+                         f"dose_mg={row['dose_mg']!r}; expected a time in hours and a dose >= 0 mg")
+    pos = {pid: i for i, pid in enumerate(patient_ids)}
+    h = h[h["patient_id"].isin(pos)]
+    h["row"] = h["patient_id"].map(pos)
+    h = h.sort_values(["row", "hours_from_start"], kind="stable")
+    rows = h["row"].to_numpy(dtype=int)
+    counts = np.bincount(rows, minlength=len(patient_ids))
+    col = np.arange(len(h)) - (np.cumsum(counts) - counts)[rows]
+    width = max(1, int(counts.max(initial=0)))
+    times = np.zeros((len(patient_ids), width))
+    doses = np.zeros((len(patient_ids), width))
+    times[rows, col] = h["hours_from_start"].to_numpy(dtype=float)
+    doses[rows, col] = h["dose_mg"].to_numpy(dtype=float)
+    has = counts > 0
+    lacking = has & (mask & ~np.isfinite(arrays["t_start"])).any(axis=1)
+    if lacking.any():
+        raise ModelError(f"map_estimate: patient {patient_ids[int(np.flatnonzero(lacking)[0])]} has a dose_history but a sample "
+                         "without hours_from_start (the sample time on the history's clock, h)")
+    return {"hist_times": times, "hist_doses": doses, "has_hist": has}
 
 
 class _Posterior:
@@ -117,7 +156,14 @@ class _Posterior:
 
     def predict(self, eta):
         a = self.a
-        return self.model.concentration_ng_ml(self.params(eta), a["dose"], a["t"], n_doses=a["n_doses"])
+        params = self.params(eta)
+        f = self.model.concentration_ng_ml(params, a["dose"], a["t"], n_doses=a["n_doses"])
+        if "has_hist" in a and a["has_hist"].any():
+            h = a["has_hist"]
+            sub = {p: v[h, 0] for p, v in params.items()}
+            f = f.copy()
+            f[h] = self.model.history_concentration_ng_ml(sub, a["hist_times"][h], a["hist_doses"][h], np.nan_to_num(a["t_start"][h]))
+        return f
 
     def variance(self, f):
         return np.maximum(self.model.residual_variance(f), _MIN_VARIANCE)
@@ -193,6 +239,7 @@ def map_estimate(
     doses_mg=(300, 400, 600),
     tau_h: float = 24.0,
     default_loq_ng_ml: float = 10.0,
+    dose_history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """MAP individual parameters and 24-h steady-state troughs, one row per patient.
 
@@ -200,7 +247,9 @@ def map_estimate(
     covariate columns (missing -> reference). ``samples``: ``patient_id, concentration_ng_ml,
     hours_after_dose, dose_mg`` and optionally ``day_on_treatment`` and ``below_loq``. Patients
     without samples get their typical parameters (``n_samples`` 0) and, as current dose, their
-    ``start_dose_mg`` when given.
+    ``start_dose_mg`` when given. ``dose_history`` (optional): ``patient_id, hours_from_start,
+    dose_mg``, one row per dose actually taken; for the patients it lists, every sample needs
+    ``hours_from_start`` on the same clock and is predicted by superposition of those doses.
     """
     model = model or default_pk_model()
     cov = covariates.reset_index(drop=True) if "patient_id" in covariates.columns else covariates.rename_axis("patient_id").reset_index()
@@ -212,6 +261,9 @@ def map_estimate(
     arrays, mask, counts, dose_now = _sample_arrays(samples, ids, default_loq_ng_ml)
     if "start_dose_mg" in cov.columns:
         dose_now = np.where(np.isnan(dose_now), pd.to_numeric(cov["start_dose_mg"], errors="coerce").to_numpy(dtype=float), dose_now)
+
+    if dose_history is not None:
+        arrays.update(_history_arrays(dose_history, ids, arrays, mask))
 
     typical = model.typical_parameters(cov)
     post = _Posterior(model, typical, arrays, mask)

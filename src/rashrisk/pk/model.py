@@ -22,10 +22,16 @@ from rashrisk.pk import concentration as conc
 from rashrisk.pk.covariates import CovariateEffect, CovariateSpec, domain_warnings, resolve_covariates
 
 # structure -> (parameter names, multiple-dose function(dose, tau, n_doses, t, *params),
-#               steady-state trough function(dose, *params, tau_h=))
+#               steady-state trough function(dose, *params, tau_h=),
+#               dose-history function(dose_times, doses, t, *params))
 STRUCTURES = {
-    "one_cmt_first_order": (("cl_l_h", "v_l", "ka_per_h"), conc.multiple_dose_ng_ml, conc.trough_ss_ng_ml),
-    "one_cmt_zero_order": (("cl_l_h", "v_l", "d1_h"), conc.multiple_dose_zero_order_ng_ml, conc.trough_ss_zero_order_ng_ml),
+    "one_cmt_first_order": (("cl_l_h", "v_l", "ka_per_h"), conc.multiple_dose_ng_ml, conc.trough_ss_ng_ml, conc.dose_history_ng_ml),
+    "one_cmt_zero_order": (
+        ("cl_l_h", "v_l", "d1_h"),
+        conc.multiple_dose_zero_order_ng_ml,
+        conc.trough_ss_zero_order_ng_ml,
+        conc.dose_history_zero_order_ng_ml,
+    ),
 }
 MODEL_NAMES = ("widmer2006", "jiang2023", "petain2008")
 # smallest typical value a covariate equation may give, as a fraction of the population typical
@@ -207,13 +213,22 @@ class PopPKModel:
 
         ``params`` is a DataFrame or mapping of the structure's parameters (arrays broadcast).
         """
-        names, fn, _ = STRUCTURES[self.structure]
+        names, fn, _, _ = STRUCTURES[self.structure]
         args = [np.asarray(params[p], dtype=float) for p in names]
         return fn(dose_mg, tau_h, n_doses, time_after_dose_h, *args)
 
+    def history_concentration_ng_ml(self, params, dose_times_h, doses_mg, t_h):
+        """Concentrations at ``t_h`` after an actual dosing history (superposition).
+
+        Shapes as :func:`rashrisk.pk.concentration.dose_history_ng_ml`; ``params`` values scalar
+        or one per patient.
+        """
+        names, _, _, fn = STRUCTURES[self.structure]
+        return fn(dose_times_h, doses_mg, t_h, *[np.asarray(params[p], dtype=float) for p in names])
+
     def trough_ss_ng_ml(self, params, dose_mg, *, tau_h=24.0):
         """Steady-state trough ``tau_h`` after the dose."""
-        names, _, trough = STRUCTURES[self.structure]
+        names, _, trough, _ = STRUCTURES[self.structure]
         return trough(dose_mg, *[np.asarray(params[p], dtype=float) for p in names], tau_h=tau_h)
 
     # ---- validity domain -----------------------------------------------------------------------
