@@ -229,7 +229,7 @@ def test_typed_parquet_columns_are_read_like_their_csv_text(foreign):
     typed.to_parquet(foreign / "patients.parquet")
     (foreign / "patients.csv").unlink()
     tdm = pd.read_csv(foreign / "tdm.csv", dtype=str, keep_default_na=False)
-    tdm = tdm.assign(sample_time=pd.to_datetime(tdm["sample_time"]), concentration=tdm["concentration"].astype(float),
+    tdm = tdm.assign(sample_time=pd.to_datetime(tdm["sample_time"], format="ISO8601"), concentration=tdm["concentration"].astype(float),
                      below_loq=pd.array([None, False, False, None], dtype="boolean"))
     tdm.to_parquet(foreign / "tdm.parquet")
     (foreign / "tdm.csv").unlink()
