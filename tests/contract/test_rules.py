@@ -16,6 +16,7 @@ P, G, T, O = "patients.csv", "genotypes.csv", "tdm.csv", "outcomes.csv"
 CASES = {
     "patients.patient_id.required": ([(P, 1, "patient_id", "")], P, "patient_id", 3, "empty"),
     "patients.patient_id.unique": ([(P, "append", "age_years", "51")], P, "patient_id", 2, "'P1'"),
+    "patients.patient_id.spaces": ([(P, 0, "patient_id", " P1")], P, "patient_id", 2, "' P1'"),
     "patients.sex.required": ([(P, 1, "sex", "")], P, "sex", 3, "empty"),
     "patients.sex.allowed": ([(P, 2, "sex", "X")], P, "sex", 4, "'X'"),
     "patients.age_years.required": ([(P, 0, "age_years", "")], P, "age_years", 2, "empty"),

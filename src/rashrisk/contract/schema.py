@@ -211,6 +211,9 @@ EXTRA_RULES: tuple[Rule, ...] = (
     # patients
     Rule("patients.patient_id.unique", "patients", "patient_id", "unique", expected="each patient_id once",
          params={"on": ("patient_id",)}),
+    Rule("patients.patient_id.spaces", "patients", "patient_id", "pattern", "warning",
+         expected="no leading or trailing spaces (the other files must repeat the id exactly)",
+         params={"on": "patient_id", "regex": r"\S(.*\S)?"}),
     Rule("patients.albumin_g_l.g_per_dl", "patients", "albumin_g_l", "condition", "warning",
          expected="albumin in g/L (2-5.5 looks like g/dL; multiply by 10)",
          params=_cond(("albumin_g_l", ">=", 2.0), ("albumin_g_l", "<=", 5.5))),
