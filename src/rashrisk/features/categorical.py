@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from rashrisk.features._base import input_names
+from rashrisk.features._base import check_input, input_names
 
 MISSING_LEVEL = "missing"
 
@@ -38,7 +38,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
         pass
 
     def fit(self, X, y=None):
-        X = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan")
+        X = check_input(self, X, reset=True, numeric=False)
         self.levels_ = []
         for j in range(X.shape[1]):
             levels = sorted(set(_as_levels(X[:, j])))
@@ -47,7 +47,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "levels_")
-        X = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", reset=False)
+        X = check_input(self, X, reset=False, numeric=False)
         blocks = []
         for j, levels in enumerate(self.levels_):
             values = _as_levels(X[:, j])

@@ -13,9 +13,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import SplineTransformer
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from rashrisk.features._base import input_names
+from rashrisk.features._base import check_input, input_names
 
 LOG_FLOOR = 1.0  # values below 1 (e.g. a trough of 0 ng/mL) are floored before the log
 
@@ -56,7 +56,7 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         self._validate_params()
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        X = check_input(self, X, reset=True, numeric=True)
         names = input_names(self, X.shape[1])
         unknown = set(self.log_columns) | set(self.spline_columns)
         unknown -= set(names)
@@ -85,7 +85,7 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "fill_value_")
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        X = check_input(self, X, reset=False, numeric=True)
         names = input_names(self, X.shape[1])
         Xl = self._logged(X, names)
         missing = np.isnan(Xl)

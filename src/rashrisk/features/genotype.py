@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from rashrisk.features._base import input_names
+from rashrisk.features._base import check_input, input_names
 
 GENETIC_MODELS = ("additive", "dominant", "recessive")
 RISK_ALLELES = ("alt", "ref")
@@ -77,7 +77,7 @@ class GenotypeEncoder(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         self._validate_params()
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        X = check_input(self, X, reset=True, numeric=True)
         self.risk_alleles_ = [self._risk_allele_for(c) for c in input_names(self, X.shape[1])]
         encoded = self._encode(X, self.risk_alleles_)
         with np.errstate(invalid="ignore"):
@@ -87,7 +87,7 @@ class GenotypeEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "fill_value_")
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        X = check_input(self, X, reset=False, numeric=True)
         encoded = self._encode(X, self.risk_alleles_)
         missing = np.isnan(encoded)
         encoded = np.where(missing, self.fill_value_, encoded)
