@@ -33,8 +33,16 @@ system-browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
+# The main job on the embedded defaults, one visible command per step.
 demo: $(STAMP) system-pdf
-	$(BIN)/rashrisk demo --out $(DEMO_OUT)
+	@echo "== 1. validate the example cohort shipped with the package"
+	$(BIN)/rashrisk validate "$$($(BIN)/python -c 'import rashrisk.data as d; print(d.example_cohort_path())')"
+	@echo "== 2. simulate a 712-patient virtual GIST cohort (the source study's size)"
+	$(BIN)/rashrisk simulate --n 712 --seed 20251 --out $(DEMO_OUT)/cohort
+	@echo "== 3. validate it"
+	$(BIN)/rashrisk validate $(DEMO_OUT)/cohort
+	@echo "== 4. reproduce the source study's analysis on it"
+	$(BIN)/rashrisk analyze $(DEMO_OUT)/cohort
 
 test: $(STAMP) system-pdf system-browser
 	$(BIN)/python -m pytest -q

@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.console import Console
 
-from rashrisk.cli import analyze, demo, explain, models, pk, report, score, simulate, train, validate
+from rashrisk.cli import analyze, explain, models, pk, report, score, simulate, train, validate
 from rashrisk.errors import RashriskError
 
 app = typer.Typer(
@@ -24,8 +24,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-
-
 @app.command()
 def version() -> None:
     """Print the rashrisk version."""
@@ -34,7 +32,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _module in (validate, pk, simulate, analyze, demo, models, train, score, explain, report):
+for _module in (validate, pk, simulate, analyze, models, train, score, explain, report):
     _module.register(app)
 
 
