@@ -24,6 +24,7 @@ def test_apriori_default_model_follows_ancestry_and_reports_imputed():
     result = runner.invoke(app, ["pk", "apriori", "--sex", "M", "--age", "60", "--weight", "65", "--ancestry", "EAS", "--abcg2", "1"])
     assert result.exit_code == 0, result.output
     assert "PK model: jiang2023" in result.output
+    assert "Adapted: iiv_sd:" in result.output  # the EAS default widens Jiang's IIV, and says so
     assert "missing covariates: rbc_10e12_l" in result.output
 
 

@@ -60,6 +60,8 @@ def apriori(
     )
     row = predict_trough(covariates, dose, model=pk_model, n_sim=n_sim, seed=seed).iloc[0]
     typer.echo(f"PK model: {pk_model.name} ({pk_model.citation})")
+    for override in pk_model.overrides:
+        typer.echo(f"Adapted: {override}")
     typer.echo(f"Dose: {dose:g} mg once daily")
     typer.echo(f"Typical steady-state trough: {row['trough_typical_ng_ml']:,.0f} ng/mL")
     typer.echo(f"5-95% prediction interval: {row['trough_p05_ng_ml']:,.0f} - {row['trough_p95_ng_ml']:,.0f} ng/mL")
@@ -89,6 +91,8 @@ def fit(
     table = map_estimate(covariates, samples, model=pk_model)
     table = table[table["n_samples"] > 0].reset_index(drop=True)
     typer.echo(f"PK model: {pk_model.name}; {len(table)} patient(s) with TDM samples; 5-95% interval of the trough (Laplace).")
+    for override in pk_model.overrides:
+        typer.echo(f"Adapted: {override}")
     _print_table(table)
     if out is not None:
         table.to_csv(out, index=False)
