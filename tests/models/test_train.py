@@ -60,6 +60,12 @@ def test_tdm_stage_uses_the_landmark_trough_and_accounts_for_every_patient(simul
     frame = result.frame
     assert len(frame.X) + len(frame.excluded) == simulated_cohort.n_patients
     assert not set(frame.X.index) & set(frame.excluded["patient_id"])
+    # no landmark sample on or after a rash onset (any grade), on the simulator's outcomes
+    outcomes = simulated_cohort.outcomes.set_index("patient_id").reindex(frame.X.index)
+    had_rash = outcomes["rash_max_grade"] >= 1
+    onset = outcomes.loc[had_rash, "rash_onset_day"].astype(float)
+    assert had_rash.sum() > 0
+    assert (np.floor(frame.X.loc[had_rash, "tdm_day"]) < onset).all()
 
 
 def test_same_seed_gives_the_same_predictions(simulated_cohort, fast):
