@@ -13,6 +13,7 @@ intercept into the base value keeps additivity exact.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +50,26 @@ def feature_matrix(model, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return matrix, names
 
 
+_MEANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> background means
+
+
 def background_means(model, names: list[str]) -> np.ndarray:
-    """Mean of the training feature matrix: from ``background_`` as matrix rows or as clinical rows."""
+    """Mean of the training feature matrix: from ``background_`` as matrix rows or as clinical rows
+    (computed once per model object)."""
+    try:
+        cached = _MEANS.get(model)
+    except TypeError:  # an object that cannot be weakly referenced: no cache
+        cached = None
+    if cached is None:
+        cached = _background_means(model, names)
+        try:
+            _MEANS[model] = cached
+        except TypeError:
+            pass
+    return cached
+
+
+def _background_means(model, names: list[str]) -> np.ndarray:
     background = model.background_
     if isinstance(background, pd.Series):
         background = background.to_frame().T

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.explain.attributions import LogOddsAttributions, explain_log_odds
-from rashrisk.explain.factors import factor_contributions, top_factors
-from rashrisk.explain.phrases import describe_factor, direction_text, factor_statement
+from rashrisk.explain.factors import factor_contributions, factor_inputs, top_factors
+from rashrisk.explain.phrases import describe_factor, direction_text
 
 
 def risk_alleles_of(model) -> dict:
@@ -23,14 +23,54 @@ def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttrib
     return factor_contributions(attributions.values, model.feature_factor_), attributions
 
 
+def factor_descriptions(model, X: pd.DataFrame, factors) -> dict[str, np.ndarray]:
+    """Per factor, every patient's description in words (object array aligned with ``X``).
+
+    A description depends only on the factor's input values, so it is built once per distinct
+    combination (100,000 patients share few distinct genotypes, doses or rounded weights)."""
+    alleles = risk_alleles_of(model)
+    n = len(X)
+    out = {}
+    for factor in factors:
+        inputs = factor_inputs(factor, X.columns)
+        if not inputs or n == 0:
+            out[factor] = np.full(n, describe_factor(factor, {}, risk_alleles=alleles), dtype=object)
+            continue
+        table = X[inputs].reset_index(drop=True)
+        codes = table.groupby(inputs, dropna=False, sort=False).ngroup().to_numpy()
+        first = pd.Series(np.arange(n)).groupby(codes).first().to_numpy()
+        records = table.iloc[first].to_dict(orient="records")
+        texts = np.array([describe_factor(factor, r, risk_alleles=alleles) for r in records], dtype=object)
+        out[factor] = texts[codes]
+    return out
+
+
+def top_factor_columns(model, X: pd.DataFrame, contributions: pd.DataFrame, k: int = 3) -> list[np.ndarray]:
+    """``k`` arrays (strongest factor first): "female sex: raises risk (+0.42 log-odds)" per patient."""
+    n = len(X)
+    factors = list(contributions.columns)
+    k = min(k, len(factors))
+    if n == 0 or k == 0:
+        return [np.array([], dtype=object) for _ in range(k)]
+    matrix = contributions.to_numpy(dtype=np.float64)
+    order = np.argsort(-np.abs(matrix), axis=1, kind="stable")[:, :k]
+    descriptions = factor_descriptions(model, X, factors)
+    table = np.column_stack([descriptions[f] for f in factors])
+    rows = np.arange(n)
+    out = []
+    for j in range(k):
+        value = matrix[rows, order[:, j]]
+        direction = np.where(np.abs(value) < 0.01, "little effect", np.where(value > 0, "raises risk", "lowers risk"))
+        text = (pd.Series(table[rows, order[:, j]]) + ": " + direction.astype(object) + " ("
+                + pd.Series(np.char.mod("%+.2f", value)).astype(object) + " log-odds)")
+        out.append(text.to_numpy(dtype=object))
+    return out
+
+
 def top_factor_statements(model, X: pd.DataFrame, contributions: pd.DataFrame, k: int = 3) -> list[list[str]]:
     """Per patient, the ``k`` strongest factors as plain-language statements."""
-    alleles = risk_alleles_of(model)
-    records = X.to_dict(orient="records")
-    out = []
-    for row, names, values in zip(records, top_factors(contributions, k), contributions.to_dict(orient="records")):
-        out.append([factor_statement(f, row, values[f], risk_alleles=alleles) for f in names])
-    return out
+    columns = top_factor_columns(model, X, contributions, k)
+    return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(len(X))]
 
 
 def explanation_table(model, X: pd.DataFrame) -> pd.DataFrame:

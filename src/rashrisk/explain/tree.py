@@ -14,10 +14,15 @@ from __future__ import annotations
 import json
 import os
 import warnings
+import weakref
 
 import numpy as np
 
 TREES_PER_SLICE = 10
+SMALL_BATCH_ROWS = 2000  # below this, one thread: starting XGBoost's thread pool costs more than the work
+
+# fitted estimator -> [(slice explainer, slice booster)]: built once per served model (weak keys)
+_EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def base_margin(booster) -> float:
@@ -36,21 +41,34 @@ def _import_shap():
     return shap
 
 
+def _slice_explainers(estimator, shap) -> tuple[float, list]:
+    """(base margin, one path-dependent TreeExplainer per slice of trees), cached for the estimator's lifetime."""
+    cached = _EXPLAINERS.get(estimator)
+    if cached is None:
+        booster = estimator.get_booster()
+        n_trees = booster.num_boosted_rounds()
+        slices = []
+        for start in range(0, n_trees, TREES_PER_SLICE):
+            part = booster[start:min(start + TREES_PER_SLICE, n_trees)]
+            slices.append((shap.TreeExplainer(part, feature_perturbation="tree_path_dependent"), part))
+        cached = (base_margin(booster), slices)
+        _EXPLAINERS[estimator] = cached
+    return cached
+
+
 def tree_raw_contributions(estimator, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(contributions (n, p), base value (n,)) of the raw margin; ``base + sum == raw margin``."""
     import xgboost as xgb
 
     shap = _import_shap()
 
-    booster = estimator.get_booster()
-    data = xgb.DMatrix(np.asarray(matrix, dtype=np.float32), base_margin=np.zeros(len(matrix), dtype=np.float32))
-    n_trees = booster.num_boosted_rounds()
+    threads = 1 if len(matrix) < SMALL_BATCH_ROWS else (os.cpu_count() or 1)
+    data = xgb.DMatrix(np.asarray(matrix, dtype=np.float32), base_margin=np.zeros(len(matrix), dtype=np.float32),
+                       nthread=threads)
     values = np.zeros(np.shape(matrix), dtype=np.float64)
-    base = base_margin(booster)
-    for start in range(0, n_trees, TREES_PER_SLICE):
-        part = booster[start:min(start + TREES_PER_SLICE, n_trees)]
-        part.set_param({"nthread": os.cpu_count() or 1})  # a copy: the served model is untouched
-        explainer = shap.TreeExplainer(part, feature_perturbation="tree_path_dependent")
+    base, slices = _slice_explainers(estimator, shap)
+    for explainer, part in slices:
+        part.set_param({"nthread": threads})  # a slice is a copy: the served model is untouched
         values += np.asarray(explainer.shap_values(data, check_additivity=False), dtype=np.float64)
         # with a DMatrix, shap takes the base value from XGBoost's bias column of this very call
         base += float(np.asarray(explainer.expected_value, dtype=np.float64))

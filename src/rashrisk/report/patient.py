@@ -171,6 +171,19 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str, landmark) -> di
     return block
 
 
+def one_patient_cohort(cohort, pid: str):
+    """The cohort restricted to one patient (the cohort's ancestry, used to pick a PK model, is kept)."""
+    import dataclasses
+
+    def only(table):
+        if table is None or "patient_id" not in getattr(table, "columns", []):
+            return table
+        return table[table["patient_id"].astype(str) == pid]
+
+    return dataclasses.replace(cohort, patients=only(cohort.patients), genotypes=only(cohort.genotypes),
+                               tdm=only(cohort.tdm), outcomes=only(cohort.outcomes))
+
+
 def _patient_frame(scoring_input, stage: str, model, pid: str):
     from rashrisk.scoring.score import build_frame
 
@@ -180,7 +193,7 @@ def _patient_frame(scoring_input, stage: str, model, pid: str):
                             f"expected one of its patient_id values, e.g. {shown}")
     if pid in scoring_input.rejected:
         raise RashriskError(f"patient {pid!r} cannot be reported: {scoring_input.rejected[pid]}")
-    frame, pk_model = build_frame(scoring_input.cohort, stage, model)
+    frame, pk_model = build_frame(one_patient_cohort(scoring_input.cohort, pid), stage, model)
     if pid not in frame.X.index:
         reason = dict(frame.excluded[["patient_id", "reason"]].astype(str).itertuples(index=False, name=None)).get(pid, "")
         raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason or 'not in the model frame'}")

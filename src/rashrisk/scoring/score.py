@@ -58,7 +58,8 @@ def build_frame(cohort, stage: str, model, *, pk_model=None):
 
 def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, explain: bool = True) -> pd.DataFrame:
     """Scored rows (one per patient of ``frame.X``) with the output columns."""
-    from rashrisk.explain.local import explain_factors, top_factor_statements
+    from rashrisk.explain.local import explain_factors, top_factor_columns
+    from rashrisk.models.calibration import expit
     from rashrisk.scoring.warnings import input_warnings, training_range_warnings
 
     X = frame.X
@@ -66,20 +67,23 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, 
     out = pd.DataFrame({"patient_id": X.index.astype(str)})
     out["status"] = "scored"
     out["reason"] = ""
-    if n:
+    statements = [np.full(n, "", dtype=object) for _ in range(3)]
+    if explain and n:
+        contributions, attributions = explain_factors(model, X)
+        found = top_factor_columns(model, X, contributions, 3)
+        statements[: len(found)] = found
+        risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
+    elif n:
         risk = model.predict_proba(X)[:, 1]
+    if n:
         low, high = model.predict_interval(X)
     else:
         risk = low = high = np.zeros(0)
     out["risk"], out["risk_low"], out["risk_high"] = risk, low, high
     out["band"] = model.band(risk) if n else np.array([], dtype=object)
     out["baseline_risk"] = (model.card or {}).get("baseline_risk")
-    statements = [[] for _ in range(n)]
-    if explain and n:
-        contributions, _ = explain_factors(model, X)
-        statements = top_factor_statements(model, X, contributions, 3)
     for k in range(3):
-        out[f"factor_{k + 1}"] = [s[k] if len(s) > k else "" for s in statements]
+        out[f"factor_{k + 1}"] = statements[k]
     used = used_inputs(model, X.columns)
     messages = input_warnings(frame.provenance.reindex(X.index), used)
     ranges = training_range_warnings(X, getattr(model, "background_", None), used)

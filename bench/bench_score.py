@@ -1,0 +1,101 @@
+"""Benchmark scoring, explanations and reports with the embedded default models.
+
+Prints:
+- scoring + explaining 100,000 patients (risk, 95% interval, band, exact factor contributions, top
+  three factors in words, warnings) from a built model frame, per stage (target < 15 s);
+- additivity of the explanations (max |base + sum - served log-odds|) on 10,000 patients per stage;
+- one patient's score with explanation, in process after the model is loaded (target < 20 ms);
+- one HTML clinician report (data + render; target < 1 s) and its PDF (no target).
+
+The 100,000-patient frames repeat the rows of a simulated 5,000-patient cohort's frame under new ids
+(building frames, i.e. PK a priori and MAP estimation, is benchmarked by the features/PK code).
+
+Run: .venv/bin/python bench/bench_score.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def tiled(frame, n: int):
+    """A frame of ``n`` patients repeating ``frame``'s rows under new ids."""
+    reps = int(np.ceil(n / len(frame.X)))
+    index = pd.Index([f"B{i:06d}" for i in range(n)], name="patient_id")
+    X = pd.concat([frame.X] * reps).iloc[:n].set_axis(index)
+    provenance = pd.concat([frame.provenance] * reps).iloc[:n].set_axis(index)
+    return type(frame)(stage=frame.stage, X=X, y=None, excluded=frame.excluded.iloc[:0], imputed=provenance != "measured",
+                       provenance=provenance, landmark=frame.landmark)
+
+
+def timed(fn, repeat: int = 1):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return out, times
+
+
+def main() -> None:
+    from rashrisk.explain.attributions import explain_log_odds
+    from rashrisk.models.bundle import load_default_model
+    from rashrisk.report.patient import build_report_data
+    from rashrisk.report.render import render_report_html, write_pdf
+    from rashrisk.scoring.inputs import load_scoring_input
+    from rashrisk.scoring.score import build_frame, score_frame
+    from rashrisk.simulate.cohort import simulate_cohort
+    from rashrisk.simulate.config import load_config
+    from rashrisk.simulate.writer import write_cohort
+
+    models = {stage: load_default_model(stage) for stage in ("start", "tdm")}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "cohort"
+        write_cohort(simulate_cohort(load_config(None), 5000, 2026), folder)
+        scoring_input = load_scoring_input(folder)
+        frames = {}
+        for stage, model in models.items():
+            (frames[stage], _), seconds = timed(lambda: build_frame(scoring_input.cohort, stage, model))
+            print(f"{stage}: model frame of the 5,000-patient cohort built in {seconds[0]:.2f} s "
+                  f"({len(frames[stage].X)} patients in the frame; {type(model.estimator_).__name__}, "
+                  f"{len(model.ensemble_)} bootstrap members for the interval)")
+
+        for stage, model in models.items():
+            big = tiled(frames[stage], 100_000)
+            table, seconds = timed(lambda: score_frame(model, big))
+            assert len(table) == 100_000
+            print(f"{stage}: score + explain 100,000 patients: {seconds[0]:.2f} s (target < 15 s)")
+            ten = tiled(frames[stage], 10_000)
+            attributions = explain_log_odds(model, ten.X)
+            print(f"{stage}: additivity on 10,000 patients: max |base + sum - served log-odds| = "
+                  f"{attributions.additivity_error:.2e} (target < 1e-6)")
+
+        for stage, model in models.items():
+            one = tiled(frames[stage], 1)
+            score_frame(model, one)  # warm-up
+            _, times = timed(lambda: score_frame(model, one), repeat=30)
+            print(f"{stage}: one patient, score + explanation in process: median {1000 * statistics.median(times):.1f} ms, "
+                  f"max {1000 * max(times):.1f} ms over 30 runs (target < 20 ms)")
+
+        pid = str(frames["tdm"].X.index[0])
+        for stage in ("start", "tdm"):
+            def report():
+                data = build_report_data(pid, scoring_input, stage, models[stage], start_model=models["start"])
+                return render_report_html(data)
+
+            report()  # warm-up (templates, imports)
+            html, times = timed(report, repeat=5)
+            print(f"{stage}: one HTML report (build data + render): median {statistics.median(times):.2f} s "
+                  f"(target < 1 s)")
+        _, seconds = timed(lambda: write_pdf(html, Path(tmp) / "report.pdf"))
+        print(f"tdm: the same report as PDF (WeasyPrint): {seconds[0]:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
