@@ -15,6 +15,8 @@ import pytest
 
 from standin import frame, training_result
 
+pytestmark = pytest.mark.slow  # a SQLite store, four logged models and one fresh process
+
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):

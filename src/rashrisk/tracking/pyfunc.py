@@ -9,6 +9,7 @@ rash), never classes. The bundle (``RiskModel.save`` output) is logged as the ar
 from __future__ import annotations
 
 import importlib
+import logging
 from importlib import metadata
 
 import mlflow
@@ -111,6 +112,18 @@ def pip_requirements(model) -> list[str]:
 def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict):
     """Log ``model`` (already saved in ``bundle_dir``) as the run's ``model``; returns mlflow's ModelInfo."""
     example = example_frame(model, X)
+    # mlflow warns that a PythonModel object is cloudpickled; ours holds only the loader name (the
+    # model itself is the bundle artifact), so the warning is noise for our users
+    pyfunc_logger = logging.getLogger("mlflow.pyfunc")
+    previous = pyfunc_logger.level
+    pyfunc_logger.setLevel(logging.ERROR)
+    try:
+        return _log_model(model, bundle_dir, example, metadata_)
+    finally:
+        pyfunc_logger.setLevel(previous)
+
+
+def _log_model(model, bundle_dir, example: pd.DataFrame, metadata_: dict):
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=RiskModelPyfunc(loader_spec(model)),
