@@ -44,6 +44,8 @@ def test_bootstrap_optimism_is_positive_for_an_overfitting_procedure():
     assert out["ci_low"]["auroc"] < out["corrected"]["auroc"] < out["ci_high"]["auroc"]
     # the calibration slope interval must not collapse although the in-sample slope is always 1
     assert out["ci_high"]["calibration_slope"] - out["ci_low"]["calibration_slope"] > 0.05
+    for name, corrected in out["corrected"].items():  # every interval surrounds its estimate
+        assert out["ci_low"][name] <= corrected <= out["ci_high"][name], name
     assert calls[-1] == (26, 26) and len(calls) == 26
 
 

@@ -3,11 +3,11 @@
 - :func:`bootstrap_optimism` (Harrell; Steyerberg, Clinical Prediction Models, ch. 17): the whole
   modelling procedure ``fit_predict`` is rerun in each bootstrap resample; optimism = performance
   in the resample minus performance of that model on the original data; corrected = apparent -
-  mean optimism. 95% CIs are "location-shifted" bootstrap intervals (Noma et al., Stat Med 2021):
-  percentiles of the resamples' apparent performance, shifted by the mean optimism; when the
-  resamples' out-of-sample performance (model of resample b on the original patients) is more
-  spread out, its percentile interval centred on the corrected value is used instead (needed for
-  calibration measures, whose in-sample value is ideal by construction).
+  mean optimism. 95% CIs follow the location-shifted bootstrap of Noma et al. (Stat Med 2021):
+  the percentile spread of the resamples' apparent performance, centred on the corrected value;
+  when the resamples' out-of-sample performance (model of resample b on the original patients) is
+  more spread out, its spread is used instead (needed for calibration measures, whose in-sample
+  value is ideal by construction).
 - :func:`subgroup_performance`: per subgroup n, events, AUROC with DeLong 95% CI, observed and
   expected risk, O/E and calibration-in-the-large; "too few events" below 5 events (or non-events).
 - :func:`validate_model` assembles everything as JSON-able data; :func:`validation_report_markdown`
@@ -119,13 +119,15 @@ def bootstrap_optimism(fit_predict: Callable, X, y, *, n_boot: int = 200, seed: 
         corrected = apparent[name] - optimism
         out["optimism"][name] = optimism
         out["corrected"][name] = corrected
-        # location-shifted interval from the resamples' apparent performance (Noma et al. 2021) ...
-        app_lo, app_hi = np.quantile(boot_apparent[valid, j], [alpha, 1 - alpha]) - optimism
-        # ... or, when wider, the spread of the out-of-sample performance centred on the corrected value
-        # (calibration measures are ~ideal by construction in-sample, so their apparent spread is ~0)
-        test = boot_test[valid, j]
-        test_lo, test_hi = corrected + np.quantile(test, [alpha, 1 - alpha]) - test.mean()
-        low, high = (app_lo, app_hi) if app_hi - app_lo >= test_hi - test_lo else (test_lo, test_hi)
+        # percentile spread of the resamples' apparent performance (Noma et al. 2021), or, when wider,
+        # of their out-of-sample performance (calibration measures are ~ideal by construction in-sample,
+        # so their apparent spread is ~0); either spread is centred on the corrected estimate
+        spreads = []
+        for draws in (boot_apparent[valid, j], boot_test[valid, j]):
+            lo, hi = np.quantile(draws, [alpha, 1 - alpha]) - draws.mean()
+            spreads.append((hi - lo, lo, hi))
+        _, lo, hi = max(spreads, key=lambda s: s[0])
+        low, high = corrected + lo, corrected + hi
         out["ci_low"][name] = float(low)
         out["ci_high"][name] = float(high)
     return out
@@ -264,7 +266,7 @@ def validate_model(fit_predict: Callable, X, y, groups=None, *, oof_proba=None, 
         "n_parameters": int(n_parameters),
         "events_per_parameter": epp,
         "bootstrap": {"n_boot": n_boot, "seed": seed, "level": boot["level"],
-                      "method": "Harrell optimism correction; location-shifted percentile CI (Noma 2021), widened to the out-of-sample spread when larger"},
+                      "method": "Harrell optimism correction; percentile spread of the resamples (apparent or, if wider, out-of-sample) centred on the corrected value (after Noma 2021)"},
         "metrics": metrics,
         "display_predictions": source,
         "calibration_curve": _records(calibration_curve(y_arr, p_display, n_boot=curve_boot, seed=seed)),
