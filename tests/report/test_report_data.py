@@ -82,6 +82,6 @@ def test_unknown_and_unscorable_patients_are_user_errors(models, cohort_dir):
 def test_counterfactuals_are_rescored(report_pair, models, cohort_dir):
     start, _ = report_pair
     for c in start["counterfactuals"]:
-        assert f"{100 * c['counterfactual_risk']:.1f}%" in c["statement"]
+        assert f"{100 * c['counterfactual_risk']:.1f}%" in c["statement"] or "about the same" in c["statement"]
         assert c["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
     assert np.isfinite(start["risk"]["risk_low"])

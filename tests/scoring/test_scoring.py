@@ -142,3 +142,18 @@ def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
     assert model_source._champion("start") is None
     assert not store.exists()
+
+
+def test_values_far_outside_the_training_sample_are_warned(models):
+    from rashrisk.scoring.warnings import training_range_warnings
+
+    model = models["start"]
+    X = model.background_.iloc[:3].copy()
+    X.iloc[0, X.columns.get_loc("weight_kg")] = 400.0
+    warnings = training_range_warnings(X, model, ["weight_kg", "age_years"])
+    assert any(w.startswith("weight_kg = 400") for w in warnings[0])
+    assert warnings[1] == [] and warnings[2] == []
+    model_with_card_ranges = type("M", (), {"card": {"input_ranges": {"age_years": [20, 88]}}, "background_": None})()
+    X.iloc[1, X.columns.get_loc("age_years")] = 95.0
+    assert training_range_warnings(X, model_with_card_ranges, ["age_years"])[1] == [
+        "age_years = 95 outside the training range (20-88)"]

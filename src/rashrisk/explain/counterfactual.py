@@ -70,9 +70,13 @@ def counterfactuals(model, X: pd.DataFrame, *, risk_alleles: dict | None = None)
     new_risk = model.predict_proba(frame)[:, 1]
     for (pid, factor, label), p in zip(meta, new_risk):
         p0 = float(base_risk[pid])
+        if _pct(p) == _pct(p0):
+            statement = f"{label} the risk would be about the same ({_pct(p0)})"
+        else:
+            statement = f"{label} the risk would be {_pct(p)} instead of {_pct(p0)}"
         result[str(pid)].append({
             "factor": factor,
-            "statement": f"{label} the risk would be {_pct(p)} instead of {_pct(p0)}",
+            "statement": statement,
             "risk": p0,
             "counterfactual_risk": float(p),
         })

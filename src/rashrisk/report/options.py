@@ -8,15 +8,14 @@ from __future__ import annotations
 SOURCE_STUDY = ("Severe skin rash in 712 GIST patients on imatinib: management and IL6R rs4129267 "
                 "(The Oncologist 2025, doi:10.1093/oncolo/oyaf176)")
 DEMETRI_2009 = "Demetri et al., J Clin Oncol 2009: imatinib trough and time to progression in GIST (B2222)"
-PK_FACTS = "Imatinib half-life about 18 h; steady state after about 4-7 days (label and population-PK studies)"
-TDM_SAMPLING = "Trough = 24 h after a once-daily dose at steady state, accepted 24 +/- 2-3 h (TDM literature)"
+PK_FACTS = ("Imatinib half-life about 18 h, steady state after about 4-7 days (label and population-PK studies); "
+            "trough sampling 24 h after a once-daily dose, accepted within +/- 2-3 h (TDM literature)")
 EFFICACY_THRESHOLD_NG_ML = 1100.0
 
 REFERENCES = {
     "source_study": SOURCE_STUDY,
     "demetri_2009": DEMETRI_2009,
     "pk": PK_FACTS,
-    "tdm_sampling": TDM_SAMPLING,
 }
 
 DESENSITISATION = {
@@ -58,7 +57,8 @@ def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = 
             timing = ("Consider an early first trough (TDM) sample, from day 7 when steady state is reached; "
                       "it also updates this risk estimate with the TDM-stage model.")
         out.append({"option": timing,
-                    "basis": PK_FACTS + ". " + TDM_SAMPLING + ". The TDM-stage model uses the first sample on "
+                    "basis": "Steady state is reached after about 4-7 days (half-life about 18 h); a trough is "
+                             "sampled about 24 h after the dose; the TDM-stage model uses the first sample taken on "
                              "day 7-42.", "reference": "pk"})
     else:
         text = "Consider the timing of the next trough sample according to local TDM practice"

@@ -76,8 +76,9 @@ def _format_value(column: str, value) -> str:
     return str(value)
 
 
-def input_table(frame, pid: str, used: list[str]) -> list[dict]:
-    """Every clinical input of the patient with its value, unit and where it came from."""
+def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict]:
+    """Every clinical input of the patient with its value, unit, where it came from and whether the
+    risk model uses it ('yes'), only the PK model's a priori trough does ('via PK'), or neither ('no')."""
     row = frame.X.loc[pid]
     provenance = frame.provenance.loc[pid]
     rows = []
@@ -92,6 +93,7 @@ def input_table(frame, pid: str, used: list[str]) -> list[dict]:
         status = str(provenance.get(column, "measured"))
         rows.append({"input": column, "label": label, "value": _format_value(column, row[column]), "unit": unit,
                      "status": status, "status_text": STATUS_WORDS.get(status, status), "used_by_model": column in used,
+                     "use": "yes" if column in used else "via PK" if column in pk_covariates else "no",
                      "flag": status in ("missing", "defaulted", "no-call")})
     return rows
 
@@ -222,7 +224,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     landmark = (model.card or {}).get("landmark_days") or (7, 42)
     trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage, landmark)
     warnings = input_warnings(frame.provenance.loc[[pid]], used)[0]
-    warnings += training_range_warnings(X, getattr(model, "background_", None), used)[0]
+    warnings += training_range_warnings(X, model, used)[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
     from rashrisk.explain.local import risk_alleles_of
 
@@ -239,7 +241,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
         "base_value": base_value,
         "model_logit": model_logit,
         "counterfactuals": counterfactuals(model, X, risk_alleles=risk_alleles_of(model))[pid],
-        "inputs": input_table(frame, pid, used),
+        "inputs": input_table(frame, pid, used, tuple(getattr(pk_model, "covariates", {}) or ())),
         "trough": trough,
         "warnings": warnings,
         "change": None,

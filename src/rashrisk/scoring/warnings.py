@@ -34,20 +34,37 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
     return [[f"PK model {pk_model.name}: {m}" for m in row] for row in messages]
 
 
-def training_range_warnings(X: pd.DataFrame, background: pd.DataFrame | None, columns) -> list[list[str]]:
-    """Per patient: numeric inputs outside the range seen in the model's background (training) rows."""
-    out = [[] for _ in range(len(X))]
-    if not isinstance(background, pd.DataFrame) or len(background) < 20:
-        return out
+RANGE_MARGIN = 0.25  # background rows are a sample: only values well beyond their range are flagged
+
+
+def reference_ranges(model, columns) -> dict[str, tuple[float, float, str]]:
+    """{column: (low, high, what)}: the card's ``input_ranges`` when it has them, else the range of
+    the model's background sample widened by :data:`RANGE_MARGIN` of its span on each side."""
+    card_ranges = ((getattr(model, "card", None) or {}).get("input_ranges")) or {}
+    background = getattr(model, "background_", None)
+    out = {}
     for column in columns:
-        if column not in X.columns or column not in background.columns or column.endswith("_alt_count"):
+        if column.endswith("_alt_count"):
             continue
-        reference = pd.to_numeric(background[column], errors="coerce").dropna()
+        if column in card_ranges:
+            low, high = card_ranges[column]
+            out[column] = (float(low), float(high), "the training range")
+        elif isinstance(background, pd.DataFrame) and column in background.columns and len(background) >= 20:
+            reference = pd.to_numeric(background[column], errors="coerce").dropna()
+            if len(reference) >= 20:
+                low, high = float(reference.min()), float(reference.max())
+                margin = RANGE_MARGIN * (high - low)
+                out[column] = (low - margin, high + margin, "well beyond the range of the training sample")
+    return out
+
+
+def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
+    """Per patient: numeric inputs outside the model's reference ranges (see :func:`reference_ranges`)."""
+    out = [[] for _ in range(len(X))]
+    for column, (low, high, what) in reference_ranges(model, [c for c in columns if c in X.columns]).items():
         values = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
-        if reference.empty or np.all(np.isnan(values)):
-            continue
-        low, high = float(reference.min()), float(reference.max())
         outside = (values < low) | (values > high)
         for i in np.flatnonzero(outside):
-            out[i].append(f"{column} = {values[i]:,.4g} outside the training range {low:,.4g}-{high:,.4g}")
+            out[i].append(f"{column} = {values[i]:,.4g} outside {what} ({low:,.4g}-{high:,.4g})"
+                          if what == "the training range" else f"{column} = {values[i]:,.4g} is {what}")
     return out
