@@ -115,3 +115,27 @@ def test_validate_model_report_is_json_and_warns_below_riley_minimum():
     for heading in ("## Performance", "## Subgroups", "## Sample size (Riley et al.)", "## Warnings"):
         assert heading in md
     assert "| AUROC |" in md
+
+
+def test_without_out_of_fold_predictions_the_report_says_displays_are_apparent():
+    X, y = noisy_data(n=150, n_noise=2, seed=6)
+    report = validate_model(unpenalised_logistic, X, y, None, n_parameters=3, n_boot=4, seed=0, curve_boot=4)
+    assert report["display_predictions"] == "apparent"
+    assert any("apparent (in-sample) predictions" in w for w in report["warnings"])
+    assert report["subgroups"] == []  # no DataFrame, no default groups
+    assert all(m["cross_validated"] is None for m in report["metrics"].values())
+
+
+def test_markdown_shows_too_few_events_instead_of_numbers():
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame({"x": rng.normal(size=300), "sex": np.where(np.arange(300) < 280, "F", "M")})
+    y = (rng.random(300) < expit(-1.5 + X["x"])).astype(int)
+    y[280:] = 0
+    y[280] = 1
+
+    def fit_predict(Xt, yt, Xe):
+        return unpenalised_logistic(Xt[["x"]], yt, Xe[["x"]])
+
+    report = validate_model(fit_predict, X, y, oof_proba=fit_predict(X, y, X), n_parameters=1, n_boot=4, curve_boot=4)
+    md = validation_report_markdown(report)
+    assert "| sex | M | 20 | 1 | 5.0% |" in md and "too few events" in md
