@@ -19,6 +19,8 @@ def register(app) -> None:
         config: Path = typer.Option(None, "--config", help="Training TOML (default: pipelines/train-default.toml values)."),
         no_track: bool = typer.Option(False, "--no-track", help="Do not log to MLflow."),
         save: Path = typer.Option(None, "--save", help="Also write each model bundle to SAVE/<stage>/."),
+        jobs: int = typer.Option(1, "--jobs", help="With --stage both, 2 trains the stages in parallel processes "
+                                 "(per-step progress bars are then replaced by one per stage)."),
     ) -> None:
         """Train the severe-rash model(s) with nested CV, Platt calibration and bootstrap validation."""
         from rich.console import Console
@@ -27,7 +29,7 @@ def register(app) -> None:
         from rashrisk.contract.loader import load_cohort
         from rashrisk.errors import RashriskError
         from rashrisk.models.config import TrainingConfig
-        from rashrisk.models.train import train_stage
+        from rashrisk.models.train import train_stage, train_stages
 
         stages = {"start": ["start"], "tdm": ["tdm"], "both": ["start", "tdm"]}.get(stage)
         if stages is None:
@@ -41,6 +43,12 @@ def register(app) -> None:
         results = []
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=False) as bars:
+            if jobs > 1 and len(stages) > 1:
+                task = bars.add_task(f"training {', '.join(stages)} in {min(jobs, len(stages))} processes",
+                                     total=len(stages))
+                results = train_stages(loaded, stages, settings, n_jobs=jobs,
+                                       progress=lambda step, done, total: bars.advance(task))
+                stages = []
             for name in stages:
                 tasks: dict[str, int] = {}
 

@@ -15,18 +15,25 @@ from rashrisk.features._base import check_input, input_names
 MISSING_LEVEL = "missing"
 
 
+def _level_name(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _as_levels(column: np.ndarray) -> np.ndarray:
-    """Strings, with None/NaN as the missing level (whole numbers stored as floats print as ints)."""
-    column = np.asarray(column)
-    missing = np.asarray(pd.isna(column), dtype=bool)
-    if column.dtype.kind == "f":
-        whole = ~missing & (column == np.round(np.where(missing, 0.0, column)))
-        out = column.astype(str).astype(object)
-        out[whole] = column[whole].astype(np.int64).astype(str)
-    else:
-        out = column.astype(str).astype(object)
-    out[missing] = MISSING_LEVEL
-    return out
+    """Level names as str, None/NaN as the missing level (whole numbers stored as floats print as
+    ints). Hash-based (``pd.factorize``): one ``str()`` per distinct value, not per row."""
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
+    names = np.array([_level_name(u) for u in uniques] + [MISSING_LEVEL], dtype=object)
+    return names[codes]  # code -1 (missing) picks the last name
+
+
+def _level_codes(column: np.ndarray, levels: list[str]) -> np.ndarray:
+    """Index of each row's level in ``levels`` (-1 when not among them)."""
+    codes, uniques = pd.factorize(_as_levels(column))
+    lookup = {level: i for i, level in enumerate(levels)}
+    return np.array([lookup.get(u, -1) for u in uniques] + [-1], dtype=np.int64)[codes]
 
 
 class CategoricalEncoder(TransformerMixin, BaseEstimator):
@@ -41,7 +48,7 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
         X = check_input(self, X, reset=True, numeric=False)
         self.levels_ = []
         for j in range(X.shape[1]):
-            levels = sorted(set(_as_levels(X[:, j])))
+            levels = sorted(pd.unique(_as_levels(X[:, j])))
             self.levels_.append(levels[1:] if len(levels) == 2 else levels)
         return self
 
@@ -50,8 +57,8 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
         X = check_input(self, X, reset=False, numeric=False)
         blocks = []
         for j, levels in enumerate(self.levels_):
-            values = _as_levels(X[:, j])
-            blocks += [(values == level).astype(np.float64)[:, None] for level in levels]
+            codes = _level_codes(X[:, j], levels)
+            blocks.append((codes[:, None] == np.arange(len(levels))[None, :]).astype(np.float64))
         return np.hstack(blocks) if blocks else np.empty((X.shape[0], 0))
 
     def get_feature_names_out(self, input_features=None):

@@ -244,3 +244,33 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
     if stage == "both":
         return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in STAGES}
     return train_stage(cohort, stage, settings, progress=progress, validate=validate)
+
+
+def _train_stage_worker(cohort, stage: str, config: TrainingConfig, validate: bool) -> TrainingResult:
+    return train_stage(cohort, stage, config, validate=validate)
+
+
+def train_stages(cohort, stages, config: TrainingConfig | None = None, *, n_jobs: int = 1,
+                 progress: Progress | None = None, validate: bool = True) -> list[TrainingResult]:
+    """Train several stages; with ``n_jobs > 1`` each stage runs in its own process (spawned, so
+    that no thread pool is forked), in which case ``progress`` only reports each stage's end."""
+    config = config or TrainingConfig()
+    stages = list(stages)
+    if n_jobs <= 1 or len(stages) <= 1:
+        return [train_stage(cohort, s, config, progress=progress, validate=validate) for s in stages]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if isinstance(cohort, (str, Path)):
+        from rashrisk.contract.loader import load_cohort
+
+        cohort = load_cohort(cohort)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(stages)), mp_context=context) as pool:
+        futures = [pool.submit(_train_stage_worker, cohort, s, config, validate) for s in stages]
+        results = []
+        for s, future in zip(stages, futures):
+            results.append(future.result())
+            if progress:
+                progress("trained", 1, 1)
+    return results
