@@ -4,7 +4,7 @@ import pytest
 
 from rashrisk.errors import ModelError, RashriskError
 from rashrisk.tracking import registry, store
-from rashrisk.tracking.runs import data_fingerprint, flatten, validation_metrics
+from rashrisk.tracking.runs import data_fingerprint, flatten, mlflow_key, validation_metrics
 
 
 def tags(fp="abc", auroc=None, log_loss=None):
@@ -68,3 +68,9 @@ def test_flatten_and_fingerprint():
     one = data_fingerprint({"files": {"b.csv": "2", "a.csv": "1"}})
     assert one == data_fingerprint({"files": {"a.csv": "1", "b.csv": "2"}}) and len(one) == 64
     assert one != data_fingerprint({"files": {"a.csv": "1", "b.csv": "3"}})
+
+
+def test_mlflow_keys_are_sanitised():
+    assert mlflow_key("data.sha256.genotypes (batch 2).vcf.gz") == "data.sha256.genotypes _batch 2_.vcf.gz"
+    assert mlflow_key("config.features.n_knots") == "config.features.n_knots"
+    assert len(mlflow_key("x" * 400)) == 250

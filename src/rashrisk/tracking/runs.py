@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def flatten(data, prefix: str = "") -> dict:
     else:
         out[prefix[:-1]] = data
     return out
+
+
+def mlflow_key(name: str) -> str:
+    """A valid MLflow param / metric / tag key: letters, digits, ``_ - . /`` and spaces; at most 250 characters."""
+    return re.sub(r"[^A-Za-z0-9_\-. /]", "_", str(name))[:250]
 
 
 def _param_value(value) -> str:
@@ -100,11 +106,11 @@ def _log_candidates(mlflow, result, experiment_id: str) -> None:
         with mlflow.start_run(experiment_id=experiment_id, run_name=name[:200], nested=True):
             params = {"candidate": name}
             params.update({f"param.{k}": v for k, v in flatten(row.get("params") or {}).items()})
-            mlflow.log_params({k[:250]: _param_value(v) for k, v in params.items()})
+            mlflow.log_params({mlflow_key(k): _param_value(v) for k, v in params.items()})
             metrics = {k: float(row[k]) for k in ("cv_logloss_mean", "cv_logloss_sd") if _finite(row.get(k))}
             for key, value in flatten(row.get("nested_cv") or {}).items():
                 if _finite(value):
-                    metrics[f"nested_cv_{key.replace('.', '_')}"] = float(value)
+                    metrics[mlflow_key(f"nested_cv_{key.replace('.', '_')}")] = float(value)
             if metrics:
                 mlflow.log_metrics(metrics)
             mlflow.set_tag("selected", str(selected_label is not None and name == selected_label).lower())
@@ -145,14 +151,14 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
                       "data.fingerprint": combined}
             params.update({f"data.rows.{k}": v for k, v in (fingerprint.get("rows") or {}).items()})
             params.update({f"config.{k}": v for k, v in flatten(result.config or {}).items()})
-            mlflow.log_params({k[:250]: _param_value(v) for k, v in params.items() if v is not None})
-            mlflow.set_tags({f"data.sha256.{name}"[:250]: digest for name, digest in (fingerprint.get("files") or {}).items()})
+            mlflow.log_params({mlflow_key(k): _param_value(v) for k, v in params.items() if v is not None})
+            mlflow.set_tags({mlflow_key(f"data.sha256.{name}"): digest for name, digest in (fingerprint.get("files") or {}).items()})
             mlflow.set_tags({"rashrisk.stage": result.stage, "rashrisk.cohort": str(trained_on.get("cohort", ""))})
             metrics = validation_metrics(report)
             for key, value in flatten(getattr(result, "nested_cv", None) or {}).items():
                 if _finite(value):
-                    metrics[f"nested_cv_{key.replace('.', '_')}"] = float(value)
-            metrics.update({f"seconds_{k}": float(v) for k, v in (result.seconds or {}).items() if _finite(v)})
+                    metrics[mlflow_key(f"nested_cv_{key.replace('.', '_')}")] = float(value)
+            metrics.update({mlflow_key(f"seconds_{k}"): float(v) for k, v in (result.seconds or {}).items() if _finite(v)})
             if metrics:
                 mlflow.log_metrics(metrics)
             artifacts = tmp / "artifacts"
