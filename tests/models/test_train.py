@@ -110,3 +110,14 @@ def test_friendly_train_accepts_a_config_dict(simulated_cohort):
         "logistic": {"C": [0.3]},
     })
     assert result.model.params["C"] == 0.3 and result.stage == "start"
+
+
+def test_stages_in_parallel_processes_equal_sequential_training(simulated_cohort, fast):
+    from rashrisk.models.train import train_stages
+
+    config = fast(candidates=("logistic",))
+    sequential = train_stages(simulated_cohort, ("start", "tdm"), config, n_jobs=1, validate=False)
+    parallel = train_stages(simulated_cohort, ("start", "tdm"), config, n_jobs=2, validate=False)
+    for a, b in zip(sequential, parallel):
+        assert a.stage == b.stage
+        np.testing.assert_array_equal(a.model.predict_proba(a.frame.X), b.model.predict_proba(a.frame.X))
