@@ -30,6 +30,26 @@ def _metrics(card_validation: dict, names) -> list[dict]:
     return rows
 
 
+def _fmt(value, digits: int = 3) -> str:
+    try:
+        return f"{float(value):.{digits}f}"
+    except (TypeError, ValueError):
+        return "n/a"
+
+
+def _riley_text(sample, n) -> str | None:
+    """One sentence from the Riley et al. minimum sample size calculation (pmsampsize criteria)."""
+    if not isinstance(sample, dict) or sample.get("minimum_n") is None:
+        return None
+    text = (f"Riley minimum sample size for {sample.get('n_parameters')} candidate parameters at a prevalence of "
+            f"{100 * float(sample.get('prevalence', 0)):.1f}%: {int(sample['minimum_n']):,} patients "
+            f"({int(sample.get('minimum_events') or 0):,} events)")
+    if n is not None:
+        text += (f"; this cohort has {int(n):,} patients" +
+                 (" (smaller: expect more overfitting than the target shrinkage)" if int(n) < int(sample["minimum_n"]) else ""))
+    return text + "."
+
+
 def build_model_report_data(model, *, validation: dict | None = None, source: str = "",
                             generated_on: dt.date | None = None) -> dict:
     """The TRIPOD+AI items of ``model`` (a RiskModel) as JSON-able data."""
@@ -53,7 +73,7 @@ def build_model_report_data(model, *, validation: dict | None = None, source: st
         {"id": "sample_size", "title": "Sample size",
          "text": f"{trained.get('n')} patients, {trained.get('events')} events"
                  + (f"; {v['events_per_parameter']:.1f} events per candidate parameter" if v.get("events_per_parameter") else "")
-                 + ".", "riley": sample},
+                 + ".", "riley": _riley_text(sample, trained.get("n"))},
         {"id": "missing_data", "title": "Missing data",
          "text": ("Missing continuous and categorical inputs are imputed by values learned when fitting (training data "
                   "only); a genotype no-call is never read as the reference genotype: it is an explicit missing "
@@ -61,7 +81,7 @@ def build_model_report_data(model, *, validation: dict | None = None, source: st
                   "report flags it.")},
         {"id": "model", "title": "Model development",
          "text": f"Selected {family.get('family')} {family.get('params')}; calibration: {family.get('calibration')} "
-                 f"(intercept {family.get('calibration_intercept')}, slope {family.get('calibration_slope')}); "
+                 f"(intercept {_fmt(family.get('calibration_intercept'))}, slope {_fmt(family.get('calibration_slope'))}); "
                  f"PK model {family.get('pk_model')}.", "candidates": card.get("candidates", [])},
         {"id": "validation", "title": "Validation",
          "text": f"Internal: bootstrap optimism correction ({v.get('n_boot')} resamples of the whole procedure) and "
