@@ -31,6 +31,9 @@ def test_training_smoke_gives_a_validated_calibrated_bundle(start_result, tmp_pa
                                atol=1e-12)
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # the input contract is the columns the model reads, nothing more
+    assert "height_cm" not in model.input_columns_ and "rs2228145_alt_count" not in model.input_columns_
+    np.testing.assert_array_equal(model.predict_proba(X[model.input_columns_]), proba)
     low, high = model.predict_interval(X.iloc[:50])
     assert np.all(low <= proba[:50, 1]) and np.all(proba[:50, 1] <= high) and np.any(high - low > 0)
     # every model feature maps to a clinical factor

@@ -55,6 +55,12 @@ class FeatureSpec:
         }
 
 
+def used_columns(spec: FeatureSpec, stage: str, available) -> list[str]:
+    """The frame columns the model reads at ``stage`` (its input contract), in a fixed order."""
+    cols = spec.columns_for(stage, available)
+    return cols["categorical"] + cols["continuous"] + cols["genotype"]
+
+
 def build_preprocess(spec: FeatureSpec, stage: str, available, *, splines: bool = False) -> ColumnTransformer:
     """An unfitted ColumnTransformer for ``stage`` over the ``available`` frame columns."""
     cols = spec.columns_for(stage, available)

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from rashrisk.features.preprocess import FeatureSpec, build_preprocess, feature_factors
+from rashrisk.features.preprocess import FeatureSpec, build_preprocess, feature_factors, used_columns
 from rashrisk.models.config import TrainingConfig
 
 
@@ -120,13 +120,17 @@ class FittedCandidate:
         self.seed = seed
 
     def fit(self, X, y):
-        self.preprocess_ = make_preprocess(self.candidate, self.config.features, self.stage, X.columns)
-        matrix = self.preprocess_.fit_transform(X)
+        self.input_columns_ = used_columns(self.config.features, self.stage, X.columns)
+        self.preprocess_ = make_preprocess(self.candidate, self.config.features, self.stage, self.input_columns_)
+        matrix = self.preprocess_.fit_transform(X[self.input_columns_])
         self.feature_names_ = list(self.preprocess_.get_feature_names_out())
         self.factors_ = column_factors(self.preprocess_)
         self.estimator_, self.leaf_table_ = fit_estimator(
             self.candidate, self.config, matrix, y, self.feature_names_, self.factors_, seed=self.seed)
         return self
 
+    def transform(self, X) -> np.ndarray:
+        return self.preprocess_.transform(X[self.input_columns_])
+
     def raw_logit(self, X) -> np.ndarray:
-        return estimator_raw_logit(self.estimator_, self.preprocess_.transform(X), self.leaf_table_)
+        return estimator_raw_logit(self.estimator_, self.transform(X), self.leaf_table_)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
+from rashrisk.features.preprocess import used_columns
 from rashrisk.models.calibration import apply_platt, expit, fit_platt
 from rashrisk.models.candidates import Candidate, column_factors, estimator_raw_logit, fit_estimator, make_preprocess
 
@@ -31,10 +32,11 @@ def fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, *, see
     groups: dict[tuple, list[Candidate]] = {}
     for candidate in candidates:
         groups.setdefault(candidate.preprocess_key, []).append(candidate)
-    X_train, X_test = X.iloc[train_idx], X.iloc[test_idx]
+    columns = used_columns(config.features, stage, X.columns)
+    X_train, X_test = X.iloc[train_idx][columns], X.iloc[test_idx][columns]
     y_train = y[train_idx]
     for members in groups.values():
-        preprocess = make_preprocess(members[0], config.features, stage, X.columns)
+        preprocess = make_preprocess(members[0], config.features, stage, columns)
         m_train = preprocess.fit_transform(X_train)
         m_test = preprocess.transform(X_test)
         names = list(preprocess.get_feature_names_out())

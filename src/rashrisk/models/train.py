@@ -59,7 +59,7 @@ def _fit_predict_factory(candidate, config: TrainingConfig, stage: str, calibrat
         y_train = np.asarray(y_train, dtype=int)
         fitted = FittedCandidate(candidate, config, stage, seed=seed).fit(X_train, y_train)
         if folds >= 2 and min(y_train.sum(), len(y_train) - y_train.sum()) >= folds:
-            matrix = fitted.preprocess_.transform(X_train)
+            matrix = fitted.transform(X_train)
             oof = np.zeros(len(y_train))
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
             for train_idx, test_idx in splitter.split(matrix, y_train):
@@ -149,7 +149,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     intercept, slope = fit_platt(oof[chosen], y)
     oof_proba = expit(apply_platt(oof[chosen], intercept, slope))
     fitted = FittedCandidate(chosen, config, stage, seed=config.seed).fit(X, y)
-    matrix = fitted.preprocess_.transform(X)
+    matrix = fitted.transform(X)
     ensemble = _ensemble(chosen, config, matrix, y, fitted.feature_names_, fitted.factors_, seed=config.seed + 1)
     seconds["final_fit"] = time.perf_counter() - t0
 
@@ -170,7 +170,8 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
 
     version = f"{__version__}+{digest.hexdigest()[:10]}"
     rng = np.random.default_rng(config.seed)
-    background = X.iloc[np.sort(rng.choice(len(X), size=min(BACKGROUND_ROWS, len(X)), replace=False))]
+    background_rows = np.sort(rng.choice(len(X), size=min(BACKGROUND_ROWS, len(X)), replace=False))
+    background = X.iloc[background_rows][fitted.input_columns_]
     background = background.reset_index(drop=True)  # no patient identifiers in the bundle
     factors = list(dict.fromkeys(fitted.factors_.values()))
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
@@ -184,7 +185,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     model = RiskModel(stage=stage, version=version, card=card, preprocess=fitted.preprocess_,
                       estimator=fitted.estimator_, leaf_table=fitted.leaf_table_, calibration_intercept=intercept,
                       calibration_slope=slope, feature_factor=fitted.factors_, background=background,
-                      input_columns=list(X.columns), ensemble=ensemble, family=chosen.family, params=chosen.param_dict)
+                      input_columns=fitted.input_columns_, ensemble=ensemble, family=chosen.family, params=chosen.param_dict)
     public_rows = [{k: v for k, v in row.items() if k != "candidate"} for row in rows]
     return TrainingResult(stage=stage, model=model, frame=frame, candidates=public_rows, selected=chosen.family,
                           oof_proba=oof_proba, y=y, validation=validation, fingerprint=fingerprint,
