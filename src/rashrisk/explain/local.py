@@ -23,6 +23,9 @@ def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttrib
     return factor_contributions(attributions.values, model.feature_factor_), attributions
 
 
+SMALL_BATCH = 64
+
+
 def factor_descriptions(model, X: pd.DataFrame, factors) -> dict[str, np.ndarray]:
     """Per factor, every patient's description in words (object array aligned with ``X``).
 
@@ -31,10 +34,17 @@ def factor_descriptions(model, X: pd.DataFrame, factors) -> dict[str, np.ndarray
     alleles = risk_alleles_of(model)
     n = len(X)
     out = {}
+    records = None
     for factor in factors:
         inputs = factor_inputs(factor, X.columns)
         if not inputs or n == 0:
             out[factor] = np.full(n, describe_factor(factor, {}, risk_alleles=alleles), dtype=object)
+            continue
+        if n <= SMALL_BATCH:  # a few patients: grouping costs more than describing each one
+            if records is None:
+                records = X.to_dict(orient="records")
+            out[factor] = np.array([describe_factor(factor, {c: r[c] for c in inputs}, risk_alleles=alleles)
+                                    for r in records], dtype=object)
             continue
         table = X[inputs].reset_index(drop=True)
         codes = table.groupby(inputs, dropna=False, sort=False).ngroup().to_numpy()
@@ -58,6 +68,12 @@ def top_factor_columns(model, X: pd.DataFrame, contributions: pd.DataFrame, k: i
     table = np.column_stack([descriptions[f] for f in factors])
     rows = np.arange(n)
     out = []
+    if n <= SMALL_BATCH:
+        for j in range(k):
+            value = matrix[rows, order[:, j]]
+            out.append(np.array([f"{t}: {direction_text(v)} ({v:+.2f} log-odds)"
+                                 for t, v in zip(table[rows, order[:, j]], value)], dtype=object))
+        return out
     for j in range(k):
         value = matrix[rows, order[:, j]]
         direction = np.where(np.abs(value) < 0.01, "little effect", np.where(value > 0, "raises risk", "lowers risk"))
