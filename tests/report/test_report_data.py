@@ -85,3 +85,22 @@ def test_counterfactuals_are_rescored(report_pair, models, cohort_dir):
         assert f"{100 * c['counterfactual_risk']:.1f}%" in c["statement"] or "about the same" in c["statement"]
         assert c["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
     assert np.isfinite(start["risk"]["risk_low"])
+
+
+def test_report_from_a_one_patient_json_document(models, tmp_path):
+    from rashrisk.scoring.inputs import load_scoring_input
+
+    document = {"patient_id": "JSON-7", "sex": "F", "age_years": 47, "weight_kg": 58, "start_dose_mg": 400,
+                "start_date": "2025-05-05", "genotypes": {"rs4129267": "C/T"},
+                "tdm": [{"sample_time": "2025-05-19T07:55", "last_dose_time": "2025-05-18T08:00", "dose_mg": 400,
+                         "concentration": 1.6, "unit": "ug/mL"}]}
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(document))
+    data = build_report_data("JSON-7", load_scoring_input(path), "tdm", models["tdm"], start_model=models["start"])
+    assert data["trough"]["measured"]["concentration_ng_ml"] == pytest.approx(1600.0)
+    statuses = {r["input"]: r["status"] for r in data["inputs"]}
+    assert statuses["albumin_g_l"] == "missing" and statuses["rs2231142_alt_count"] == "no-call"
+    assert any(w.startswith("albumin_g_l: imputed") for w in data["warnings"]), data["warnings"]
+    assert data["change"]["start"]["risk"] > 0
+    if "rs2231142_alt_count" in data["trough"]["pk_defaulted_covariates"]:
+        assert any(w.startswith("a priori trough: the PK model") and "rs2231142" in w for w in data["warnings"])

@@ -152,6 +152,7 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str, landmark) -> di
              "apriori_ng_ml": _float(apriori["trough_typical_ng_ml"]), "apriori_p05_ng_ml": _float(apriori["trough_p05_ng_ml"]),
              "apriori_p95_ng_ml": _float(apriori["trough_p95_ng_ml"]),
              "pk_domain_warnings": [w for w in str(apriori["domain_warnings"]).split("; ") if w],
+             "pk_defaulted_covariates": [c for c in str(apriori["imputed_covariates"]).split(", ") if c],
              "measured": None, "map_ng_ml": None}
     if stage == "tdm":
         from rashrisk.features.landmark import select_landmark_samples
@@ -226,6 +227,12 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     warnings = input_warnings(frame.provenance.loc[[pid]], used)[0]
     warnings += training_range_warnings(X, model, used)[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
+    carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]
+    if carried:  # say which covariate the a priori trough had to take at its reference value
+        warnings = [w if not w.startswith("apriori_trough_ng_ml:") else
+                    f"a priori trough: the PK model {pk_model.name} used its reference value for "
+                    f"{', '.join(c.removesuffix('_alt_count') for c in carried)} (not available for this patient)"
+                    for w in warnings]
     from rashrisk.explain.local import risk_alleles_of
 
     data = {
