@@ -33,7 +33,7 @@ def test_early_trough_statement():
 
 
 @pytest.mark.parametrize("factor, value, expected", [
-    ("sex", "F", "female sex"), ("weight_kg", 52.0, "weight 52 kg"), ("albumin_g_l", np.nan, "albumin g l not recorded"),
+    ("sex", "F", "female sex"), ("weight_kg", 52.0, "weight 52 kg"), ("albumin_g_l", np.nan, "albumin not recorded"),
     ("start_dose_mg", 400.0, "start dose 400 mg/day"), ("ancestry", "EAS", "East Asian ancestry"),
 ])
 def test_describe_simple_factors(factor, value, expected):

@@ -15,6 +15,9 @@ from rashrisk.explain.factors import EARLY_TROUGH
 ANCESTRY_WORDS = {"EAS": "East Asian", "EUR": "European", "AFR": "African", "SAS": "South Asian",
                   "AMR": "admixed American", "OTH": "other"}
 COUNT_WORDS = {0: "no", 1: "one", 2: "two"}
+PLAIN_NAMES = {"age_years": "age", "weight_kg": "weight", "height_cm": "height", "bsa_m2": "body surface area",
+               "albumin_g_l": "albumin", "ancestry": "ancestry", "setting": "treatment setting",
+               "start_dose_mg": "start dose", "apriori_trough_ng_ml": "predicted trough"}
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +92,7 @@ def describe_factor(factor: str, row, *, risk_alleles: dict | None = None) -> st
     if factor == "sex":
         return {"F": "female sex", "M": "male sex"}.get(value, "sex not recorded")
     if _missing(value) or value == "":
-        return f"{factor.replace('_', ' ')} not recorded"
+        return f"{PLAIN_NAMES.get(factor, factor.replace('_', ' '))} not recorded"
     if factor == "age_years":
         return f"age {_num(value)} years"
     if factor == "weight_kg":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PROVENANCE_WORDS = {"missing": "imputed (not recorded)", "defaulted": "PK covariate defaulted to the reference",
+PROVENANCE_WORDS = {"missing": "imputed (not recorded)", "defaulted": "a PK covariate took the PK model's reference value",
                     "no-call": "genotype no-call"}
 
 
