@@ -117,11 +117,12 @@ def score_input(scoring_input, stage: str, model, *, explain: bool = True) -> pd
     reasons = dict(scoring_input.rejected)
     for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
         reasons.setdefault(str(pid), f"excluded: {reason}")
+    scored_ids = set(scored["patient_id"])
     for pid in scoring_input.patient_ids:
-        if pid not in reasons and pid not in set(scored["patient_id"]):
+        if pid not in reasons and pid not in scored_ids:
             reasons[pid] = "not in the model frame"
-    rows = pd.concat([scored, not_scored_rows(model, {k: v for k, v in reasons.items()
-                                                      if k not in set(scored["patient_id"])})], ignore_index=True)
+    rows = pd.concat([scored, not_scored_rows(model, {k: v for k, v in reasons.items() if k not in scored_ids})],
+                     ignore_index=True)
     order = {pid: i for i, pid in enumerate(scoring_input.patient_ids)}
     rows["_order"] = rows["patient_id"].map(order).fillna(len(order))
     return rows.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
