@@ -63,3 +63,14 @@ def test_a_patient_changing_only_genotype_moves_only_the_genotype_factor_for_a_l
     moved = (by_factor.loc["b"] - by_factor.loc["a"]).abs()
     assert moved["rs4129267"] > 0.01
     assert moved.drop("rs4129267").max() < 1e-12
+
+
+def test_no_patients_gives_empty_attributions(model):
+    from rashrisk.explain.local import explanation_table
+
+    X, _ = clinical_frame(5, seed=1)
+    attributions = explain_log_odds(model, X.iloc[:0])
+    assert attributions.values.shape == (0, len(model.preprocess_.get_feature_names_out()))
+    assert attributions.additivity_error == 0.0
+    table = explanation_table(model, X.iloc[:0])
+    assert len(table) == 0 and "contribution" in table.columns

@@ -85,6 +85,11 @@ def _is_linear(estimator) -> bool:
 
 def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
     """Attributions of ``model`` (a RiskModel) for the clinical frame ``X``, in calibrated log-odds."""
+    if len(X) == 0:  # nothing to explain (e.g. every patient excluded at the landmark)
+        names = [str(n) for n in model.preprocess_.get_feature_names_out()]
+        empty = np.zeros(0, dtype=np.float64)
+        return LogOddsAttributions(values=pd.DataFrame(np.zeros((0, len(names))), index=X.index, columns=names),
+                                   base_value=empty, model_logit=empty.copy())
     matrix, names = feature_matrix(model, X)
     slope = float(model.calibration_slope_)
     intercept = float(model.calibration_intercept_)
