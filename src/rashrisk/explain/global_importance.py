@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.explain.local import explain_factors
-from rashrisk.explain.phrases import genotype_with_count, variant_alleles
+from rashrisk.explain.factors import factor_inputs
+from rashrisk.explain.phrases import PLAIN_NAMES, genotype_with_count, variant_alleles
 
 DEPENDENCE_GENOTYPE = "rs4129267"
 
@@ -29,6 +30,26 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _factor_label(factor: str) -> str:
+    if factor == "early_trough":
+        return "early trough (TDM)"
+    gene = variant_alleles(factor)[0] if factor.startswith("rs") else ""
+    return f"{gene} {factor}".strip() if gene else PLAIN_NAMES.get(factor, factor.replace("_", " "))
+
+
+def _colour_values(X: pd.DataFrame, factor: str) -> np.ndarray:
+    """The factor's main input as a 0-1 rank (NaN for missing), to colour the points."""
+    inputs = factor_inputs(factor, X.columns)
+    column = "map_trough_ng_ml" if factor == "early_trough" and "map_trough_ng_ml" in X.columns else \
+        (inputs[0] if inputs else None)
+    if column is None:
+        return np.full(len(X), np.nan)
+    values = X[column]
+    if not pd.api.types.is_numeric_dtype(values):
+        values = pd.Series(pd.factorize(values)[0], index=X.index).where(values.notna())
+    return values.rank(pct=True).to_numpy(dtype=float)
+
+
 def _beeswarm(contributions: pd.DataFrame, X: pd.DataFrame, order: list[str], seed: int) -> bytes:
     import matplotlib
 
@@ -37,16 +58,23 @@ def _beeswarm(contributions: pd.DataFrame, X: pd.DataFrame, order: list[str], se
 
     rng = np.random.default_rng(seed)
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(order) + 1.4))
+    rows = np.arange(len(X))
+    if len(rows) > 2000:
+        rows = np.sort(rng.choice(rows, 2000, replace=False))
+    points = None
     for k, factor in enumerate(reversed(order)):
-        values = contributions[factor].to_numpy()
-        if len(values) > 2000:
-            values = rng.choice(values, 2000, replace=False)
+        values = contributions[factor].to_numpy()[rows]
+        colour = _colour_values(X, factor)[rows]
         spread = (rng.random(len(values)) - 0.5) * 0.6
-        ax.scatter(values, k + spread, s=4, alpha=0.45, color="#2b6cb0", linewidths=0)
+        points = ax.scatter(values, k + spread, s=5, alpha=0.6, c=colour, cmap="coolwarm", vmin=0, vmax=1,
+                            linewidths=0, plotnonfinite=True)
     ax.axvline(0, color="#555", lw=0.8)
-    ax.set_yticks(range(len(order)), [f.replace("_", " ") for f in reversed(order)])
+    ax.set_yticks(range(len(order)), [_factor_label(f) for f in reversed(order)])
     ax.set_xlabel("contribution to calibrated log-odds of severe rash (per patient)")
     ax.set_title("Factor contributions (exact SHAP, grouped to clinical factors)")
+    if points is not None:
+        bar = fig.colorbar(points, ax=ax, fraction=0.03, pad=0.02)
+        bar.set_label("value of the factor (rank: low to high)")
     return _png(fig)
 
 
