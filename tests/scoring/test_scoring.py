@@ -157,3 +157,16 @@ def test_values_far_outside_the_training_sample_are_warned(models):
     X.iloc[1, X.columns.get_loc("age_years")] = 95.0
     assert training_range_warnings(X, model_with_card_ranges, ["age_years"])[1] == [
         "age_years = 95 outside the training range (20-88)"]
+
+
+def test_document_already_parsed_scores_like_the_file(models, tmp_path):
+    from rashrisk.scoring.inputs import scoring_input_from_document
+
+    document = _patient_document()
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(document))
+    from_file = score_input(load_scoring_input(path), "tdm", models["tdm"])
+    from_dict = score_input(scoring_input_from_document(document), "tdm", models["tdm"])
+    assert from_dict.loc[0, "risk"] == from_file.loc[0, "risk"]
+    with pytest.raises(CohortError, match="request body: unknown fields"):
+        scoring_input_from_document({"patient_id": "A", "dose": 4}, source="request body")

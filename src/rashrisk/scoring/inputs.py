@@ -52,7 +52,7 @@ def _rejections(folder: Path, cohort) -> tuple[list[str], dict[str, str]]:
 def load_scoring_input(path) -> ScoringInput:
     """Load ``path`` (a cohort folder or a ``.json`` patient document) for scoring."""
     from rashrisk.contract.loader import load_cohort
-    from rashrisk.scoring.patient_json import read_patient_document, write_cohort_folder
+    from rashrisk.scoring.patient_json import read_patient_document
 
     path = Path(path)
     if path.is_dir():
@@ -60,15 +60,24 @@ def load_scoring_input(path) -> ScoringInput:
         cohort = load_cohort(folder)
         ids, rejected = _rejections(folder, cohort)
     elif path.is_file() and path.suffix.lower() == ".json":
-        document = read_patient_document(path)
-        with tempfile.TemporaryDirectory(prefix="rashrisk-patient-") as tmp:
-            folder = write_cohort_folder(document, tmp)
-            cohort = load_cohort(folder)
-            ids, rejected = _rejections(folder, cohort)
-        cohort = dataclasses.replace(cohort, name=path.stem, path=path)
+        return scoring_input_from_document(read_patient_document(path), name=path.stem, source=str(path))
     elif path.exists():
         raise CohortError(f"{path}: expected a cohort folder or a one-patient .json document")
     else:
         raise CohortError(f"{path} does not exist; expected a cohort folder or a one-patient .json document")
     cohort = dataclasses.replace(cohort, outcomes=None)  # scoring never looks at outcomes
     return ScoringInput(cohort=cohort, patient_ids=ids, rejected=rejected, source=str(path))
+
+
+def scoring_input_from_document(document: dict, *, name: str = "patient", source: str = "patient document") -> ScoringInput:
+    """A one-patient document (parsed JSON, e.g. an API request body) loaded through the cohort loader."""
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.scoring.patient_json import check_patient_document, write_cohort_folder
+
+    document = check_patient_document(document, source)
+    with tempfile.TemporaryDirectory(prefix="rashrisk-patient-") as tmp:
+        folder = write_cohort_folder(document, tmp)
+        cohort = load_cohort(folder)
+        ids, rejected = _rejections(folder, cohort)
+    cohort = dataclasses.replace(cohort, name=name, path=Path(source), outcomes=None)
+    return ScoringInput(cohort=cohort, patient_ids=ids, rejected=rejected, source=source)

@@ -31,24 +31,29 @@ def read_patient_document(path) -> dict:
         document = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise CohortError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return check_patient_document(document, path.name)
+
+
+def check_patient_document(document, source: str = "patient document") -> dict:
+    """``document`` (already parsed, e.g. an API request body) checked for shape."""
     if not isinstance(document, dict):
-        raise CohortError(f"{path.name}: expected one JSON object (one patient), got {type(document).__name__}")
+        raise CohortError(f"{source}: expected one JSON object (one patient), got {type(document).__name__}")
     unknown = sorted(set(document) - DOCUMENT_KEYS)
     if unknown:
-        raise CohortError(f"{path.name}: unknown fields {unknown}; expected some of {sorted(DOCUMENT_KEYS)}")
+        raise CohortError(f"{source}: unknown fields {unknown}; expected some of {sorted(DOCUMENT_KEYS)}")
     if not str(document.get("patient_id", "")).strip():
-        raise CohortError(f"{path.name}: field 'patient_id' is missing or empty; expected the patient's pseudonym")
+        raise CohortError(f"{source}: field 'patient_id' is missing or empty; expected the patient's pseudonym")
     genotypes = document.get("genotypes", {})
     if not isinstance(genotypes, dict):
-        raise CohortError(f"{path.name}: field 'genotypes' must be an object of rsid -> genotype such as "
+        raise CohortError(f"{source}: field 'genotypes' must be an object of rsid -> genotype such as "
                           f'{{"rs4129267": "C/T"}}, got {type(genotypes).__name__}')
     tdm = document.get("tdm", [])
     if not isinstance(tdm, list) or not all(isinstance(s, dict) for s in tdm):
-        raise CohortError(f"{path.name}: field 'tdm' must be a list of sample objects with {', '.join(TDM_FIELDS)}")
+        raise CohortError(f"{source}: field 'tdm' must be a list of sample objects with {', '.join(TDM_FIELDS)}")
     for i, sample in enumerate(tdm, start=1):
         extra = sorted(set(sample) - set(TDM_FIELDS))
         if extra:
-            raise CohortError(f"{path.name}: tdm sample {i} has unknown fields {extra}; expected {', '.join(TDM_FIELDS)}")
+            raise CohortError(f"{source}: tdm sample {i} has unknown fields {extra}; expected {', '.join(TDM_FIELDS)}")
     return document
 
 
