@@ -64,8 +64,8 @@ def register(app) -> None:
             json_out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         if pdf:
             write_pdf(html, pdf)
-        typer.echo(f"{patient_id}: {100 * data['risk']['risk']:.1f}% ({data['risk']['band']}) -> {out}"
-                   + (f", {pdf}" if pdf else ""))
+        # no patient values on the console (it may end up in logs): only where the report went
+        typer.echo(f"{stage} report ({risk_model.name} {risk_model.version}) -> {out}" + (f", {pdf}" if pdf else ""))
 
     @app.command("model-report")
     def model_report(
