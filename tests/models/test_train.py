@@ -82,6 +82,7 @@ def test_xgboost_bundle_is_monotone_in_the_risk_allele_count(simulated_cohort, f
     frame = build_model_frame(simulated_cohort, "start")
     model = train_frame(frame, fast(candidates=("xgboost",)), validate=False).model
     assert model.family == "xgboost"
+    assert model.leaf_table_ is not None  # served log-odds: float64 leaf sums (exact explanations)
     X = frame.X.iloc[:200].copy()
     risks = []
     for count in (0.0, 1.0, 2.0):

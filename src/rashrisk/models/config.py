@@ -42,7 +42,7 @@ class TrainingConfig:
     nested_inner_splits: int = 3
     landmark_first_day: float = 7.0
     landmark_last_day: float = 42.0
-    interval_bootstrap: int = 40  # refits with the chosen hyperparameters for predict_interval
+    interval_bootstrap: int = 30  # refits with the chosen hyperparameters for predict_interval
     validation_bootstrap: int = 200  # optimism bootstrap of the (fixed-hyperparameter) procedure
     validation_calibration_folds: int = 0  # 0: calibration fixed in resamples; k >= 2: Platt refitted on k-fold logits
     min_events: int = 10

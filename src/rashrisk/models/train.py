@@ -148,7 +148,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     chosen = chosen_row["candidate"]
     intercept, slope = fit_platt(oof[chosen], y)
     oof_proba = expit(apply_platt(oof[chosen], intercept, slope))
-    fitted = FittedCandidate(chosen, config, stage, seed=config.seed).fit(X, y)
+    fitted = FittedCandidate(chosen, config, stage, seed=config.seed, exact=True).fit(X, y)
     matrix = fitted.transform(X)
     ensemble = _ensemble(chosen, config, matrix, y, fitted.feature_names_, fitted.factors_, seed=config.seed + 1)
     seconds["final_fit"] = time.perf_counter() - t0
