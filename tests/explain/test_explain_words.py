@@ -45,13 +45,15 @@ def test_direction_words():
     assert direction_text(0.001) == "little effect"
 
 
-def test_tdm_inputs_are_one_early_trough_factor():
+def test_trough_and_ratio_are_one_early_trough_factor_and_the_day_its_own():
     values = pd.DataFrame([[0.1, 0.2, 0.3, 0.4]], columns=["tdm_day", "map_trough_ng_ml_log", "trough_ratio_to_apriori_log", "sex_M"])
     factors = {"tdm_day": "tdm_day", "map_trough_ng_ml_log": "map_trough_ng_ml",
                "trough_ratio_to_apriori_log": "trough_ratio_to_apriori", "sex_M": "sex"}
     summed = factor_contributions(values, factors)
-    assert list(summed.columns) == ["early_trough", "sex"]
-    assert summed.loc[0, "early_trough"] == pytest.approx(0.6)
+    assert list(summed.columns) == ["tdm_day", "early_trough", "sex"]
+    assert summed.loc[0, "early_trough"] == pytest.approx(0.5)
+    assert summed.loc[0, "tdm_day"] == pytest.approx(0.1)
+    assert describe_factor("tdm_day", {"tdm_day": 9.26}) == "first trough sample on day 9 of treatment"
 
 
 def test_top_factors_by_absolute_contribution():

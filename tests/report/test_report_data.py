@@ -40,8 +40,11 @@ def test_tdm_report_explains_the_change_from_start(report_pair):
     assert change["start"]["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
     assert change["risk_change"] == pytest.approx(tdm["risk"]["risk"] - start["risk"]["risk"])
     assert change["statement"].startswith("The estimate ")
-    assert any(f["factor"] == "early_trough" and f["new_at_tdm"] for f in change["factor_changes"]) or \
-        "early_trough" not in {f["factor"] for f in tdm["factors"]}
+    new = {f["factor"] for f in change["factor_changes"] if f["new_at_tdm"]}
+    assert new <= {"early_trough", "tdm_day"}  # only TDM information is new at the TDM stage
+    largest = max(tdm["factors"], key=lambda f: abs(f["contribution"] - next(
+        (g["contribution"] for g in start["factors"] if g["factor"] == f["factor"]), 0.0)))
+    assert change["factor_changes"][0]["factor"] == largest["factor"]
     assert tdm["trough"]["map_ng_ml"] is not None and tdm["trough"]["measured"]["day_on_treatment"] >= 7
     assert start["trough"]["measured"] is None  # no measured concentration at the start stage
 

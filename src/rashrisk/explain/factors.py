@@ -1,10 +1,12 @@
 """Model features summed back to the clinical factors a clinician reads.
 
 A RiskModel maps every model feature to a clinical factor (``feature_factor_``: one-hot levels,
-spline bases, log transforms and missing indicators of one input all map to that input). The TDM
-sample's three inputs (its day, the MAP trough and the trough relative to the a priori prediction)
-describe one measurement and are shown as one factor, ``early_trough``. Sums of exact attributions
-stay exact: the factor contributions of a patient add up to the same calibrated log-odds.
+spline bases, log transforms and missing indicators of one input all map to that input). The MAP
+trough and the trough relative to the a priori prediction describe one measured exposure and are
+shown as one factor, ``early_trough``. The day of the sample stays its own factor (``tdm_day``): in a
+landmark model it carries how much of the early risk window is still ahead, which is not exposure,
+and folding it into the trough would credit the trough with it. Sums of exact attributions stay
+exact: the factor contributions of a patient add up to the same calibrated log-odds.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 EARLY_TROUGH = "early_trough"
-EARLY_TROUGH_INPUTS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
+EARLY_TROUGH_INPUTS = ("map_trough_ng_ml", "trough_ratio_to_apriori")
 
 
 def display_factor(factor: str) -> str:
@@ -41,8 +43,8 @@ def factor_contributions(values: pd.DataFrame, feature_factor: dict) -> pd.DataF
 def factor_inputs(factor: str, columns) -> list[str]:
     """The clinical input columns behind a display factor (a genotype factor is its ``<rsid>_alt_count``)."""
     columns = list(columns)
-    if factor == EARLY_TROUGH:
-        return [c for c in EARLY_TROUGH_INPUTS if c in columns]
+    if factor == EARLY_TROUGH:  # the phrase also names the sample's day
+        return [c for c in EARLY_TROUGH_INPUTS + ("tdm_day",) if c in columns]
     if f"{factor}_alt_count" in columns:
         return [f"{factor}_alt_count"]
     return [factor] if factor in columns else []

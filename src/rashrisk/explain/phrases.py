@@ -17,7 +17,8 @@ ANCESTRY_WORDS = {"EAS": "East Asian", "EUR": "European", "AFR": "African", "SAS
 COUNT_WORDS = {0: "no", 1: "one", 2: "two"}
 PLAIN_NAMES = {"age_years": "age", "weight_kg": "weight", "height_cm": "height", "bsa_m2": "body surface area",
                "albumin_g_l": "albumin", "ancestry": "ancestry", "setting": "treatment setting",
-               "start_dose_mg": "start dose", "apriori_trough_ng_ml": "predicted trough"}
+               "start_dose_mg": "start dose", "apriori_trough_ng_ml": "predicted trough",
+               "tdm_day": "day of the first trough sample"}
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +110,8 @@ def describe_factor(factor: str, row, *, risk_alleles: dict | None = None) -> st
         return {"adjuvant": "adjuvant treatment", "advanced": "advanced disease"}.get(value, f"setting {value}")
     if factor == "start_dose_mg":
         return f"start dose {_num(value)} mg/day"
+    if factor == "tdm_day":
+        return f"first trough sample on day {float(value):.0f} of treatment"
     if factor == "apriori_trough_ng_ml":
         return f"predicted trough {_num(value)} ng/mL at the start dose (population PK)"
     if isinstance(value, float):
