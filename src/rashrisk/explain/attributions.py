@@ -100,15 +100,18 @@ def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
         values = slope * coef * (matrix - means)
         raw_base = float(np.asarray(estimator.intercept_, dtype=np.float64).ravel()[0] + coef @ means)
         base = np.full(len(matrix), intercept + slope * raw_base)
+        # the served log-odds, computed as RiskModel.decision_function does, on the matrix already built
+        # (tests compare it with model.decision_function bit for bit)
+        logit = intercept + slope * np.asarray(estimator.decision_function(matrix), dtype=np.float64)
     elif type(estimator).__module__.startswith("xgboost"):
         from rashrisk.explain.tree import tree_raw_contributions
 
         raw_values, raw_base = tree_raw_contributions(estimator, matrix)
         values = slope * raw_values
         base = intercept + slope * raw_base
+        logit = np.asarray(model.decision_function(X), dtype=np.float64)
     else:
         raise ModelError(f"{model.name} {model.version}: cannot explain an estimator of type "
                          f"{type(estimator).__name__}; expected LogisticRegression or XGBClassifier")
     frame = pd.DataFrame(values, index=X.index, columns=names)
-    logit = np.asarray(model.decision_function(X), dtype=np.float64)
     return LogOddsAttributions(values=frame, base_value=np.asarray(base, dtype=np.float64), model_logit=logit)

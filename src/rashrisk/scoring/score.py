@@ -64,9 +64,6 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, 
 
     X = frame.X
     n = len(X)
-    out = pd.DataFrame({"patient_id": X.index.astype(str)})
-    out["status"] = "scored"
-    out["reason"] = ""
     statements = [np.full(n, "", dtype=object) for _ in range(3)]
     if explain and n:
         contributions, attributions = explain_factors(model, X)
@@ -79,18 +76,21 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, 
         low, high = model.predict_interval(X)
     else:
         risk = low = high = np.zeros(0)
-    out["risk"], out["risk_low"], out["risk_high"] = risk, low, high
-    out["band"] = model.band(risk) if n else np.array([], dtype=object)
-    out["baseline_risk"] = (model.card or {}).get("baseline_risk")
-    for k in range(3):
-        out[f"factor_{k + 1}"] = statements[k]
     used = used_inputs(model, X.columns)
     messages = input_warnings(frame.provenance.reindex(X.index), used)
     ranges = training_range_warnings(X, model, used)
     extra = extra_warnings or [[] for _ in range(n)]
-    out["warnings"] = [WARNING_SEPARATOR.join(a + b + c) for a, b, c in zip(extra, messages, ranges)]
-    out["model"] = model_label(model)
-    out["simulated_data"] = is_simulated(model)
+    baseline = (model.card or {}).get("baseline_risk")
+    out = pd.DataFrame({
+        "patient_id": X.index.astype(str), "status": np.full(n, "scored", dtype=object),
+        "reason": np.full(n, "", dtype=object), "risk": risk, "risk_low": low, "risk_high": high,
+        "band": model.band(risk) if n else np.array([], dtype=object),
+        "baseline_risk": np.full(n, np.nan if baseline is None else float(baseline)),
+        "factor_1": statements[0], "factor_2": statements[1], "factor_3": statements[2],
+        "warnings": [WARNING_SEPARATOR.join(a + b + c) for a, b, c in zip(extra, messages, ranges)],
+        "model": np.full(n, model_label(model), dtype=object),
+        "simulated_data": np.full(n, is_simulated(model), dtype=bool),
+    }, columns=OUTPUT_COLUMNS)
     return out[OUTPUT_COLUMNS]
 
 

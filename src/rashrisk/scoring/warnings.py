@@ -3,6 +3,8 @@ values outside the validity domain of the PK model or of the model's training da
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -37,13 +39,32 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
 RANGE_MARGIN = 0.25  # background rows are a sample: only values well beyond their range are flagged
 
 
+_RANGES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {column: range}
+
+
 def reference_ranges(model, columns) -> dict[str, tuple[float, float, str]]:
+    """:func:`model_ranges` restricted to ``columns`` (computed once per model object)."""
+    try:
+        ranges = _RANGES.get(model)
+    except TypeError:  # not weakly referenceable: no cache
+        ranges = None
+    if ranges is None:
+        ranges = model_ranges(model)
+        try:
+            _RANGES[model] = ranges
+        except TypeError:
+            pass
+    return {c: ranges[c] for c in columns if c in ranges}
+
+
+def model_ranges(model) -> dict[str, tuple[float, float, str]]:
     """{column: (low, high, what)}: the card's ``input_ranges`` when it has them, else the range of
     the model's background sample widened by :data:`RANGE_MARGIN` of its span on each side."""
     card_ranges = ((getattr(model, "card", None) or {}).get("input_ranges")) or {}
     background = getattr(model, "background_", None)
+    columns = list(card_ranges) + (list(background.columns) if isinstance(background, pd.DataFrame) else [])
     out = {}
-    for column in columns:
+    for column in dict.fromkeys(columns):
         if column.endswith("_alt_count"):
             continue
         if column in card_ranges:
