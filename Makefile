@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 DEMO_OUT ?= out/demo
+DEMO_PATIENT ?= SIM000002
 
 # Debian packages: WeasyPrint's libraries and a font (PDF), Chromium (browser tests).
 DEB_PDF     := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
@@ -43,6 +44,15 @@ demo: $(STAMP) system-pdf
 	$(BIN)/rashrisk validate $(DEMO_OUT)/cohort
 	@echo "== 4. reproduce the source study's analysis on it"
 	$(BIN)/rashrisk analyze $(DEMO_OUT)/cohort
+	@echo "== 5. train both stages (nested CV, calibration, bootstrap validation; MLflow store in mlruns/)"
+	$(BIN)/rashrisk train $(DEMO_OUT)/cohort --stage both --experiment demo --jobs 2
+	$(BIN)/rashrisk models
+	@echo "== 6. score every patient at imatinib start and after the first trough"
+	$(BIN)/rashrisk score $(DEMO_OUT)/cohort --stage start --out $(DEMO_OUT)/scores-start.csv
+	$(BIN)/rashrisk score $(DEMO_OUT)/cohort --stage tdm --out $(DEMO_OUT)/scores-tdm.csv
+	@echo "== 7. a clinician report for one patient (HTML and PDF)"
+	$(BIN)/rashrisk report $(DEMO_PATIENT) --cohort $(DEMO_OUT)/cohort --stage tdm --out $(DEMO_OUT)/report-$(DEMO_PATIENT).html --pdf $(DEMO_OUT)/report-$(DEMO_PATIENT).pdf
+	@echo "demo outputs are in $(DEMO_OUT)/"
 
 test: $(STAMP) system-pdf system-browser
 	$(BIN)/python -m pytest -q
