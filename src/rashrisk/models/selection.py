@@ -17,7 +17,8 @@ from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from rashrisk.features.preprocess import used_columns
 from rashrisk.models.calibration import apply_platt, expit, fit_platt
-from rashrisk.models.candidates import Candidate, column_factors, estimator_raw_logit, fit_estimator, make_preprocess
+from rashrisk.models.candidates import (Candidate, FittedCandidate, column_factors, estimator_raw_logit, fit_estimator,
+                                        make_preprocess)
 
 
 def log_loss(y: np.ndarray, p: np.ndarray) -> float:
@@ -80,8 +81,6 @@ def best(rows, family: str | None = None) -> dict:
 
 def nested_cv(candidates, config, stage, X, y, *, seed, progress=None) -> dict:
     """Outer-fold calibrated probabilities of the whole procedure, overall and per family."""
-    from rashrisk.models.candidates import FittedCandidate
-
     y = np.asarray(y, dtype=int)
     outer = StratifiedKFold(n_splits=config.nested_outer_splits, shuffle=True, random_state=seed + 7)
     families = sorted({c.family for c in candidates})
