@@ -42,7 +42,8 @@ def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = 
         out.append({
             "option": "Consider reviewing the skin at the usual early visits and asking the patient to report any new "
                       "rash promptly.",
-            "basis": "The predicted risk is near the cohort average; early reporting allows early management.",
+            "basis": "The predicted risk lies between the model card's low-risk and high-risk thresholds; early "
+                     "reporting allows early management.",
             "reference": "source_study"})
     else:
         out.append({
