@@ -74,3 +74,21 @@ def test_user_error_in_a_real_process_has_no_traceback(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "patients.csv" in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_bracketed_cohort_values_are_printed_not_read_as_markup(monkeypatch, capsys, make_cohort):
+    # '[/]' used to crash the rich table (MarkupError traceback); '[bold]X' used to vanish from the message.
+    folder = make_cohort([("patients.csv", 0, "sex", "[/]"), ("patients.csv", 1, "sex", "[bold]X")])
+    code, out, err = invoke(monkeypatch, capsys, folder)
+    flat = "".join(out.split())
+    assert code == 2 and "Traceback" not in out + err
+    assert "'[/]'" in flat and "'[bold]X'" in flat
+
+
+def test_user_error_message_keeps_square_brackets(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(sys, "argv", ["rashrisk", "simulate", "--n", "5", "--seed", "1", "--out", str(tmp_path / "c"),
+                                      "--ancestry", "XYZ"])
+    with pytest.raises(SystemExit) as info:
+        run()
+    err = " ".join(capsys.readouterr().err.split())
+    assert info.value.code == 2 and "[cohort.ancestry] = 'XYZ'" in err

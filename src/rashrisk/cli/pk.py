@@ -124,6 +124,7 @@ def _print_table(table) -> None:
     import sys
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     dose_cols = [c for c in table.columns if c.startswith("trough_") and c.endswith("mg_ng_ml")]
@@ -132,7 +133,7 @@ def _print_table(table) -> None:
         view.add_column(name, no_wrap=True)
     for _, r in table.iterrows():
         view.add_row(
-            str(r["patient_id"]),
+            escape(str(r["patient_id"])),
             str(int(r["n_samples"])),
             f"{r['dose_mg']:g}",
             f"{r['cl_l_h']:.1f}",
@@ -144,4 +145,4 @@ def _print_table(table) -> None:
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     console.print(view)
     for _, r in table[table["domain_warnings"] != ""].iterrows():
-        console.print(f"Warning, patient {r['patient_id']}: {r['domain_warnings']}")
+        console.print(escape(f"Warning, patient {r['patient_id']}: {r['domain_warnings']}"))

@@ -19,9 +19,9 @@ def register(app) -> None:
         config: Optional[Path] = typer.Option(
             None, "--config", help="Simulation TOML (default: the packaged pipelines/simulate-default.toml)."
         ),
-        ancestry: Optional[str] = typer.Option(None, "--ancestry", help="Override [cohort].ancestry (EAS, EUR)."),
+        ancestry: Optional[str] = typer.Option(None, "--ancestry", help="Override the config's cohort.ancestry (EAS, EUR)."),
         gzip_vcf: Optional[bool] = typer.Option(
-            None, "--gzip/--no-gzip", help="Write genotypes.vcf.gz (default: from [cohort].vcf_gzip_from_n patients)."
+            None, "--gzip/--no-gzip", help="Write genotypes.vcf.gz (default: from the config's cohort.vcf_gzip_from_n patients)."
         ),
     ) -> None:
         """Simulate a virtual GIST cohort: patients, genotypes (VCF), TDM, outcomes and truth.csv."""

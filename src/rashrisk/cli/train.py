@@ -24,6 +24,7 @@ def register(app) -> None:
     ) -> None:
         """Train the severe-rash model(s) with nested CV, Platt calibration and bootstrap validation."""
         from rich.console import Console
+        from rich.markup import escape
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from rashrisk.contract.loader import load_cohort
@@ -38,7 +39,7 @@ def register(app) -> None:
         console = Console(stderr=True)
         loaded = load_cohort(cohort)
         if loaded.report.errors:
-            console.print(f"[yellow]{len(loaded.report.errors)} rejected row group(s) in {cohort}: "
+            console.print(f"[yellow]{len(loaded.report.errors)} rejected row group(s) in {escape(str(cohort))}: "
                           "run `rashrisk validate` for details; training uses the accepted rows.[/]")
         results = []
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -89,6 +90,7 @@ def _short_label(model) -> str:
 
 def _print_summary(results) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="rashrisk train: internal validation")
@@ -112,4 +114,4 @@ def _print_summary(results) -> None:
     Console().print(table)
     for result in results:
         for warning in result.validation.get("warnings", []):
-            Console().print(f"[yellow]{result.stage}: {warning}[/]")
+            Console().print(f"[yellow]{result.stage}: {escape(str(warning))}[/]")

@@ -40,17 +40,19 @@ def validate(
 
 def _render(data: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    # Cohort values reach the messages: escape them so that '[' is printed, never read as markup.
     console = Console(highlight=False, soft_wrap=True)
-    console.print(f"[bold]Cohort {data['cohort']}[/]: {data['n_patients']} patient(s) accepted, "
+    console.print(f"[bold]Cohort {escape(str(data['cohort']))}[/]: {data['n_patients']} patient(s) accepted, "
                   f"majority ancestry {data['ancestry'] or 'unknown'}")
     files = Table(title="Files")
     for name in ("file", "rows read", "accepted", "rejected", "extra columns"):
         files.add_column(name, justify="right" if name in ("rows read", "accepted", "rejected") else "left")
     for name, f in data["files"].items():
-        files.add_row(name, str(f["rows_read"]), str(f["rows_accepted"]), str(f["rows_rejected"]),
-                      ", ".join(f["extra_columns"]) or "-")
+        files.add_row(escape(name), str(f["rows_read"]), str(f["rows_accepted"]), str(f["rows_rejected"]),
+                      escape(", ".join(f["extra_columns"])) or "-")
     console.print(files)
     for key, style in (("errors", "red"), ("warnings", "yellow")):
         if not data[key]:
@@ -60,7 +62,7 @@ def _render(data: dict) -> None:
         for name in ("rule", "rows", "message"):
             table.add_column(name, overflow="fold")
         for finding in data[key]:
-            table.add_row(finding["rule"], str(finding["count"]), finding["message"])
+            table.add_row(finding["rule"], str(finding["count"]), escape(finding["message"]))
         console.print(table)
     if data["genotype_qc"]:
         qc = Table(title="Genotype QC")
@@ -69,10 +71,10 @@ def _render(data: dict) -> None:
         for name in columns:
             qc.add_column(name, overflow="fold")
         for row in data["genotype_qc"]:
-            qc.add_row(*(_cell(row[c]) for c in columns))
+            qc.add_row(*(escape(_cell(row[c])) for c in columns))
         console.print(qc)
     verdict = "[bold red]INVALID[/]: fix the errors above" if data["errors"] else "[bold green]valid[/]"
-    console.print(f"Cohort {data['cohort']}: {verdict}")
+    console.print(f"Cohort {escape(str(data['cohort']))}: {verdict}")
 
 
 def _cell(value) -> str:
