@@ -1,7 +1,7 @@
 """A small stand-in for ``rashrisk.models.bundle.RiskModel`` fitted in the test process.
 
 It follows the shared interface (preprocess_, estimator_, Platt slope/intercept, feature_factor_,
-background_, raw_logit in float64, decision_function, predict_proba, predict_interval, card) so that
+feature_means_, input_summary_, raw_logit in float64, decision_function, predict_proba, predict_interval, card) so that
 the explanation math is tested on both estimator families independently of the training code.
 """
 
@@ -82,7 +82,7 @@ class FakeRiskModel:
         self.calibration_slope_ = 0.83
         self.calibration_intercept_ = -0.12
         self.feature_factor_ = {n: _factor(n) for n in self.preprocess_.get_feature_names_out()}
-        self.background_ = X.iloc[:200].copy()
+        self.feature_means_ = np.asarray(matrix, dtype=np.float64).mean(axis=0)  # aggregates, no patient rows
         self.baseline_risk = float(np.mean(y))
         return self
 

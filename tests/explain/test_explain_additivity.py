@@ -36,7 +36,7 @@ def test_linear_attribution_is_slope_times_coef_times_centred_feature():
     model, X = fitted("logistic", n=600)
     attributions = explain_log_odds(model, X.iloc[:50])
     matrix = model.preprocess_.transform(X.iloc[:50][model.input_columns_])
-    means = model.preprocess_.transform(model.background_[model.input_columns_]).mean(axis=0)
+    means = model.preprocess_.transform(X[model.input_columns_]).mean(axis=0)  # the training matrix's mean
     expected = model.calibration_slope_ * model.estimator_.coef_.ravel() * (matrix - means)
     np.testing.assert_allclose(attributions.values.to_numpy(), expected, atol=1e-12)
 

@@ -144,19 +144,23 @@ def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch
     assert not store.exists()
 
 
-def test_values_far_outside_the_training_sample_are_warned(models):
+def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
     from rashrisk.scoring.warnings import training_range_warnings
 
     model = models["start"]
-    X = model.background_.iloc[:3].copy()
-    X.iloc[0, X.columns.get_loc("weight_kg")] = 400.0
-    warnings = training_range_warnings(X, model, ["weight_kg", "age_years"])
-    assert any(w.startswith("weight_kg = 400") for w in warnings[0])
+    frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, "start", model)
+    X = frame.X.iloc[:3].copy()
+    weight = model.card["input_ranges"]["weight_kg"]
+    assert weight["min"] <= weight["p01"] <= weight["p99"] <= weight["max"]
+    X["weight_kg"] = [weight["max"] + 1.0, weight["min"], weight["max"]]  # the bounds themselves are inside
+    warnings = training_range_warnings(X, model, ["weight_kg"])
+    assert warnings[0] == [f"weight_kg = {weight['max'] + 1.0:,.4g} outside the training range "
+                           f"({weight['min']:,.4g}-{weight['max']:,.4g})"]
     assert warnings[1] == [] and warnings[2] == []
-    model_with_card_ranges = type("M", (), {"card": {"input_ranges": {"age_years": [20, 88]}}, "background_": None})()
-    X.iloc[1, X.columns.get_loc("age_years")] = 95.0
-    assert training_range_warnings(X, model_with_card_ranges, ["age_years"])[1] == [
-        "age_years = 95 outside the training range (20-88)"]
+    model_with_pair_ranges = type("M", (), {"card": {"input_ranges": {"age_years": [20, 88]}}})()
+    X["age_years"] = [50.0, 95.0, 19.0]
+    assert training_range_warnings(X, model_with_pair_ranges, ["age_years"]) == [
+        [], ["age_years = 95 outside the training range (20-88)"], ["age_years = 19 outside the training range (20-88)"]]
 
 
 def test_document_already_parsed_scores_like_the_file(models, tmp_path):

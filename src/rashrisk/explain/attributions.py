@@ -2,8 +2,9 @@
 
 For every patient ``base_value + contributions.sum() == model.decision_function(X)`` (to ~1e-9):
 
-- logistic regression: interventional linear SHAP against the background means of the feature
-  matrix, ``phi_j = slope * coef_j * (x_j - mean_j)``;
+- logistic regression: interventional linear SHAP against the training means of the feature
+  matrix (``model.feature_means_``, stored in the bundle as aggregates, no patient rows),
+  ``phi_j = slope * coef_j * (x_j - mean_j)``;
 - XGBoost: TreeSHAP (``shap.TreeExplainer``, path-dependent) of the raw margin, times the Platt
   slope; see :mod:`rashrisk.explain.tree` for how float64 precision is kept.
 
@@ -13,7 +14,6 @@ intercept into the base value keeps additivity exact.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,33 +50,24 @@ def feature_matrix(model, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return matrix, names
 
 
-_MEANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> background means
-
-
 def background_means(model, names: list[str]) -> np.ndarray:
-    """Mean of the training feature matrix: from ``background_`` as matrix rows or as clinical rows
-    (computed once per model object)."""
-    try:
-        cached = _MEANS.get(model)
-    except TypeError:  # an object that cannot be weakly referenced: no cache
-        cached = None
-    if cached is None:
-        cached = _background_means(model, names)
-        try:
-            _MEANS[model] = cached
-        except TypeError:
-            pass
-    return cached
+    """Mean of the training feature matrix (``model.feature_means_``), one value per model feature.
 
-
-def _background_means(model, names: list[str]) -> np.ndarray:
-    background = model.background_
-    if isinstance(background, pd.Series):
-        background = background.to_frame().T
-    if isinstance(background, pd.DataFrame) and list(map(str, background.columns)) == names:
-        return background.to_numpy(dtype=np.float64).mean(axis=0)
-    matrix, _ = feature_matrix(model, pd.DataFrame(background))
-    return matrix.mean(axis=0)
+    A bundle written before aggregates replaced the background sample (``background_``: clinical
+    rows) is still explained, against that sample's mean."""
+    means = getattr(model, "feature_means_", None)
+    if means is None and getattr(model, "background_", None) is not None:
+        background = model.background_
+        if isinstance(background, pd.Series):
+            background = background.to_frame().T
+        means = feature_matrix(model, pd.DataFrame(background))[0].mean(axis=0)
+    if means is None:
+        raise ModelError(f"{model.name} {model.version}: the bundle has no feature_means_; "
+                         "expected a bundle written by rashrisk train")
+    means = np.asarray(means, dtype=np.float64).ravel()
+    if len(means) != len(names):
+        raise ModelError(f"{model.name} {model.version}: {len(means)} feature means for {len(names)} model features")
+    return means
 
 
 def _is_linear(estimator) -> bool:

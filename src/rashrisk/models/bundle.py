@@ -5,6 +5,11 @@ Platt calibration + bootstrap ensemble for intervals + model card), saved as a f
 Served calibrated log-odds: ``decision_function(X) = calibration_intercept_ + calibration_slope_ *
 raw_logit(X)``, where ``raw_logit`` is the estimator's log-odds in float64 (XGBoost: float64 sum of
 leaf values), so that additive explanations of the raw model scaled by the slope are exact.
+
+The bundle carries no patient rows: the training data is described by aggregates only
+(``feature_means_``, the mean of the training feature matrix that linear explanations are taken
+against, and ``input_summary_``, per input column mean / median / percentiles / range or category
+shares; see :func:`rashrisk.models.card.summarize_inputs`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ class RiskModel:
 
     def __init__(self, *, stage: str, version: str, card: dict, preprocess, estimator, leaf_table,
                  calibration_intercept: float, calibration_slope: float, feature_factor: dict,
-                 background: pd.DataFrame, input_columns: list[str], ensemble: list, family: str, params: dict):
+                 feature_means, input_summary: dict, input_columns: list[str], ensemble: list, family: str,
+                 params: dict):
         if stage not in STAGE_NAMES:
             raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
         self.stage = stage
@@ -46,7 +52,8 @@ class RiskModel:
         self.calibration_intercept_ = float(calibration_intercept)
         self.calibration_slope_ = float(calibration_slope)
         self.feature_factor_ = dict(feature_factor)
-        self.background_ = background
+        self.feature_means_ = np.asarray(feature_means, dtype=np.float64).ravel()
+        self.input_summary_ = dict(input_summary)
         self.input_columns_ = list(input_columns)
         self.ensemble_ = list(ensemble)  # [(estimator, leaf_table or None)] refitted on bootstrap resamples
 

@@ -1,8 +1,17 @@
-"""The model card: built once as data (``build_card -> dict``), rendered to Markdown from it."""
+"""The model card: built once as data (``build_card -> dict``), rendered to Markdown from it.
+
+The card and the bundle describe the training data by aggregate statistics only
+(:func:`summarize_inputs`): no patient row, identifier or sample of rows is stored.
+"""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from rashrisk import __version__
+
+RANGE_QUANTILES = (0.01, 0.99)
 
 SIMULATED_DISCLAIMER = ("Trained on simulated data; not for clinical use. Research use only: the numbers show how the "
                         "method behaves, not the risk of a real patient.")
@@ -25,6 +34,45 @@ PREDICTOR_TEXT = {
 }
 
 
+def _number(value) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 6)
+
+
+def summarize_inputs(X: pd.DataFrame, columns) -> dict:
+    """Aggregate statistics of the training inputs, per column (no patient rows).
+
+    Numeric: ``{"kind": "numeric", "n", "missing_share", "mean", "median", "p01", "p99", "min", "max"}``;
+    categorical: ``{"kind": "categorical", "n", "missing_share", "frequencies": {level: share}}``
+    (levels ordered by share, largest first).
+    """
+    out = {}
+    for column in columns:
+        values = X[column]
+        n = int(len(values))
+        missing = float(values.isna().mean()) if n else 0.0
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            numeric = pd.to_numeric(values, errors="coerce").astype(float).dropna().to_numpy()
+            stats = {"kind": "numeric", "n": n, "missing_share": round(missing, 6)}
+            if len(numeric):
+                low, high = np.quantile(numeric, RANGE_QUANTILES)
+                stats.update(mean=_number(numeric.mean()), median=_number(np.median(numeric)), p01=_number(low),
+                             p99=_number(high), min=_number(numeric.min()), max=_number(numeric.max()))
+            else:
+                stats.update(mean=None, median=None, p01=None, p99=None, min=None, max=None)
+            out[str(column)] = stats
+        else:
+            shares = values.dropna().astype(str).value_counts(normalize=True, sort=True)
+            out[str(column)] = {"kind": "categorical", "n": n, "missing_share": round(missing, 6),
+                                "frequencies": {str(k): round(float(v), 6) for k, v in shares.items()}}
+    return out
+
+
+def input_ranges(summary: dict) -> dict:
+    """{column: {"min", "max", "p01", "p99"}} of the numeric inputs (training-range warnings)."""
+    return {column: {k: stats[k] for k in ("min", "max", "p01", "p99")} for column, stats in summary.items()
+            if stats.get("kind") == "numeric" and stats.get("min") is not None}
+
+
 def _metric(validation: dict, name: str) -> dict | None:
     m = (validation or {}).get("metrics", {}).get(name)
     if not m:
@@ -35,7 +83,7 @@ def _metric(validation: dict, name: str) -> dict | None:
 def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulated: bool, n: int, events: int,
                fingerprint: dict, factors: list[str], family: str, params: dict, calibration: tuple[float, float],
                landmark, band_thresholds: dict, validation: dict, nested_cv: dict, excluded: dict,
-               candidates: list[dict], pk_model: str) -> dict:
+               candidates: list[dict], pk_model: str, input_summary: dict | None = None) -> dict:
     timing = ("at imatinib start (before the first dose)" if stage == "start"
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
     predictors = []
@@ -70,6 +118,8 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
                        "fingerprint": fingerprint, "excluded": excluded},
         "predictors": predictors,
         "landmark_days": list(landmark) if stage == "tdm" else None,
+        "input_summary": dict(input_summary or {}),
+        "input_ranges": input_ranges(input_summary or {}),
         "model": {"family": family, "params": params, "calibration": "Platt (affine in log-odds) on out-of-fold log-odds",
                   "calibration_intercept": calibration[0], "calibration_slope": calibration[1], "pk_model": pk_model},
         "band_thresholds": dict(band_thresholds),
@@ -99,6 +149,10 @@ def _fmt(value, digits=3):
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _g(value) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
 def card_markdown(card: dict) -> str:
     v = card.get("validation", {})
     lines = [f"# Model card: {card['name']} {card['version']}", ""]
@@ -112,6 +166,17 @@ def card_markdown(card: dict) -> str:
         lines += ["Excluded patients: " + "; ".join(f"{k}: {n}" for k, n in t["excluded"].items()), ""]
     lines += ["## Predictors", "", "| predictor | description | timing |", "|---|---|---|"]
     lines += [f"| `{p['name']}` | {p['description']} | {p['timing']} |" for p in card["predictors"]]
+    summary = card.get("input_summary") or {}
+    if summary:
+        lines += ["", "## Training inputs (aggregates only)", "",
+                  "| input | missing | mean (categories: shares) | median | 1st-99th percentile | min-max |", "|---|---|---|---|---|---|"]
+        for column, s in summary.items():
+            if s.get("kind") == "numeric":
+                lines.append(f"| `{column}` | {s['missing_share']:.1%} | {_g(s['mean'])} | {_g(s['median'])} "
+                             f"| {_g(s['p01'])} to {_g(s['p99'])} | {_g(s['min'])} to {_g(s['max'])} |")
+            else:
+                levels = ", ".join(f"{k} {v:.1%}" for k, v in s.get("frequencies", {}).items())
+                lines.append(f"| `{column}` | {s['missing_share']:.1%} | {levels} | | | |")
     m = card["model"]
     lines += ["", "## Model", "", f"Selected: {m['family']} {m['params']}; {m['calibration']} "
               f"(intercept {_fmt(m['calibration_intercept'])}, slope {_fmt(m['calibration_slope'])}); "

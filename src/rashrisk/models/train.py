@@ -28,7 +28,6 @@ from rashrisk.models.result import TrainingResult
 from rashrisk.models.selection import best, nested_cv, tune
 
 Progress = Callable[[str, int, int], None]  # progress(step, done, total)
-BACKGROUND_ROWS = 100
 
 
 def cohort_fingerprint(cohort) -> dict:
@@ -111,7 +110,7 @@ def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str
 
 def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model_name, progress, validate):
     from rashrisk.models.bundle import RiskModel
-    from rashrisk.models.card import build_card
+    from rashrisk.models.card import build_card, summarize_inputs
 
     config = config or TrainingConfig()
     stage = frame.stage
@@ -169,10 +168,9 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     from rashrisk import __version__
 
     version = f"{__version__}+{digest.hexdigest()[:10]}"
-    rng = np.random.default_rng(config.seed)
-    background_rows = np.sort(rng.choice(len(X), size=min(BACKGROUND_ROWS, len(X)), replace=False))
-    background = X.iloc[background_rows][fitted.input_columns_]
-    background = background.reset_index(drop=True)  # no patient identifiers in the bundle
+    # aggregates only: the bundle and its card carry no patient rows or identifiers
+    feature_means = np.asarray(matrix, dtype=np.float64).mean(axis=0)
+    input_summary = summarize_inputs(X, fitted.input_columns_)
     factors = list(dict.fromkeys(fitted.factors_.values()))
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
     card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
@@ -181,10 +179,11 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
                       landmark=frame.landmark or config.landmark,
                       band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
                       validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
-                      pk_model=pk_model_name)
+                      pk_model=pk_model_name, input_summary=input_summary)
     model = RiskModel(stage=stage, version=version, card=card, preprocess=fitted.preprocess_,
                       estimator=fitted.estimator_, leaf_table=fitted.leaf_table_, calibration_intercept=intercept,
-                      calibration_slope=slope, feature_factor=fitted.factors_, background=background,
+                      calibration_slope=slope, feature_factor=fitted.factors_, feature_means=feature_means,
+                      input_summary=input_summary,
                       input_columns=fitted.input_columns_, ensemble=ensemble, family=chosen.family, params=chosen.param_dict)
     public_rows = [{k: v for k, v in row.items() if k != "candidate"} for row in rows]
     return TrainingResult(stage=stage, model=model, frame=frame, candidates=public_rows, selected=chosen.family,

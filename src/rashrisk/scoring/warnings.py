@@ -36,9 +36,6 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
     return [[f"PK model {pk_model.name}: {m}" for m in row] for row in messages]
 
 
-RANGE_MARGIN = 0.25  # background rows are a sample: only values well beyond their range are flagged
-
-
 _RANGES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {column: range}
 
 
@@ -58,24 +55,18 @@ def reference_ranges(model, columns) -> dict[str, tuple[float, float, str]]:
 
 
 def model_ranges(model) -> dict[str, tuple[float, float, str]]:
-    """{column: (low, high, what)}: the card's ``input_ranges`` when it has them, else the range of
-    the model's background sample widened by :data:`RANGE_MARGIN` of its span on each side."""
+    """{column: (low, high, what)} from the model card's ``input_ranges``: the minimum and maximum
+    of each numeric input among the training patients (``{"min", "max", "p01", "p99"}``; a
+    ``[low, high]`` pair is read as min and max). Genotype counts are not range-checked (0-2)."""
     card_ranges = ((getattr(model, "card", None) or {}).get("input_ranges")) or {}
-    background = getattr(model, "background_", None)
-    columns = list(card_ranges) + (list(background.columns) if isinstance(background, pd.DataFrame) else [])
     out = {}
-    for column in dict.fromkeys(columns):
+    for column, bounds in card_ranges.items():
         if column.endswith("_alt_count"):
             continue
-        if column in card_ranges:
-            low, high = card_ranges[column]
-            out[column] = (float(low), float(high), "the training range")
-        elif isinstance(background, pd.DataFrame) and column in background.columns and len(background) >= 20:
-            reference = pd.to_numeric(background[column], errors="coerce").dropna()
-            if len(reference) >= 20:
-                low, high = float(reference.min()), float(reference.max())
-                margin = RANGE_MARGIN * (high - low)
-                out[column] = (low - margin, high + margin, "well beyond the range of the training sample")
+        low, high = (bounds.get("min"), bounds.get("max")) if isinstance(bounds, dict) else bounds
+        if low is None or high is None:
+            continue
+        out[column] = (float(low), float(high), "the training range")
     return out
 
 
@@ -86,6 +77,5 @@ def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
         values = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
         outside = (values < low) | (values > high)
         for i in np.flatnonzero(outside):
-            out[i].append(f"{column} = {values[i]:,.4g} outside {what} ({low:,.4g}-{high:,.4g})"
-                          if what == "the training range" else f"{column} = {values[i]:,.4g} is {what}")
+            out[i].append(f"{column} = {values[i]:,.4g} outside {what} ({low:,.4g}-{high:,.4g})")
     return out

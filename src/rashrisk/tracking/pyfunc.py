@@ -61,15 +61,23 @@ def input_columns(model, X: pd.DataFrame | None) -> list[str]:
 
 
 def example_frame(model, X: pd.DataFrame | None) -> pd.DataFrame:
-    """A one-row input example that is no patient: medians of numeric inputs, the most frequent category.
+    """A one-row input example that is no patient: medians of numeric inputs, the most frequent category
+    (from ``X``, else from the bundle's aggregate ``input_summary_``).
 
     Every numeric column is float (integer columns may be missing, and MLflow must not infer int).
     """
     columns = input_columns(model, X)
-    source = X if X is not None else getattr(model, "background_", None)
+    summary = getattr(model, "input_summary_", None) or {}
     row = {}
     for column in columns:
-        values = source[column] if source is not None and column in source else pd.Series(dtype=float)
+        if X is None and column in summary:
+            stats = summary[column]
+            if stats.get("kind") == "numeric":
+                row[column] = round(float(stats["median"]), 1) if stats.get("median") is not None else 0.0
+            else:
+                row[column] = next(iter(stats.get("frequencies") or {}), "")
+            continue
+        values = X[column] if X is not None and column in X else pd.Series(dtype=float)
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             numeric = pd.to_numeric(values, errors="coerce").astype(float)
             median = float(numeric.median()) if numeric.notna().any() else 0.0
