@@ -15,7 +15,7 @@ def test_true_drivers_rank_above_null_factors():
         for null in ("age_years", "weight_kg"):
             assert ranking.index(driver) < ranking.index(null), ranking
     assert summary["max_additivity_error"] < 1e-6
-    assert set(images) == {"shap_beeswarm.png", "risk_by_trough_and_genotype.png"}
+    assert set(images) == {"mean_abs_contribution.png", "shap_beeswarm.png", "risk_by_trough_and_genotype.png"}
     for png in images.values():
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
 

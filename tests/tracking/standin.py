@@ -1,5 +1,9 @@
 """A minimal stand-in with the RiskModel interface (stage, name, version, card, input_columns_,
-decision_function, predict_proba, save/load), importable in a fresh process via PYTHONPATH."""
+preprocess_ / estimator_ / Platt attributes / feature_factor_ / feature_means_ so that it can be
+explained, decision_function, predict_proba, save/load), importable in a fresh process via PYTHONPATH.
+
+Its log-odds are set by hand: intercept + 0.4 (female) + sum of coef x value (missing counts as 0).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,11 @@ class StandInRiskModel:
     family = "logistic"
 
     def __init__(self, stage: str, version: str, coef: dict, intercept: float, card: dict):
+        from sklearn.compose import ColumnTransformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import OneHotEncoder
+
         self.stage = stage
         self.name = f"rashrisk-{stage}"
         self.version = version
@@ -25,14 +34,25 @@ class StandInRiskModel:
         self.intercept = float(intercept)
         self.card = card
         self.input_columns_ = ["sex", "age_years", "rs4129267_alt_count", "map_trough_ng_ml"]
+        numeric = self.input_columns_[1:]
+        self.preprocess_ = ColumnTransformer(
+            [("sex", OneHotEncoder(categories=[["M", "F"]], drop="first", handle_unknown="ignore",
+                                   sparse_output=False), ["sex"]),
+             ("num", SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True), numeric)],
+            verbose_feature_names_out=False).fit(frame(20))
+        names = [str(n) for n in self.preprocess_.get_feature_names_out()]
+        self.estimator_ = LogisticRegression()
+        self.estimator_.classes_ = np.array([0, 1])
+        self.estimator_.coef_ = np.array([[0.4] + [self.coef.get(c, 0.0) for c in numeric]])
+        self.estimator_.intercept_ = np.array([self.intercept])
+        self.calibration_intercept_ = 0.0
+        self.calibration_slope_ = 1.0
+        self.feature_factor_ = {n: ("sex" if n.startswith("sex") else n.removesuffix("_alt_count")) for n in names}
+        self.feature_means_ = self.preprocess_.transform(frame()).mean(axis=0)
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        X = X[self.input_columns_]
-        z = np.full(len(X), self.intercept)
-        z = z + 0.4 * (X["sex"].astype(str) == "F").to_numpy()
-        for column, beta in self.coef.items():
-            z = z + beta * np.nan_to_num(X[column].to_numpy(dtype=float))
-        return z
+        matrix = self.preprocess_.transform(X[self.input_columns_])
+        return np.asarray(self.estimator_.decision_function(matrix), dtype=np.float64)
 
     def predict_proba(self, X) -> np.ndarray:
         p = 1 / (1 + np.exp(-self.decision_function(X)))

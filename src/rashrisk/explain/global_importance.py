@@ -1,7 +1,7 @@
 """Global explanations of a served model on a set of patients (for the training run's artifacts).
 
 ``global_explanation(model, X) -> (summary dict, {file name: PNG bytes})``: the mean absolute
-contribution per clinical factor (calibrated log-odds, largest first), a beeswarm of every
+contribution per clinical factor (calibrated log-odds, largest first; as data and as a bar chart), a beeswarm of every
 patient's factor contributions, and the dependence of the predicted risk on the trough by IL6R
 rs4129267 genotype. Plots are matplotlib (Agg) and returned as bytes so the caller decides where
 they go (MLflow artifacts, a report, a file).
@@ -48,6 +48,21 @@ def _colour_values(X: pd.DataFrame, factor: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(values):
         values = pd.Series(pd.factorize(values)[0], index=X.index).where(values.notna())
     return values.rank(pct=True).to_numpy(dtype=float)
+
+
+def _importance_bars(importance: pd.Series) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = list(importance.index)
+    fig, ax = plt.subplots(figsize=(7.5, 0.4 * len(order) + 1.2))
+    ax.barh(range(len(order)), importance.to_numpy()[::-1], color="#2b6cb0")
+    ax.set_yticks(range(len(order)), [_factor_label(f) for f in reversed(order)])
+    ax.set_xlabel("mean |contribution| to calibrated log-odds of severe rash")
+    ax.set_title("Factor importance (exact SHAP, grouped to clinical factors)")
+    return _png(fig)
 
 
 def _beeswarm(contributions: pd.DataFrame, X: pd.DataFrame, order: list[str], seed: int) -> bytes:
@@ -124,6 +139,7 @@ def global_explanation(model, X: pd.DataFrame, *, seed: int = 0, plots: bool = T
     }
     images: dict[str, bytes] = {}
     if plots and len(X):
+        images["mean_abs_contribution.png"] = _importance_bars(importance)
         images["shap_beeswarm.png"] = _beeswarm(contributions, X, order, seed)
         risk = 1.0 / (1.0 + np.exp(-attributions.model_logit))
         dependence = _dependence(model, X, risk)

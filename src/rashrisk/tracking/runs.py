@@ -1,6 +1,8 @@
 """One MLflow run per training: params, data fingerprint, metrics with CIs, nested candidate runs,
-plots, the validation report and model card as artifacts, the model registered with the
-champion rule (see :mod:`rashrisk.tracking.registry`).
+plots, the validation report and model card as artifacts, global explanations of the model on the
+training patients (``explanations/global.json`` and PNGs: mean |contribution| per factor,
+beeswarm, risk by trough and IL6R genotype), the model registered with the champion rule (see
+:mod:`rashrisk.tracking.registry`).
 
 Never logged: patient identifiers or clinical values. Params are configuration; the data is
 described by file sha256 hashes and row counts only; the input example is synthetic (medians).
@@ -12,6 +14,7 @@ import hashlib
 import json
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +102,20 @@ def _write_artifacts(folder: Path, result) -> None:
                                                                encoding="utf-8")
 
 
+def _write_global_explanations(folder: Path, model, X) -> float:
+    """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
+    additivity error) and the PNGs of :func:`rashrisk.explain.global_explanation`; returns seconds."""
+    from rashrisk.explain import global_explanation
+
+    t0 = time.perf_counter()
+    summary, images = global_explanation(model, X)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "global.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    for name, png in images.items():
+        (folder / name).write_bytes(png)
+    return time.perf_counter() - t0
+
+
 def _log_candidates(mlflow, result, experiment_id: str) -> None:
     selected_label = getattr(result, "selected_label", None)
     for row in result.candidates or []:
@@ -159,17 +176,19 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
                 if _finite(value):
                     metrics[mlflow_key(f"nested_cv_{key.replace('.', '_')}")] = float(value)
             metrics.update({mlflow_key(f"seconds_{k}"): float(v) for k, v in (result.seconds or {}).items() if _finite(v)})
-            if metrics:
-                mlflow.log_metrics(metrics)
             artifacts = tmp / "artifacts"
             artifacts.mkdir()
             _write_artifacts(artifacts, result)
+            X = getattr(getattr(result, "frame", None), "X", None)
+            if X is not None and len(X):
+                metrics["seconds_global_explanation"] = _write_global_explanations(artifacts / "explanations", model, X)
+            if metrics:
+                mlflow.log_metrics(metrics)
             for name in ("card.json", "card.md"):
                 if (bundle_dir / name).is_file():
                     (artifacts / "model_card" / name).write_bytes((bundle_dir / name).read_bytes())
             mlflow.log_artifacts(str(artifacts))
             _log_candidates(mlflow, result, exp_id)
-            X = getattr(getattr(result, "frame", None), "X", None)
             info = log_risk_model(model, bundle_dir, X=X,
                                   metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
             tags = registry.version_tags(result, report, combined)
