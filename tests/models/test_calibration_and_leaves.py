@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rashrisk.models.calibration import apply_platt, expit, fit_platt
-from rashrisk.models.xgb_logit import LeafTable
+from rashrisk.models.xgb_logit import LeafTable, base_margin
 
 
 def test_platt_recovers_a_known_affine_miscalibration():
@@ -31,3 +31,12 @@ def test_xgboost_float64_leaf_sum_matches_its_margin():
     margin = booster.predict(xgb.DMatrix(X), output_margin=True)
     assert raw.dtype == np.float64
     np.testing.assert_allclose(raw, margin, atol=1e-5)
+    # the base margin is read in one place: the leaf table and base_margin(booster) agree
+    assert LeafTable(booster).base_margin == base_margin(booster)
+    assert base_margin(booster) == pytest.approx(np.log(y.mean() / (1 - y.mean())), abs=0.05)
+
+
+def test_inverse_logit_is_stable_in_the_tails():
+    # the one expit (scipy.special): no overflow warning (an error under pytest) and exact tails
+    np.testing.assert_array_equal(expit(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
+    assert expit(np.array([-40.0]))[0] == pytest.approx(np.exp(-40.0), rel=1e-12)

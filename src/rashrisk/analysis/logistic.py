@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 Z_975 = 1.959963984540054
 
@@ -71,7 +72,7 @@ def fit_logistic(x, y, names=None, *, max_iter: int = 50, tol: float = 1e-10) ->
     info = np.eye(k + 1)
     for it in range(1, max_iter + 1):
         eta = np.clip(design @ beta, -35.0, 35.0)
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = expit(eta)
         w = p * (1.0 - p)
         info = design.T @ (design * w[:, None])
         score = design.T @ (y - p)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import expit  # the one inverse logit (re-exported: bundle, scoring, selection)
 
 
 def fit_platt(raw_logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -24,7 +25,7 @@ def fit_platt(raw_logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     def loss(theta):
         eta = theta[0] + theta[1] * raw_logit
         value = np.sum(np.logaddexp(0.0, eta) - y * eta)
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = expit(eta)
         grad = np.array([np.sum(p - y), np.sum((p - y) * raw_logit)])
         return value, grad
 
@@ -36,7 +37,3 @@ def fit_platt(raw_logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def apply_platt(raw_logit: np.ndarray, intercept: float, slope: float) -> np.ndarray:
     """Calibrated log-odds."""
     return intercept + slope * np.asarray(raw_logit, dtype=np.float64)
-
-
-def expit(logit: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(logit, dtype=np.float64)))

@@ -25,6 +25,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit  # the one inverse logit (stable, no overflow warning)
 
 from rashrisk.errors import RashriskError
 
@@ -82,11 +83,6 @@ def logit(p) -> np.ndarray:
     """log(p / (1 - p)) with p clipped away from 0 and 1."""
     q = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
     return np.log(q) - np.log1p(-q)
-
-
-def expit(z) -> np.ndarray:
-    """Inverse logit, numerically safe (tanh form)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
 
 def fit_logistic(design: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None, *,
@@ -274,10 +270,10 @@ def brier_scores(y, p) -> tuple[float, float]:
     return brier, (float(1 - brier / null) if null > 0 else float("nan"))
 
 
-def log_loss(y, p) -> float:
-    """Mean negative log-likelihood of the outcomes under ``p``."""
+def log_loss(y, p, *, eps: float = _EPS) -> float:
+    """Mean negative log-likelihood of the outcomes under ``p`` (clipped to [eps, 1 - eps])."""
     y, p = check_outcomes_and_risks(y, p)
-    q = np.clip(p, _EPS, 1 - _EPS)
+    q = np.clip(p, eps, 1 - eps)
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log1p(-q)))
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from rashrisk.simulate.config import SimulationConfig
 from rashrisk.simulate.genotypes import genetic_coding, risk_allele_count
@@ -52,10 +53,6 @@ def linear_predictor(cfg: SimulationConfig, sex: np.ndarray, il6r_alt_count: np.
         + np.log(float(oc["sex"]["female_odds_ratio"])) * female
         + np.log(float(oc["exposure"]["odds_ratio_per_doubling_trough"])) * log2_exposure
     )
-
-
-def expit(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
 
 
 def solve_intercept(linear_pred: np.ndarray, incidence: float) -> float:
