@@ -19,12 +19,14 @@ from rashrisk.features.preprocess import used_columns
 from rashrisk.models.calibration import apply_platt, expit, fit_platt
 from rashrisk.models.candidates import (Candidate, FittedCandidate, column_factors, estimator_raw_logit, fit_estimator,
                                         make_preprocess)
+from rashrisk.models.metrics import log_loss as _log_loss
+
+# Tuning clips risks to [1e-12, 1 - 1e-12] (as it always has); the metric itself is metrics.log_loss.
+_TUNING_EPS = 1e-12
 
 
 def log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
-    y = np.asarray(y, dtype=np.float64)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+    return _log_loss(y, p, eps=_TUNING_EPS)
 
 
 def fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, *, seed) -> dict:

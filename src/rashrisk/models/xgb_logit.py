@@ -12,18 +12,28 @@ import json
 import numpy as np
 
 
+def base_margin_from_learner(learner: dict) -> float:
+    """log-odds of the ``base_score`` of a parsed XGBoost ``learner`` (JSON model), in float64."""
+    text = learner["learner_model_param"]["base_score"]
+    prob = float(json.loads(text)[0]) if text.startswith("[") else float(text)
+    return float(np.log(prob) - np.log1p(-prob))
+
+
+def base_margin(booster) -> float:
+    """log-odds of a fitted booster's ``base_score`` (the margin every prediction starts from)."""
+    return base_margin_from_learner(json.loads(booster.save_raw("json"))["learner"])
+
+
 class LeafTable:
     """Leaf values of every tree of a fitted binary:logistic XGBoost model, in float64."""
 
     def __init__(self, booster):
         model = json.loads(booster.save_raw("json"))
         learner = model["learner"]
-        base_score = learner["learner_model_param"]["base_score"]
-        base_prob = float(json.loads(base_score)[0]) if base_score.startswith("[") else float(base_score)
         objective = learner["objective"]["name"]
         if objective != "binary:logistic":
             raise ValueError(f"expected a binary:logistic XGBoost model, got objective {objective!r}")
-        self.base_margin = float(np.log(base_prob) - np.log1p(-base_prob))
+        self.base_margin = base_margin_from_learner(learner)
         trees = learner["gradient_booster"]["model"]["trees"]
         width = max(len(t["split_conditions"]) for t in trees) if trees else 1
         self.values = np.zeros((len(trees), width), dtype=np.float64)
