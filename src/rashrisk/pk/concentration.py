@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-_NG_ML_PER_MG_L = 1000.0
+from rashrisk.units import to_ng_per_ml
+
+_NG_ML_PER_MG_L = to_ng_per_ml(1.0, "mg/L")  # dose_mg / v_l is mg/L
 # below this relative difference |ka - ke| / ke the ka == ke limit formula is used (series only)
 _EQUAL_RATE_RTOL = 1e-6
 
@@ -65,6 +67,17 @@ def _geometric_k(r, n_doses):
     return r * (1.0 - tail) / (1.0 - r) ** 2
 
 
+def _first_order_rates(dose_mg, cl_l_h, v_l, ka_per_h):
+    """(dose, V, ke, ka, close, safe ka - ke) as float arrays; ``close`` marks ka == ke (relative)."""
+    v = np.asarray(v_l, dtype=float)
+    ke = np.asarray(cl_l_h, dtype=float) / v
+    ka = np.asarray(ka_per_h, dtype=float)
+    diff = ka - ke
+    close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
+    safe_diff = np.where(close, 1.0, diff) if close.any() else diff
+    return np.asarray(dose_mg, dtype=float), v, ke, ka, close, safe_diff
+
+
 def multiple_dose_ng_ml(dose_mg, tau_h, n_doses, time_after_dose_h, cl_l_h, v_l, ka_per_h):
     """Concentration ``time_after_dose_h`` after the last of ``n_doses`` equal doses every ``tau_h``.
 
@@ -73,13 +86,7 @@ def multiple_dose_ng_ml(dose_mg, tau_h, n_doses, time_after_dose_h, cl_l_h, v_l,
     """
     t = np.asarray(time_after_dose_h, dtype=float)
     tau = np.asarray(tau_h, dtype=float)
-    v = np.asarray(v_l, dtype=float)
-    ke = np.asarray(cl_l_h, dtype=float) / v
-    ka = np.asarray(ka_per_h, dtype=float)
-    d = np.asarray(dose_mg, dtype=float)
-    diff = ka - ke
-    close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
-    safe_diff = np.where(close, 1.0, diff) if close.any() else diff
+    d, v, ke, ka, close, safe_diff = _first_order_rates(dose_mg, cl_l_h, v_l, ka_per_h)
     conc = d * ka / (v * safe_diff) * (np.exp(-ke * t) * _geometric(ke * tau, n_doses) - np.exp(-ka * t) * _geometric(ka * tau, n_doses))
     if close.any():
         # ka == ke: sum_k D k/V (t + k tau) exp(-k (t + k tau))
@@ -101,13 +108,7 @@ def trough_ss_ng_ml(dose_mg, cl_l_h, v_l, ka_per_h, tau_h=24.0):
     ``D ka / (V (ka - ke)) * (1 / expm1(ke tau) - 1 / expm1(ka tau))`` (two exponentials).
     """
     tau = np.asarray(tau_h, dtype=float)
-    v = np.asarray(v_l, dtype=float)
-    ke = np.asarray(cl_l_h, dtype=float) / v
-    ka = np.asarray(ka_per_h, dtype=float)
-    d = np.asarray(dose_mg, dtype=float)
-    diff = ka - ke
-    close = np.abs(diff) <= _EQUAL_RATE_RTOL * ke
-    safe_diff = np.where(close, 1.0, diff) if close.any() else diff
+    d, v, ke, ka, close, safe_diff = _first_order_rates(dose_mg, cl_l_h, v_l, ka_per_h)
     with np.errstate(over="ignore"):  # expm1 of a very fast rate overflows to inf: 1/inf = 0 is right
         conc = _NG_ML_PER_MG_L * d * ka / (v * safe_diff) * (1.0 / np.expm1(ke * tau) - 1.0 / np.expm1(ka * tau))
     if close.any():
