@@ -48,3 +48,13 @@ def test_fit_example_cohort_writes_table(tmp_path):
 def test_fit_unknown_model_is_a_user_error():
     result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "nope"])
     assert isinstance(result.exception, RashriskError)
+
+
+def test_apriori_accepts_the_contract_spellings_of_sex():
+    # the same spellings as patients.csv (schema aliases): 'female' is F, not an error
+    args = ["--age", "55", "--weight", "60", "--dose", "400", "--model", "widmer2006"]
+    word = runner.invoke(app, ["pk", "apriori", "--sex", "Female", *args])
+    code = runner.invoke(app, ["pk", "apriori", "--sex", "F", *args])
+    male = runner.invoke(app, ["pk", "apriori", "--sex", "male", *args])
+    assert word.exit_code == 0 and word.output == code.output
+    assert male.exit_code == 0 and male.output != code.output  # sex enters Widmer's CL

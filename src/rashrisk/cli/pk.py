@@ -40,12 +40,14 @@ def apriori(
     import numpy as np
     import pandas as pd
 
+    from rashrisk.contract.schema import PATIENTS
     from rashrisk.errors import RashriskError
     from rashrisk.pk.apriori import predict_trough
 
-    sex_code = sex.strip().upper()
-    if sex_code not in ("F", "M"):
-        raise RashriskError(f"--sex {sex!r}: expected F or M")
+    # the cohort contract's spellings of sex (F, M, female, male; any case)
+    sex_code = PATIENTS.column("sex").spellings().get(sex.strip().lower())
+    if sex_code is None:
+        raise RashriskError(f"--sex {sex!r}: expected F or M (or female, male)")
     pk_model = _model(model, ancestry)
     covariates = pd.DataFrame(
         {

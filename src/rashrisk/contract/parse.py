@@ -33,9 +33,7 @@ def _parse_string(raw: pd.Series):
 
 
 def _parse_allowed(raw: pd.Series, column: Column):
-    spelling = {v.lower(): v for v in column.allowed}
-    spelling.update({k.lower(): v for k, v in column.aliases})
-    values = raw.str.lower().map(spelling)
+    values = raw.str.lower().map(column.spellings())
     values = values.where(values.notna(), None).astype(object)
     # an unknown value is reported by the `.allowed` rule, not as a type error
     return values, np.zeros(len(raw), dtype=bool)

@@ -55,6 +55,12 @@ class Column:
     soft_allowed: tuple[float, ...] = ()  # not one of these = warning
     description: str = ""
 
+    def spellings(self) -> dict[str, str]:
+        """Lower-case accepted spelling -> canonical value (``allowed`` plus ``aliases``)."""
+        spelling = {v.lower(): v for v in self.allowed}
+        spelling.update({k.lower(): v for k, v in self.aliases})
+        return spelling
+
 
 @dataclass(frozen=True)
 class Col:
