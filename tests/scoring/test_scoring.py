@@ -174,3 +174,32 @@ def test_document_already_parsed_scores_like_the_file(models, tmp_path):
     assert from_dict.loc[0, "risk"] == from_file.loc[0, "risk"]
     with pytest.raises(CohortError, match="request body: unknown fields"):
         scoring_input_from_document({"patient_id": "A", "dose": 4}, source="request body")
+
+
+@pytest.mark.parametrize("stage", ["start", "tdm"])
+def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_dir, stage):
+    """One DMatrix / one matrix product for the ensemble, and the interval from the explanation's matrix,
+    give the same interval as evaluating every bootstrap member on its own."""
+    from rashrisk.models.calibration import expit
+    from rashrisk.models.candidates import estimator_raw_logit
+
+    model = models[stage]
+    frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, stage, model)
+    X = frame.X
+    matrix = model.transform(X)
+    point = expit(model.decision_function(X))
+    assert point == pytest.approx(expit(model.calibration_intercept_ + model.calibration_slope_
+                                        * estimator_raw_logit(model.estimator_, matrix, model.leaf_table_)), abs=1e-15)
+    logits = np.column_stack([estimator_raw_logit(est, matrix, leaves) for est, leaves in model.ensemble_])
+    risks = expit(model.calibration_intercept_ + model.calibration_slope_ * logits)
+    low = np.minimum(np.quantile(risks, 0.025, axis=1), point)
+    high = np.maximum(np.quantile(risks, 0.975, axis=1), point)
+    for one in (slice(None), slice(0, 1)):  # a cohort and the one-patient path
+        got_low, got_high = model.predict_interval(X.iloc[one])
+        np.testing.assert_allclose(got_low, low[one], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got_high, high[one], rtol=0, atol=1e-12)
+    from rashrisk.scoring.score import score_frame
+
+    table = score_frame(model, frame)
+    np.testing.assert_allclose(table["risk_low"], low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table["risk"], point, rtol=0, atol=1e-12)

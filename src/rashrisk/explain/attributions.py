@@ -29,6 +29,7 @@ class LogOddsAttributions:
     values: pd.DataFrame  # patients x model features
     base_value: np.ndarray  # (n,) the same for every patient
     model_logit: np.ndarray  # (n,) model.decision_function(X)
+    matrix: np.ndarray | None = None  # the preprocessed feature matrix explained (reused for intervals)
 
     @property
     def additivity_error(self) -> float:
@@ -100,9 +101,11 @@ def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
         raw_values, raw_base = tree_raw_contributions(estimator, matrix)
         values = slope * raw_values
         base = intercept + slope * raw_base
-        logit = np.asarray(model.decision_function(X), dtype=np.float64)
+        from_matrix = getattr(model, "decision_function_matrix", None)  # RiskModel: no second preprocessing
+        logit = np.asarray(from_matrix(matrix) if from_matrix else model.decision_function(X), dtype=np.float64)
     else:
         raise ModelError(f"{model.name} {model.version}: cannot explain an estimator of type "
                          f"{type(estimator).__name__}; expected LogisticRegression or XGBClassifier")
     frame = pd.DataFrame(values, index=X.index, columns=names)
-    return LogOddsAttributions(values=frame, base_value=np.asarray(base, dtype=np.float64), model_logit=logit)
+    return LogOddsAttributions(values=frame, base_value=np.asarray(base, dtype=np.float64), model_logit=logit,
+                               matrix=matrix)

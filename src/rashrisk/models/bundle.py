@@ -15,6 +15,7 @@ shares; see :func:`rashrisk.models.card.summarize_inputs`).
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +30,19 @@ BUNDLE_FILE = "model.joblib"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
 STAGE_NAMES = {"start": "rashrisk-start", "tdm": "rashrisk-tdm"}
+SMALL_BATCH_ROWS = 2000  # below this, XGBoost data is built with one thread: starting a pool costs more than the work
+
+
+def _xgb_data(matrix: np.ndarray):
+    """One XGBoost DMatrix for every booster of a call (one thread for small batches)."""
+    import xgboost as xgb
+
+    threads = 1 if len(matrix) < SMALL_BATCH_ROWS else (os.cpu_count() or 1)
+    return xgb.DMatrix(np.asarray(matrix, dtype=np.float32), nthread=threads)
+
+
+def _is_xgboost(estimator) -> bool:
+    return type(estimator).__module__.startswith("xgboost")
 
 
 class RiskModel:
@@ -73,13 +87,31 @@ class RiskModel:
                              f"the model expects {self.input_columns_}")
         return self.preprocess_.transform(X[self.input_columns_])
 
+    def transform(self, X) -> np.ndarray:
+        """The feature matrix the estimator sees (preprocessing of the clinical inputs)."""
+        return self._matrix(X)
+
+    def _raw_logit_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
+        if self.leaf_table_ is not None and _is_xgboost(self.estimator_):
+            # exact float64 leaf sum (as LeafTable.raw_logit) on one DMatrix shared with the ensemble
+            data = _xgb_data(matrix) if data is None else data
+            leaves = self.estimator_.get_booster().predict(data, pred_leaf=True)
+            leaves = np.asarray(leaves, dtype=np.int64).reshape(len(matrix), -1)
+            table = self.leaf_table_
+            return table.base_margin + table.values[np.arange(table.values.shape[0])[None, :], leaves].sum(axis=1)
+        return estimator_raw_logit(self.estimator_, matrix, self.leaf_table_)
+
     def raw_logit(self, X) -> np.ndarray:
         """Uncalibrated log-odds, float64."""
-        return estimator_raw_logit(self.estimator_, self._matrix(X), self.leaf_table_)
+        return self._raw_logit_matrix(self._matrix(X))
+
+    def decision_function_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
+        """Served calibrated log-odds of an already preprocessed feature matrix (see :meth:`transform`)."""
+        return self.calibration_intercept_ + self.calibration_slope_ * self._raw_logit_matrix(matrix, data)
 
     def decision_function(self, X) -> np.ndarray:
         """Served calibrated log-odds."""
-        return self.calibration_intercept_ + self.calibration_slope_ * self.raw_logit(X)
+        return self.decision_function_matrix(self._matrix(X))
 
     def predict_proba(self, X) -> np.ndarray:
         p = expit(self.decision_function(X))
@@ -92,18 +124,45 @@ class RiskModel:
         training feature matrix and uses the bundle's calibration. The interval is widened to
         include the point estimate when needed.
         """
+        return self.interval_from_matrix(self._matrix(X), level=level)
+
+    def interval_from_matrix(self, matrix: np.ndarray, logit: np.ndarray | None = None,
+                             level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_interval` of an already preprocessed matrix; ``logit``: its served log-odds
+        when already computed (e.g. by the explanation). One XGBoost DMatrix serves every member;
+        linear members are one matrix product."""
         if not 0 < level < 1:
             raise ModelError(f"predict_interval: level = {level!r}; expected a number between 0 and 1")
-        matrix = self._matrix(X)
-        point = expit(self.decision_function(X))
-        if not self.ensemble_:
+        matrix = np.asarray(matrix, dtype=np.float64)
+        data = _xgb_data(matrix) if _is_xgboost(self.estimator_) and len(matrix) else None
+        if logit is None:
+            logit = self.decision_function_matrix(matrix, data)
+        point = expit(np.asarray(logit, dtype=np.float64))
+        if not self.ensemble_ or not len(matrix):
             return point.copy(), point.copy()
-        logits = np.column_stack([estimator_raw_logit(est, matrix, leaves) for est, leaves in self.ensemble_])
-        risks = expit(self.calibration_intercept_ + self.calibration_slope_ * logits)
+        risks = expit(self.calibration_intercept_ + self.calibration_slope_ * self._ensemble_logits(matrix, data))
         alpha = (1.0 - level) / 2.0
         low = np.quantile(risks, alpha, axis=1)
         high = np.quantile(risks, 1.0 - alpha, axis=1)
         return np.minimum(low, point), np.maximum(high, point)
+
+    def _ensemble_logits(self, matrix: np.ndarray, data) -> np.ndarray:
+        """(n, members) raw log-odds of the bootstrap ensemble."""
+        members = [est for est, _ in self.ensemble_]
+        if all(hasattr(est, "coef_") and hasattr(est, "intercept_") for est in members):
+            coef = np.vstack([np.asarray(est.coef_, dtype=np.float64).ravel() for est in members])
+            intercept = np.array([float(np.ravel(est.intercept_)[0]) for est in members])
+            return matrix @ coef.T + intercept
+        if data is not None and all(_is_xgboost(est) for est, leaves in self.ensemble_ if leaves is None):
+            columns = []
+            for est, leaves in self.ensemble_:
+                if leaves is None:  # XGBoost's own float32 margin, as estimator_raw_logit computes it
+                    margin = est.get_booster().predict(data, output_margin=True)
+                    columns.append(np.asarray(margin, dtype=np.float64).reshape(len(matrix)))
+                else:
+                    columns.append(estimator_raw_logit(est, matrix, leaves))
+            return np.column_stack(columns)
+        return np.column_stack([estimator_raw_logit(est, matrix, leaves) for est, leaves in self.ensemble_])
 
     def band(self, risk) -> np.ndarray:
         """'low' / 'intermediate' / 'high' by the card's thresholds."""

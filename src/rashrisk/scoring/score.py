@@ -65,6 +65,7 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, 
     X = frame.X
     n = len(X)
     statements = [np.full(n, "", dtype=object) for _ in range(3)]
+    attributions = None
     if explain and n:
         contributions, attributions = explain_factors(model, X)
         found = top_factor_columns(model, X, contributions, 3)
@@ -72,7 +73,10 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, 
         risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
     elif n:
         risk = model.predict_proba(X)[:, 1]
-    if n:
+    from_matrix = getattr(model, "interval_from_matrix", None)
+    if n and attributions is not None and attributions.matrix is not None and from_matrix is not None:
+        low, high = from_matrix(attributions.matrix, attributions.model_logit)  # no second preprocessing
+    elif n:
         low, high = model.predict_interval(X)
     else:
         risk = low = high = np.zeros(0)
