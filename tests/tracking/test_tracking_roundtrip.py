@@ -159,6 +159,45 @@ def test_load_registered_and_champion_model(logged, real_tdm):
         load_registered_model("models:/rashrisk-start/99")
 
 
+def test_run_validation_report_reads_the_training_runs_artifact(logged, real_tdm):
+    from rashrisk.errors import ModelError
+    from rashrisk.tracking import run_validation_report
+
+    result, info = real_tdm
+    expected = json.loads(json.dumps(result.validation, default=str))
+    for uri in ("models:/rashrisk-tdm/1", "models:/rashrisk-tdm@champion", f"runs:/{info['run_id']}/model"):
+        report = run_validation_report(uri)
+        assert report == expected, uri
+    assert report["decision_curve"] and report["subgroups"]
+    assert run_validation_report("models:/rashrisk-start/2")["metrics"]["auroc"]["corrected"] == pytest.approx(0.60)
+    with pytest.raises(ModelError, match="cannot find models:/rashrisk-tdm/99"):
+        run_validation_report("models:/rashrisk-tdm/99")
+    with pytest.raises(ModelError, match="expected a registry URI"):
+        run_validation_report("rashrisk-tdm/1")
+
+
+def test_model_report_from_a_registry_uri_has_decision_curve_and_subgroups(real_tdm, store, tmp_path):
+    from typer.testing import CliRunner
+
+    from rashrisk.cli.main import app
+    from rashrisk.report.model_card import NOT_AVAILABLE
+
+    result, _ = real_tdm
+    out = tmp_path / "card.html"
+    done = CliRunner().invoke(app, ["model-report", "--model", "models:/rashrisk-tdm@champion", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    html = out.read_text()
+    assert "NOT_AVAILABLE" not in html and NOT_AVAILABLE.split(";")[0] not in html
+    assert "net benefit" in html and html.count("<polyline") == 3
+    subgroup = result.validation["subgroups"][0]
+    assert str(subgroup["level"]) in html
+    # a bundle folder without a validation report still says where to find the figures
+    bundle = result.model.save(tmp_path / "bundle")
+    done = CliRunner().invoke(app, ["model-report", "--model", str(bundle), "--out", str(tmp_path / "b.html")])
+    assert done.exit_code == 0, done.output
+    assert NOT_AVAILABLE.split(";")[0] in (tmp_path / "b.html").read_text()
+
+
 def test_models_command_lists_versions_and_champion(logged, store):
     from typer.testing import CliRunner
 

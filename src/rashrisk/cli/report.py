@@ -15,9 +15,14 @@ def _check_html(out: Path) -> None:
         raise RashriskError(f"--out {out}: expected an .html file")
 
 
-def _read_validation(path: Path | None, model_arg: str | None) -> dict | None:
+def _read_validation(path: Path | None, model_arg: str | None, registry_uri: str | None = None) -> dict | None:
+    """--validation FILE, else the bundle folder's validation report, else the registry run's artifact."""
     from rashrisk.errors import RashriskError
 
+    if not path and registry_uri:
+        from rashrisk.tracking import run_validation_report
+
+        return run_validation_report(registry_uri)
     candidates = [path] if path else []
     if not path and model_arg and Path(model_arg).is_dir():
         candidates = [Path(model_arg) / "validation" / "report.json", Path(model_arg) / "validation.json"]
@@ -72,7 +77,8 @@ def register(app) -> None:
         model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI (default: champion, else embedded)."),
         stage: str = typer.Option("tdm", "--stage", help="Stage of the default model when --model is not given."),
         validation: Path = typer.Option(None, "--validation", help="The training run's validation/report.json "
-                                        "(decision curve, subgroups); read from the bundle folder when present."),
+                                        "(decision curve, subgroups); read from the bundle folder or the registry "
+                                        "run when not given."),
         out: Path = typer.Option(..., "--out", help="HTML report to write."),
         pdf: Path = typer.Option(None, "--pdf", help="Also write it as PDF."),
     ) -> None:
@@ -84,8 +90,13 @@ def register(app) -> None:
 
         _check_html(out)
         check_stage(stage)
+        from rashrisk.scoring.model_source import REGISTRY_SCHEMES
+
         risk_model, source = resolve_model(None if model else stage, model)
-        data = build_model_report_data(risk_model, validation=_read_validation(validation, model), source=source)
+        registry_uri = model if model and str(model).startswith(REGISTRY_SCHEMES) else \
+            (f"models:/{risk_model.name}@champion" if source.startswith("registry champion") else None)
+        data = build_model_report_data(risk_model, validation=_read_validation(validation, model, registry_uri),
+                                       source=source)
         html = render_model_report_html(data)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html, encoding="utf-8")

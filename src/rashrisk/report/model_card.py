@@ -17,7 +17,8 @@ METRIC_LABELS = {"auroc": "AUROC", "auprc": "AUPRC", "brier": "Brier score", "sc
                  "ici": "ICI (integrated calibration index)"}
 DISCRIMINATION = ("auroc", "auprc")
 CALIBRATION = ("calibration_slope", "calibration_intercept", "ici", "brier", "scaled_brier")
-NOT_AVAILABLE = "not in the model card; pass the training run's validation report (validation/report.json) with --validation"
+NOT_AVAILABLE = ("not in the model card; pass the training run's validation report (validation/report.json) with "
+                 "--validation, or name the model by its registry URI (models:/...) to read it from the run")
 
 
 def _metrics(card_validation: dict, names) -> list[dict]:

@@ -165,3 +165,70 @@ def list_registered() -> list[dict]:
             })
     rows.sort(key=lambda r: (r["name"], -r["version"]))
     return rows
+
+
+VALIDATION_ARTIFACT = "validation/report.json"
+
+
+def run_id_of(uri: str) -> str:
+    """The training run behind ``models:/NAME/VERSION``, ``models:/NAME@ALIAS`` or ``runs:/RUN_ID/...``."""
+    from mlflow.exceptions import MlflowException
+
+    from rashrisk.tracking.store import client, tracking_uri
+
+    text = str(uri)
+    if text.startswith("runs:/"):
+        run_id = text[len("runs:/"):].strip("/").split("/")[0]
+        if not run_id:
+            raise ModelError(f"{uri}: no run id; expected runs:/RUN_ID/model")
+        return run_id
+    if not text.startswith("models:/"):
+        raise ModelError(f"{uri}: expected a registry URI such as models:/rashrisk-tdm@champion, "
+                         "models:/rashrisk-tdm/3 or runs:/RUN_ID/model")
+    reference = text[len("models:/"):].strip("/")
+    mlflow_client = client()
+    try:
+        if "@" in reference:
+            name, alias = reference.split("@", 1)
+            version = mlflow_client.get_model_version_by_alias(name, alias)
+        else:
+            name, _, number = reference.partition("/")
+            if not name or not number:
+                raise ModelError(f"{uri}: expected models:/NAME/VERSION or models:/NAME@ALIAS")
+            version = mlflow_client.get_model_version(name, number)
+    except MlflowException as exc:
+        raise ModelError(f"cannot find {uri} in the MLflow store {tracking_uri()}: {exc.message}") from None
+    if not version.run_id:
+        raise ModelError(f"{uri} was not logged from a training run: no validation report to read")
+    return str(version.run_id)
+
+
+def run_validation_report(uri: str) -> dict | None:
+    """The full validation report (``validation/report.json``: metrics, calibration, decision curve,
+    threshold table, subgroups, sample size) of the training run behind a registry URI; None when
+    that run logged none (a training with validation switched off)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from mlflow.exceptions import MlflowException
+
+    from rashrisk.tracking.store import client, tracking_uri
+
+    mlflow_client = client()
+    run_id = run_id_of(uri)
+    with tempfile.TemporaryDirectory(prefix="rashrisk-validation-") as tmp:
+        try:
+            names = {a.path for a in mlflow_client.list_artifacts(run_id, "validation")}
+            if VALIDATION_ARTIFACT not in names:
+                return None
+            local = mlflow_client.download_artifacts(run_id, VALIDATION_ARTIFACT, tmp)
+        except MlflowException as exc:
+            raise ModelError(f"cannot read {VALIDATION_ARTIFACT} of run {run_id} ({uri}) from {tracking_uri()}: "
+                             f"{exc.message}") from None
+        text = Path(local).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{VALIDATION_ARTIFACT} of run {run_id} ({uri}): not valid JSON "
+                         f"(line {exc.lineno}: {exc.msg})") from None
