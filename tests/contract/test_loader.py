@@ -152,6 +152,15 @@ def test_unreadable_file_raises_cohort_error_naming_it(foreign, content, match):
     assert "tdm.csv" in str(info.value) and isinstance(info.value, RashriskError)
 
 
+def test_a_column_named_twice_in_the_header_is_an_error(foreign):
+    # pandas would silently read the second 'sex' as an extra column 'sex.1'
+    text = FOREIGN["patients.csv"].replace("patient_id,sex,", "patient_id,sex,sex,", 1)
+    text = text.replace(",female,", ",female,M,", 1)
+    (foreign / "patients.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(CohortError, match=r"patients.csv, column sex, line 1: the header names 'sex' 2 times"):
+        load_cohort(foreign)
+
+
 def test_not_parquet_raises(foreign):
     (foreign / "outcomes.csv").unlink()
     (foreign / "outcomes.parquet").write_bytes(b"PAR1 this is not parquet")

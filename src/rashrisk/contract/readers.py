@@ -57,7 +57,21 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise CohortError(f"{path.name}: the file is empty (expected a header row)") from None
     except (pd.errors.ParserError, csv.Error, ValueError, OverflowError, Warning) as exc:
         raise CohortError(f"{path.name}: not a readable CSV file ({_short(exc)})") from None
+    _check_unique_header(path)
     return frame.fillna("").astype(str)
+
+
+def _check_unique_header(path: Path) -> None:
+    """pandas renames a repeated header name ('sex' -> 'sex.1') and would read the copy as an extra
+    column; a column named twice is ambiguous, so it is an error naming the column."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name != "":
+            raise CohortError(f"{path.name}, column {name}, line 1: the header names {name!r} "
+                              f"{header.count(name)} times ... expected each column once")
+        seen.add(name)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
