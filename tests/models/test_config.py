@@ -25,9 +25,17 @@ def test_unknown_key_is_named_in_the_error(tmp_path):
     ("[features]\ngenotype_model = 'codominant'\n", "codominant"),
     ("[features.risk_allele]\nrs4129267 = 'T'\n", "rs4129267"),
     ("[training]\ncv_splits = 'five'\n", "cv_splits"),
+    ("[training]\ncv_repeats = 1.5\n", "cv_repeats = 1.5; expected a whole number"),
 ])
 def test_bad_values_are_refused_with_the_key(tmp_path, text, needle):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=needle):
         TrainingConfig.from_toml(path)
+
+
+def test_a_whole_float_for_an_integer_setting_becomes_an_int(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text("[training]\ncv_repeats = 3.0\n", encoding="utf-8")
+    config = TrainingConfig.from_toml(path)
+    assert config.cv_repeats == 3 and isinstance(config.cv_repeats, int)

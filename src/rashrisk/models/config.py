@@ -140,6 +140,8 @@ def _checked(cls, values: dict, where: str, skip=frozenset()) -> dict:
         elif isinstance(default, (int, float)) and not isinstance(default, bool):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{where} {key} = {value!r}; expected a number")
-            value = type(default)(value) if isinstance(default, float) or float(value).is_integer() else value
+            if isinstance(default, int) and not float(value).is_integer():
+                raise ConfigError(f"{where} {key} = {value!r}; expected a whole number")
+            value = type(default)(value)
         out[key] = value
     return out
