@@ -1,6 +1,7 @@
 """Benchmark: issue 4 "Done when" on a cohort the project did not generate; prints the figures.
 
     .venv/bin/python bench/bench_foreign_cohort.py [--seeds 1 2 3 4 5] [--n-train 712] [--n-test 20000]
+    .venv/bin/python bench/bench_foreign_cohort.py --ablation   # start stage: which predictors cost AUROC
 
 For each seed, a 712-patient training cohort from the independent generator in
 tests/models/foreign_cohort.py (its own PK formula and outcome model; not rashrisk.simulate) is
@@ -70,7 +71,12 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=712)
     parser.add_argument("--n-test", type=int, default=20_000)
     parser.add_argument("--test-seed", type=int, default=999)
+    parser.add_argument("--ablation", action="store_true",
+                        help="only the start stage, logistic candidate, with smaller predictor sets (no validation)")
     args = parser.parse_args()
+    if args.ablation:
+        ablation(args)
+        return
 
     import numpy as np
     import pandas as pd
@@ -147,6 +153,53 @@ def main() -> None:
               f"selected {selected[stage]}")
     print(f"training wall time, both stages, full validation, sequential: mean {np.mean(walls):.1f} s "
           f"(min {np.min(walls):.1f}, max {np.max(walls):.1f})")
+
+
+ABLATION = {  # name -> [features] overrides of the start stage
+    "default predictors": {},
+    "without ancestry, setting": {"categorical": ("sex",)},
+    "without ancestry, setting, albumin": {"categorical": ("sex",),
+                                           "continuous": ("age_years", "weight_kg", "start_dose_mg", "apriori_trough_ng_ml")},
+    "plain LR's predictors": {"categorical": ("sex",), "continuous": ("age_years", "weight_kg", "start_dose_mg")},
+}
+
+
+def ablation(args) -> None:
+    """Start stage, logistic candidate only: held-out AUROC with smaller pre-specified predictor sets."""
+    import dataclasses
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from foreign_cohort import write_foreign_cohort
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.features.frame import build_model_frame
+    from rashrisk.models.config import TrainingConfig
+    from rashrisk.models.metrics import auroc
+    from rashrisk.models.train import train_frame
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench_foreign_ablation_"))
+    write_foreign_cohort(workdir / "test", args.n_test, args.test_seed)
+    test = build_model_frame(load_cohort(workdir / "test"), "start")
+    y_test = test.y.to_numpy(dtype=int)
+    base = TrainingConfig().with_overrides(candidates=("logistic",))
+    results: dict[str, list[float]] = {name: [] for name in [*ABLATION, "plain LR"]}
+    for seed in args.seeds:
+        write_foreign_cohort(workdir / f"train{seed}", args.n_train, seed)
+        train = build_model_frame(load_cohort(workdir / f"train{seed}"), "start")
+        for name, overrides in ABLATION.items():
+            config = base.with_overrides(features=dataclasses.replace(base.features, **overrides))
+            model = train_frame(train, config, validate=False).model
+            results[name].append(auroc(y_test, model.predict_proba(test.X)[:, 1]))
+        d_train, means = plain_design(train.X, "start", None)
+        d_test, _ = plain_design(test.X, "start", None, means)
+        plain = LogisticRegression(C=1e12, max_iter=10_000).fit(d_train, train.y.to_numpy(dtype=int))
+        results["plain LR"].append(auroc(y_test, plain.predict_proba(d_test)[:, 1]))
+    print(f"start stage, logistic candidate, held-out AUROC on {args.n_test} patients, mean (SD) over seeds {args.seeds}")
+    print("| predictors | AUROC |")
+    print("|---|---|")
+    for name, values in results.items():
+        print(f"| {name} | {np.mean(values):.3f} ({np.std(values, ddof=1) if len(values) > 1 else 0:.3f}) |")
 
 
 if __name__ == "__main__":
