@@ -178,8 +178,9 @@ def test_document_already_parsed_scores_like_the_file(models, tmp_path):
 
 @pytest.mark.parametrize("stage", ["start", "tdm"])
 def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_dir, stage):
-    """One DMatrix / one matrix product for the ensemble, and the interval from the explanation's matrix,
-    give the same interval as evaluating every bootstrap member on its own."""
+    """One DMatrix / one matrix product for the ensemble, the numpy forest table for a few rows, and the
+    interval from the explanation's matrix give the same interval as evaluating every member on its own
+    (the forest table sums leaves in float64 where XGBoost uses float32: equal to 1e-6 in risk)."""
     from rashrisk.models.calibration import expit
     from rashrisk.models.candidates import estimator_raw_logit
 
@@ -194,12 +195,16 @@ def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_d
     risks = expit(model.calibration_intercept_ + model.calibration_slope_ * logits)
     low = np.minimum(np.quantile(risks, 0.025, axis=1), point)
     high = np.maximum(np.quantile(risks, 0.975, axis=1), point)
-    for one in (slice(None), slice(0, 1)):  # a cohort and the one-patient path
-        got_low, got_high = model.predict_interval(X.iloc[one])
-        np.testing.assert_allclose(got_low, low[one], rtol=0, atol=1e-12)
-        np.testing.assert_allclose(got_high, high[one], rtol=0, atol=1e-12)
+    copies = 70 // len(X) + 1  # above FOREST_ROWS rows: XGBoost evaluates each member on one DMatrix
+    got_low, got_high = model.predict_interval(pd.concat([X] * copies))
+    np.testing.assert_allclose(got_low, np.tile(low, copies), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got_high, np.tile(high, copies), rtol=0, atol=1e-12)
+    for rows in (slice(0, 1), slice(None)):  # the one-patient path and a few rows: the forest table
+        got_low, got_high = model.predict_interval(X.iloc[rows])
+        np.testing.assert_allclose(got_low, low[rows], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(got_high, high[rows], rtol=0, atol=1e-6)
     from rashrisk.scoring.score import score_frame
 
     table = score_frame(model, frame)
-    np.testing.assert_allclose(table["risk_low"], low, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table["risk_low"], low, rtol=0, atol=1e-6)
     np.testing.assert_allclose(table["risk"], point, rtol=0, atol=1e-12)

@@ -21,7 +21,8 @@ import numpy as np
 TREES_PER_SLICE = 10
 SMALL_BATCH_ROWS = 2000  # below this, one thread: starting XGBoost's thread pool costs more than the work
 
-# fitted estimator -> [(slice explainer, slice booster)]: built once per served model (weak keys)
+# fitted estimator -> (base margin, [(slice explainer, slice booster)], {"nthread": threads the slices use}):
+# built once per served model (weak keys)
 _EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -41,8 +42,9 @@ def _import_shap():
     return shap
 
 
-def _slice_explainers(estimator, shap) -> tuple[float, list]:
-    """(base margin, one path-dependent TreeExplainer per slice of trees), cached for the estimator's lifetime."""
+def _slice_explainers(estimator, shap) -> tuple[float, list, dict]:
+    """(base margin, one path-dependent TreeExplainer per slice of trees, the slices' thread setting),
+    cached for the estimator's lifetime."""
     cached = _EXPLAINERS.get(estimator)
     if cached is None:
         booster = estimator.get_booster()
@@ -51,7 +53,7 @@ def _slice_explainers(estimator, shap) -> tuple[float, list]:
         for start in range(0, n_trees, TREES_PER_SLICE):
             part = booster[start:min(start + TREES_PER_SLICE, n_trees)]
             slices.append((shap.TreeExplainer(part, feature_perturbation="tree_path_dependent"), part))
-        cached = (base_margin(booster), slices)
+        cached = (base_margin(booster), slices, {"nthread": None})
         _EXPLAINERS[estimator] = cached
     return cached
 
@@ -66,9 +68,12 @@ def tree_raw_contributions(estimator, matrix: np.ndarray) -> tuple[np.ndarray, n
     data = xgb.DMatrix(np.asarray(matrix, dtype=np.float32), base_margin=np.zeros(len(matrix), dtype=np.float32),
                        nthread=threads)
     values = np.zeros(np.shape(matrix), dtype=np.float64)
-    base, slices = _slice_explainers(estimator, shap)
+    base, slices, setting = _slice_explainers(estimator, shap)
+    if setting["nthread"] != threads:  # set_param makes XGBoost reconfigure at the next call: only on change
+        for _, part in slices:
+            part.set_param({"nthread": threads})  # a slice is a copy: the served model is untouched
+        setting["nthread"] = threads
     for explainer, part in slices:
-        part.set_param({"nthread": threads})  # a slice is a copy: the served model is untouched
         values += np.asarray(explainer.shap_values(data, check_additivity=False), dtype=np.float64)
         # with a DMatrix, shap takes the base value from XGBoost's bias column of this very call
         base += float(np.asarray(explainer.expected_value, dtype=np.float64))
