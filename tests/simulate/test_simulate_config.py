@@ -71,3 +71,56 @@ def test_extends_merges_a_variant_over_its_base(tmp_path):
     merged = load_config(child)
     assert merged.get("cohort", "ancestry") == "EUR" and merged.get("outcome", "sex", "female_odds_ratio") == 1.0
     assert merged.get("cohort", "patient_id_prefix") == base.get("cohort", "patient_id_prefix")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("outcome.intercept_reference_n", 1e9, "intercept_reference_n"),  # was a 7.5 GiB allocation
+        ("outcome.intercept_reference_n", 2000.5, "whole number"),
+        ("demographics.weight_kg_mean.M", "x", "weight_kg_mean.M"),
+        ("followup.sd_log", 1e9, "followup.sd_log"),
+        ("pk.overrides.jiang2023.iiv_sd.cl_l_h", 0, "iiv_sd.cl_l_h"),
+        ("cohort.start_date_first", "x", "start_date_first"),
+        ("cohort.patient_id_prefix", -1, "patient_id_prefix"),
+        ("genotypes.il6r_block.rsids", -1, "il6r_block.rsids"),
+        ("tdm.unit_probability", ["a", "b", "c"], "tdm.unit_probability"),
+        ("tdm.unit", ["ng/mL", "ug/mL", "mg/dL"], "mg/dL"),
+        ("outcome.onset.onset_day_limits", [3, "x"], "onset_day_limits"),
+    ],
+)
+def test_every_setting_is_checked_before_simulating(key, value, fragment):
+    # each of these used to fail deep in NumPy/SciPy (or allocate until killed) instead of naming the setting
+    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")):
+        load_config().with_values(**{key: value})
+
+
+def test_any_bad_leaf_value_is_a_config_error_or_simulates():
+    """Every setting of the default file replaced by a wrong type or extreme value: a ConfigError
+    naming it, or a clean simulation of a few patients; never another exception."""
+    import copy
+    import warnings
+
+    from rashrisk.errors import RashriskError
+    from rashrisk.simulate.config import validate_config
+
+    base = copy.deepcopy(load_config().data)
+    base["outcome"]["intercept_reference_n"] = 2000  # each accepted variant re-solves the intercept: keep it cheap
+
+    def leaves(node, path=()):
+        for k, v in node.items():
+            yield from leaves(v, path + (k,)) if isinstance(v, dict) else [path + (k,)]
+
+    for path in leaves(base):
+        for value in ("x", -1, 1e9, [], 0):
+            data = copy.deepcopy(base)
+            node = data
+            for k in path[:-1]:
+                node = node[k]
+            node[path[-1]] = value
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    simulate_cohort(validate_config(data, source="t"), 20, 1)
+            except RashriskError:
+                pass

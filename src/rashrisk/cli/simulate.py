@@ -26,6 +26,7 @@ def register(app) -> None:
     ) -> None:
         """Simulate a virtual GIST cohort: patients, genotypes (VCF), TDM, outcomes and truth.csv."""
         from rich.console import Console
+        from rich.markup import escape
 
         from rashrisk.simulate.cohort import simulate_cohort
         from rashrisk.simulate.config import load_config
@@ -39,7 +40,7 @@ def register(app) -> None:
         o = sim.outcomes
         console = Console()
         console.print(
-            f"simulated {sim.n_patients} patients (seed {seed}, config {cfg.source}) -> {out}\n"
+            f"simulated {sim.n_patients} patients (seed {seed}, config {escape(str(cfg.source))}) -> {escape(str(out))}\n"
             f"  severe rash {int(o['severe_rash'].sum())} "
             f"(grade 3 {int((o['rash_max_grade'] >= 3).sum())}, recurrent grade 2 {int(o['recurrent_grade2'].sum())}); "
             f"TDM samples {len(sim.tdm)}\n"

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import tomllib
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,8 @@ class SimulationConfig:
         path = ".".join(prob_key)
         if not isinstance(values, list) or not isinstance(probs, list) or len(values) != len(probs) or not values:
             raise ConfigError(f"{self.source}: [{path}] must be a list as long as [{'.'.join(values_key)}]")
-        if any(p < 0 for p in probs) or abs(sum(probs) - 1.0) > 1e-6:
+        if (not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in probs)
+                or any(p < 0 for p in probs) or abs(sum(probs) - 1.0) > 1e-6):
             raise ConfigError(f"{self.source}: [{path}] = {probs!r}; probabilities must be >= 0 and sum to 1")
         return list(values), [float(p) for p in probs]
 
@@ -87,6 +89,115 @@ class SimulationConfig:
     def fingerprint(self) -> str:
         """A stable hash of the settings (used to cache the solved intercept)."""
         return hashlib.sha256(json.dumps(self.data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+# Every numeric setting, declared with its allowed range (checked before simulating, so that a typo
+# gives a ConfigError naming the setting rather than a NumPy error or a huge allocation later).
+_RANGES: tuple[tuple[str, float, float], ...] = (
+    ("cohort.vcf_gzip_from_n", 1, float("inf")),
+    ("demographics.male_fraction", 0, 1),
+    ("demographics.weight_kg_mean.M", 20, 250), ("demographics.weight_kg_mean.F", 20, 250),
+    ("demographics.weight_kg_sd.M", 0, 100), ("demographics.weight_kg_sd.F", 0, 100),
+    ("demographics.age_years_median", 0, 120), ("demographics.age_years_sd", 0, 60),
+    ("demographics.height_cm_mean.M", 100, 230), ("demographics.height_cm_mean.F", 100, 230),
+    ("demographics.height_cm_sd.M", 0, 50), ("demographics.height_cm_sd.F", 0, 50),
+    ("demographics.albumin_g_l_mean", 5, 80), ("demographics.albumin_g_l_sd", 0, 30),
+    ("demographics.rbc_10e12_l_mean.M", 0.5, 10), ("demographics.rbc_10e12_l_mean.F", 0.5, 10),
+    ("demographics.rbc_10e12_l_sd.M", 0, 5), ("demographics.rbc_10e12_l_sd.F", 0, 5),
+    ("setting.adjuvant_fraction", 0, 1),
+    ("pk.exposure_drift.late_exposure_factor", 1e-3, 10),
+    ("tdm.sampled_fraction", 0, 1), ("tdm.near_trough_fraction", 0, 1),
+    ("tdm.near_trough_hours_mean", 0, 48), ("tdm.near_trough_hours_sd", 0, 24),
+    ("tdm.dose_clock_hours_mean", 0, 24), ("tdm.dose_clock_hours_sd", 0, 12),
+    ("tdm.second_sample_fraction", 0, 1), ("tdm.residual_sd", 0, 3),
+    ("outcome.severe_incidence", 1e-4, 0.99), ("outcome.grade3_share_of_severe", 0, 1),
+    ("outcome.intercept_reference_n", 1000, 5_000_000), ("outcome.intercept_reference_seed", 0, 2**63 - 1),
+    ("outcome.il6r.odds_ratio", 1e-3, 1e3), ("outcome.sex.female_odds_ratio", 1e-3, 1e3),
+    ("outcome.exposure.odds_ratio_per_doubling_trough", 1e-3, 1e3),
+    ("outcome.exposure.reference_trough_ng_ml", 1, 1e5),
+    ("outcome.onset.grade3_median_day", 1, 3650), ("outcome.onset.grade3_sd_log", 0, 5),
+    ("outcome.onset.recurrent_grade2_median_day", 1, 3650), ("outcome.onset.recurrent_grade2_sd_log", 0, 5),
+    ("outcome.onset.mild_median_day", 1, 3650), ("outcome.onset.mild_sd_log", 0, 5),
+    ("outcome.mild.grade1_probability", 0, 1), ("outcome.mild.grade2_probability", 0, 1),
+    ("outcome.management.resumed_fraction", 0, 1), ("outcome.management.escalation_start_dose_mg", 1, 2000),
+    ("followup.median_days", 1, 36500), ("followup.sd_log", 0, 5),
+)
+_PAIRS = ("demographics.weight_kg_limits", "demographics.age_years_limits", "demographics.albumin_g_l_limits",
+          "demographics.rbc_10e12_l_limits", "tdm.sample_day_range", "tdm.near_trough_hours_limits",
+          "tdm.off_trough_hours_limits", "tdm.second_sample_gap_days", "outcome.onset.onset_day_limits",
+          "outcome.management.interruption_days", "outcome.management.escalation_step_days",
+          "outcome.management.maintenance_samples", "followup.limits_days")
+_TEXTS = ("cohort.patient_id_prefix", "outcome.il6r.rsid", "outcome.il6r.risk_allele")
+_INTEGERS = ("cohort.vcf_gzip_from_n", "outcome.intercept_reference_n", "outcome.intercept_reference_seed",
+             "outcome.management.escalation_start_dose_mg")
+
+
+def _check_settings(cfg: SimulationConfig, source: str) -> None:
+    for dotted, low, high in _RANGES:
+        cfg.number(*dotted.split("."), low=low, high=high)
+    for dotted in _INTEGERS:
+        if not float(cfg.get(*dotted.split("."))).is_integer():
+            raise ConfigError(f"{source}: [{dotted}] = {cfg.get(*dotted.split('.'))!r}; expected a whole number")
+    for dotted in _PAIRS:
+        keys = dotted.split(".")
+        value = cfg.get(*keys)
+        if not isinstance(value, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{source}: [{dotted}] = {value!r}; expected [low, high] (two numbers)")
+        cfg.pair(*keys)
+    for dotted in _TEXTS:
+        value = cfg.get(*dotted.split("."))
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{source}: [{dotted}] = {value!r}; expected a non-empty text")
+    for dotted in ("cohort.start_date_first", "cohort.start_date_last"):
+        value = cfg.get(*dotted.split("."))
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError(f"{source}: [{dotted}] = {value!r}; expected a date YYYY-MM-DD") from None
+    if str(cfg.get("cohort", "start_date_first")) > str(cfg.get("cohort", "start_date_last")):
+        raise ConfigError(f"{source}: [cohort.start_date_first] is after [cohort.start_date_last]")
+    for name, value in cfg.get("missing").items():
+        if name != "source":
+            cfg.probability("missing", name)
+    for rsid, by_ancestry in cfg.get("genotypes", "alt_frequency").items():
+        if not isinstance(by_ancestry, dict):
+            raise ConfigError(f"{source}: [genotypes.alt_frequency.{rsid}] = {by_ancestry!r}; expected {{ EAS = p, EUR = p }}")
+        for anc in by_ancestry:
+            cfg.probability("genotypes", "alt_frequency", rsid, anc)
+    for model_name, override in (cfg.get("pk").get("overrides") or {}).items():
+        for group, low, high in (("typical", 1e-6, 1e6), ("iiv_sd", 1e-6, 3)):
+            for key in (override.get(group) or {}) if isinstance(override, dict) else ():
+                cfg.number("pk", "overrides", model_name, group, key, low=low, high=high)
+    for dotted in ("dose.start_dose_mg", "outcome.management.final_dose_fraction"):
+        value = cfg.get(*dotted.split("."))
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value):
+            raise ConfigError(f"{source}: [{dotted}] = {value!r}; expected a list of positive numbers")
+    from rashrisk.units import normalise_unit
+
+    unknown = [u for u in cfg.get("tdm", "unit") if normalise_unit(u) is None]
+    if unknown:
+        raise ConfigError(f"{source}: [tdm.unit] has unknown unit(s) {unknown}; expected concentration units such as ng/mL")
+    final = ("outcome", "management", "final_dose_fraction")
+    cfg.distribution(final, ("outcome", "management", "final_dose_probability_grade3"))
+    cfg.distribution(final, ("outcome", "management", "final_dose_probability_recurrent_grade2"))
+
+
+def _check_il6r_block(block, source: str) -> None:
+    rsids, haplotypes = block.get("rsids"), block.get("haplotypes")
+    if not isinstance(rsids, list) or not rsids or not all(isinstance(r, str) for r in rsids):
+        raise ConfigError(f"{source}: [genotypes.il6r_block.rsids] = {rsids!r}; expected a list of rsIDs")
+    if not isinstance(haplotypes, list) or not haplotypes or not all(
+            isinstance(h, list) and len(h) == len(rsids) and all(a in (0, 1) for a in h) for h in haplotypes):
+        raise ConfigError(f"{source}: [genotypes.il6r_block.haplotypes] = {haplotypes!r}; expected lists of "
+                          f"{len(rsids)} alleles (0 = REF, 1 = ALT), one per rsID")
+    frequency = block.get("frequency", {})
+    if not isinstance(frequency, dict):
+        raise ConfigError(f"{source}: [genotypes.il6r_block.frequency] = {frequency!r}; expected EAS = [...], EUR = [...]")
+    for anc, freqs in frequency.items():
+        if not isinstance(freqs, list) or not all(isinstance(f, (int, float)) and not isinstance(f, bool) and f >= 0
+                                                  for f in freqs):
+            raise ConfigError(f"{source}: [genotypes.il6r_block.frequency.{anc}] = {freqs!r}; expected a list of frequencies")
 
 
 def validate_config(data: dict, *, source: str) -> SimulationConfig:
@@ -107,6 +218,10 @@ def validate_config(data: dict, *, source: str) -> SimulationConfig:
     cfg.distribution(("dose", "start_dose_mg"), ("dose", "probability"))
     cfg.distribution(("tdm", "unit"), ("tdm", "unit_probability"))
     block = cfg.get("genotypes", "il6r_block")
+    if not isinstance(block, dict):
+        raise ConfigError(f"{source}: [genotypes.il6r_block] must be a table with rsids, haplotypes and frequency")
+    _check_il6r_block(block, source)
+    _check_settings(cfg, source)
     for anc in ANCESTRIES:
         freqs = block.get("frequency", {}).get(anc)
         if freqs is None:
