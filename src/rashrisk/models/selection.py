@@ -2,7 +2,8 @@
 
 Tuning: every candidate is scored by repeated stratified K-fold cross-validation on log-loss
 (preprocessing fitted once per fold per preprocessing variant, on the training part only). The
-candidate with the lowest mean log-loss is selected; its out-of-fold raw log-odds (averaged over
+family is chosen by the one-standard-error rule (simplest family within one SE of the best mean
+log-loss), then its candidate with the lowest mean log-loss; its out-of-fold raw log-odds (averaged over
 repeats) feed the Platt calibration.
 
 Nested CV: the whole procedure (tune on inner folds, select, Platt on inner out-of-fold logits,
@@ -75,10 +76,31 @@ def tune(candidates, config, stage, X, y, *, seed, n_splits, n_repeats, progress
     return rows, {c: oof_sum[c] / n_repeats for c in candidates}
 
 
+# Candidate families from simplest to most flexible (one-standard-error rule below).
+FAMILY_ORDER = ("logistic", "xgboost")
+
+
 def best(rows, family: str | None = None) -> dict:
-    """Lowest mean CV log-loss (first in grid order on ties: logistic before xgboost)."""
-    pool = [r for r in rows if family is None or r["name"] == family]
-    return min(pool, key=lambda r: r["cv_logloss_mean"])
+    """The selected candidate.
+
+    Within one family (``family`` given): the lowest mean CV log-loss (first in grid order on ties).
+    Across families: the one-standard-error rule (Hastie, Tibshirani and Friedman, ESL 7.10) applied
+    to model families. The simplest family whose best mean log-loss is within one standard error
+    (fold SD / sqrt(folds)) of the overall best is chosen, then its best candidate. With ~50 events
+    a more flexible model that merely ties the penalised logistic regression is noise, and it cost
+    held-out discrimination on an independently generated cohort (docs/training.md, section 9).
+    """
+    if family is not None:
+        pool = [r for r in rows if r["name"] == family]
+        return min(pool, key=lambda r: r["cv_logloss_mean"])
+    overall = min(rows, key=lambda r: r["cv_logloss_mean"])
+    tolerance = overall["cv_logloss_sd"] / np.sqrt(max(overall["cv_folds"], 1))
+    rank = {name: i for i, name in enumerate(FAMILY_ORDER)}
+    for name in sorted({r["name"] for r in rows}, key=lambda n: rank.get(n, len(rank))):
+        family_best = best(rows, name)
+        if family_best["cv_logloss_mean"] <= overall["cv_logloss_mean"] + tolerance:
+            return family_best
+    return overall  # reached only when the SE is undefined (a single fold)
 
 
 def nested_cv(candidates, config, stage, X, y, *, seed, progress=None) -> dict:
