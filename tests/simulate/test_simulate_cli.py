@@ -59,3 +59,19 @@ def test_simulate_bad_config_exits_2(monkeypatch, capsys, tmp_path):
     code, _, err = invoke(monkeypatch, capsys, "simulate", "--n", 10, "--seed", 1, "--out", tmp_path / "x",
                           "--config", tmp_path / "missing.toml")
     assert code == 2 and "missing.toml" in err
+
+
+def test_analyze_says_why_with_no_genotyped_patients(monkeypatch, capsys, cohort_dir, tmp_path):
+    import shutil
+
+    if not (cohort_dir / "patients.csv").exists():
+        invoke(monkeypatch, capsys, "simulate", "--n", 300, "--seed", 5, "--out", cohort_dir)
+    folder = tmp_path / "no_il6r"
+    shutil.copytree(cohort_dir, folder)
+    vcf = folder / "genotypes.vcf"
+    vcf.write_text("".join(line for line in vcf.read_text().splitlines(keepends=True) if "rs4129267" not in line))
+    code, out, _ = invoke(monkeypatch, capsys, "analyze", folder)
+    text = " ".join(out.split())
+    # a no-call is never a genotype: nothing to estimate, and the reason is not 'separation'
+    assert code == 0 and "not estimable (no genotyped patients)" in text and "separation" not in text
+    assert "exact p = - (no genotyped controls)" in text

@@ -49,12 +49,13 @@ def render(result: dict, console) -> None:
         t.add_column(col, justify="right" if col != "model" else "left")
     for a in result["association"]:
         ci = "-" if a["ci_low"] is None else f"{a['ci_low']:.3f}-{a['ci_high']:.3f}"
-        odds_ratio = _fmt(a["odds_ratio"], ".3f") if a["estimable"] else "not estimable (separation)"
+        odds_ratio = _fmt(a["odds_ratio"], ".3f") if a["estimable"] else f"not estimable ({_why_not(a)})"
         t.add_row(a["model"], odds_ratio, ci, _p(a["p_value"]), str(a["n"]), str(a["n_cases"]))
     console.print(t)
 
     h = result["hwe_controls"]
-    console.print(f"Hardy-Weinberg in controls: counts {h['counts']} (n {h['n_called']}), exact p = {_p(h['p_value'])}")
+    hwe_p = _p(h["p_value"]) if h["n_called"] else "- (no genotyped controls)"
+    console.print(f"Hardy-Weinberg in controls: counts {h['counts']} (n {h['n_called']}), exact p = {hwe_p}")
 
     t = Table(title="Severe cases: grade 3 vs recurrent grade 2 (Mann-Whitney U) and troughs (Wilcoxon, paired)")
     for col in ("comparison: A | B", "n (A | B)", "median A", "median B", "p"):
@@ -106,3 +107,14 @@ def register(app) -> None:
             typer.echo(json.dumps(result, indent=2))
         else:
             render(result, Console())
+
+
+def _why_not(a: dict) -> str:
+    """Why an odds ratio could not be estimated (the fit says separation for all of these)."""
+    if a["n"] == 0:
+        return "no genotyped patients"
+    if a["n_cases"] in (0, a["n"]):
+        return "no cases" if a["n_cases"] == 0 else "no controls"
+    if a.get("separation"):
+        return "separation"
+    return "the fit did not converge"
