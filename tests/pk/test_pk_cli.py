@@ -58,3 +58,21 @@ def test_apriori_accepts_the_contract_spellings_of_sex():
     male = runner.invoke(app, ["pk", "apriori", "--sex", "male", *args])
     assert word.exit_code == 0 and word.output == code.output
     assert male.exit_code == 0 and male.output != code.output  # sex enters Widmer's CL
+
+
+def test_fit_out_is_checked_and_its_folder_created(tmp_path):
+    wrong = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "widmer2006", "--out", str(tmp_path / "fit.xlsx")])
+    assert isinstance(wrong.exception, RashriskError) and "'.xlsx'" in str(wrong.exception)
+    assert not (tmp_path / "fit.xlsx").exists()
+    nested = tmp_path / "new" / "folder" / "fit.csv"  # used to be an OSError traceback from pandas
+    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "widmer2006", "--out", str(nested)])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(nested)) > 0
+
+
+def test_apriori_without_draws_prints_no_nan_interval():
+    result = runner.invoke(app, ["pk", "apriori", "--sex", "F", "--age", "55", "--weight", "60", "--model", "widmer2006",
+                                 "--n-sim", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Typical steady-state trough: 1,055 ng/mL" in result.output
+    assert "not computed (--n-sim 0)" in result.output and "nan" not in result.output

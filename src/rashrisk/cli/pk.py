@@ -33,7 +33,7 @@ def apriori(
     rbc: Annotated[float | None, typer.Option("--rbc", help="Red blood cells, 10^12/L.")] = None,
     agp: Annotated[float | None, typer.Option("--agp", help="Alpha-1 acid glycoprotein, g/L.")] = None,
     abcg2: Annotated[int | None, typer.Option("--abcg2", help="ABCG2 rs2231142 T-allele count (0, 1, 2).")] = None,
-    n_sim: Annotated[int, typer.Option("--n-sim", help="Draws for the prediction interval.")] = 2000,
+    n_sim: Annotated[int, typer.Option("--n-sim", min=0, help="Draws for the prediction interval (0: typical trough only).")] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
     """Typical steady-state 24-h trough and 5-95% prediction interval before the first dose."""
@@ -66,7 +66,10 @@ def apriori(
         typer.echo(f"Adapted: {override}")
     typer.echo(f"Dose: {dose:g} mg once daily")
     typer.echo(f"Typical steady-state trough: {row['trough_typical_ng_ml']:,.0f} ng/mL")
-    typer.echo(f"5-95% prediction interval: {row['trough_p05_ng_ml']:,.0f} - {row['trough_p95_ng_ml']:,.0f} ng/mL")
+    if n_sim > 0:
+        typer.echo(f"5-95% prediction interval: {row['trough_p05_ng_ml']:,.0f} - {row['trough_p95_ng_ml']:,.0f} ng/mL")
+    else:
+        typer.echo("5-95% prediction interval: not computed (--n-sim 0)")
     if row["imputed_covariates"]:
         typer.echo(f"Reference values used for missing covariates: {row['imputed_covariates']}")
     for warning in filter(None, row["domain_warnings"].split("; ")):
@@ -84,6 +87,8 @@ def fit(
     from rashrisk.errors import RashriskError
     from rashrisk.pk.map import map_estimate
 
+    if out is not None and out.suffix.lower() != ".csv":
+        raise RashriskError(f"--out {out}: unknown extension {out.suffix!r}; expected a .csv file")
     loaded = load_cohort(cohort)
     if loaded.tdm is None or len(loaded.tdm) == 0:
         raise RashriskError(f"cohort {str(cohort)!r}: tdm.csv has no accepted samples to fit")
@@ -97,7 +102,11 @@ def fit(
         typer.echo(f"Adapted: {override}")
     _print_table(table)
     if out is not None:
-        table.to_csv(out, index=False)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)  # as `rashrisk score --out` does
+            table.to_csv(out, index=False)
+        except OSError as exc:
+            raise RashriskError(f"--out {out}: cannot write the file ({exc.strerror or exc}); expected a writable path") from None
         typer.echo(f"Wrote {out}")
 
 

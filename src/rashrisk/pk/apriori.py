@@ -58,7 +58,7 @@ def predict_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel | Non
     dose = np.broadcast_to(np.asarray(dose_mg, dtype=float), (n,)).copy()
     if np.any(~np.isfinite(dose)) or np.any(dose <= 0):
         bad = dose[~(np.isfinite(dose) & (dose > 0))][0]
-        raise ModelError(f"predict_trough: dose_mg = {bad!r}; expected a positive number of mg")
+        raise ModelError(f"predict_trough: dose_mg = {float(bad):g}; expected a positive number of mg")
     typical = model.typical_parameters(covariates)
     trough_typical = np.asarray(model.trough_ss_ng_ml(typical, dose, tau_h=tau_h), dtype=float)
 
