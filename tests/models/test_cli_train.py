@@ -25,3 +25,14 @@ def test_cli_bad_stage_is_a_user_error_without_traceback(simulated_cohort):
     result = CliRunner().invoke(app, ["train", str(simulated_cohort.path), "--stage", "later", "--no-track"])
     assert result.exit_code != 0
     assert "later" in str(result.exception) or "later" in result.output
+
+
+def test_cli_save_to_a_file_is_refused_before_training(simulated_cohort, tmp_path):
+    from rashrisk.errors import RashriskError
+
+    target = tmp_path / "not_a_folder"
+    target.write_text("x")
+    result = CliRunner().invoke(app, ["train", str(simulated_cohort.path), "--stage", "start", "--no-track",
+                                      "--save", str(target)])
+    assert isinstance(result.exception, RashriskError) and "--save" in str(result.exception)
+    assert "AUROC" not in result.output  # refused before any training

@@ -36,6 +36,8 @@ def register(app) -> None:
         if stages is None:
             raise RashriskError(f"--stage {stage!r}; expected start, tdm or both")
         settings = TrainingConfig.from_toml(config) if config else TrainingConfig()
+        if save:
+            _check_save_folder(Path(save))  # before minutes of training, not after
         console = Console(stderr=True)
         loaded = load_cohort(cohort)
         if loaded.report.errors:
@@ -115,3 +117,14 @@ def _print_summary(results) -> None:
     for result in results:
         for warning in result.validation.get("warnings", []):
             Console().print(f"[yellow]{result.stage}: {escape(str(warning))}[/]")
+
+
+def _check_save_folder(folder: Path) -> None:
+    from rashrisk.errors import RashriskError
+
+    if folder.exists() and not folder.is_dir():
+        raise RashriskError(f"--save {folder}: exists and is not a folder; expected a folder for the model bundles")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RashriskError(f"--save {folder}: cannot create the folder ({exc.strerror or exc}); expected a writable path") from None
