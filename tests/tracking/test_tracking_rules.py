@@ -74,3 +74,17 @@ def test_mlflow_keys_are_sanitised():
     assert mlflow_key("data.sha256.genotypes (batch 2).vcf.gz") == "data.sha256.genotypes _batch 2_.vcf.gz"
     assert mlflow_key("config.features.n_knots") == "config.features.n_knots"
     assert len(mlflow_key("x" * 400)) == 250
+
+
+def test_artifacts_are_written_when_the_smoothed_calibration_curve_has_gaps(tmp_path):
+    from standin import training_result
+
+    from rashrisk.tracking.runs import _write_artifacts
+
+    result = training_result()
+    result.validation["calibration_curve"] = [
+        {"predicted": 0.04, "observed": None, "observed_low": None, "observed_high": None},
+        {"predicted": 0.05, "observed": 0.06, "observed_low": 0.03, "observed_high": 0.09}]
+    _write_artifacts(tmp_path, result)
+    assert (tmp_path / "plots" / "calibration.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "validation" / "report.json").is_file()
