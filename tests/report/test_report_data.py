@@ -103,7 +103,12 @@ def test_report_from_a_one_patient_json_document(models, tmp_path):
     assert data["trough"]["measured"]["concentration_ng_ml"] == pytest.approx(1600.0)
     statuses = {r["input"]: r["status"] for r in data["inputs"]}
     assert statuses["albumin_g_l"] == "missing" and statuses["rs2231142_alt_count"] == "no-call"
-    assert any(w.startswith("albumin_g_l: imputed") for w in data["warnings"]), data["warnings"]
+    # an imputed input is warned about exactly when the risk model reads it
+    from rashrisk.scoring.score import used_inputs
+
+    used = used_inputs(models["tdm"], models["tdm"].input_columns_)
+    warned = any(w.startswith("albumin_g_l: imputed") for w in data["warnings"])
+    assert warned == ("albumin_g_l" in used), (used, data["warnings"])
     assert data["change"]["start"]["risk"] > 0
     if "rs2231142_alt_count" in data["trough"]["pk_defaulted_covariates"]:
         assert any(w.startswith("a priori trough: the PK model") and "rs2231142" in w for w in data["warnings"])
