@@ -33,7 +33,8 @@ def test_jiang_abcg2_multiplier_and_nocall_imputed():
     model = load_pk_model("jiang2023")
     cov = pd.DataFrame({"rs2231142_alt_count": [0.0, 1.0, 2.0, np.nan], "rbc_10e12_l": [3.7, 3.7, 3.7, 3.7 * 2]})
     cl = model.typical_parameters(cov)["cl_l_h"].to_numpy()
-    np.testing.assert_allclose(cl, [9.72, 9.72 * 0.879, 9.72 * 0.976, 9.72 * 2**0.49])
+    # a no-call takes the population-average multiplier (0.943), never the GG reference (1.0)
+    np.testing.assert_allclose(cl, [9.72, 9.72 * 0.879, 9.72 * 0.976, 9.72 * 0.943 * 2**0.49])
     imputed = model.imputed_covariates(cov)
     assert imputed["rs2231142_alt_count"].tolist() == [False, False, False, True]
     assert not imputed["rbc_10e12_l"].any()
