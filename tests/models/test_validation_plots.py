@@ -28,3 +28,11 @@ def test_decision_curve_plot_from_records():
     records = metrics.decision_curve(y, p).to_dict(orient="records")
     png = plots.decision_curve_png(records, title="tdm")
     assert png.startswith(PNG_MAGIC) and len(png) > 5_000
+
+
+def test_calibration_plot_draws_a_curve_with_gaps_from_the_report_json():
+    # the smoother leaves None where it cannot estimate the observed risk (small cohorts)
+    curve = [{"predicted": p, "observed": o, "observed_low": lo, "observed_high": hi}
+             for p, o, lo, hi in [(0.02, 0.03, 0.01, 0.05), (0.05, None, None, None), (0.10, 0.09, 0.05, 0.15)]]
+    png = plots.calibration_plot_png(curve)
+    assert png.startswith(b"\x89PNG") and png != plots.calibration_plot_png(curve[:1])

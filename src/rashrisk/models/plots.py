@@ -35,9 +35,10 @@ def calibration_plot_png(curve, *, predicted_risks=None, title: str = "Calibrati
 
     ``curve``: columns predicted, observed, observed_low, observed_high (see
     :func:`rashrisk.models.metrics.calibration_curve`). ``predicted_risks``: optional array of the
-    patients' predicted risks, drawn as a histogram along the bottom.
+    patients' predicted risks, drawn as a histogram along the bottom. A point where the smoother
+    could not estimate the observed risk (None in the report's JSON) is a gap in the line.
     """
-    table = pd.DataFrame(curve)
+    table = pd.DataFrame(curve).astype(float)
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     upper = float(np.nanmax(table[["predicted", "observed", "observed_high"]].to_numpy())) if len(table) else 1.0

@@ -91,10 +91,8 @@ def _write_artifacts(folder: Path, result) -> None:
         (folder / "validation" / "report.md").write_text(validation_report_markdown(report), encoding="utf-8")
         if report.get("calibration_curve"):
             risks = None if result.oof_proba is None else np.asarray(result.oof_proba, dtype=float)
-            # a smoothed curve has no observed value where it cannot be estimated (None in the JSON)
-            curve = [{k: (np.nan if v is None else v) for k, v in row.items()} for row in report["calibration_curve"]]
             (folder / "plots" / "calibration.png").write_bytes(
-                calibration_plot_png(curve, predicted_risks=risks,
+                calibration_plot_png(report["calibration_curve"], predicted_risks=risks,
                                      title=f"{result.model.name}: calibration ({report.get('display_predictions', '')})"))
         if report.get("decision_curve"):
             (folder / "plots" / "decision_curve.png").write_bytes(
