@@ -1,4 +1,5 @@
-"""Shared fixtures: a small, hand-written valid cohort folder (contract v1) that tests can edit."""
+"""Shared fixtures: a small hand-written valid cohort folder (contract v1) that tests can edit, the
+embedded default models and a small simulated cohort."""
 
 from __future__ import annotations
 
@@ -76,3 +77,26 @@ def make_cohort(tmp_path):
         return folder
 
     return make
+
+
+# --- served models and a small simulated cohort (scoring, explanation and report tests) ---
+
+
+@pytest.fixture(scope="session")
+def models():
+    """The embedded default bundles of both stages (committed under models/; missing ones fail)."""
+    from rashrisk.models.bundle import load_default_model
+
+    return {stage: load_default_model(stage) for stage in ("start", "tdm")}
+
+
+@pytest.fixture(scope="session")
+def cohort_dir(tmp_path_factory):
+    """A 60-patient simulated cohort folder (contract v1)."""
+    from rashrisk.simulate.cohort import simulate_cohort
+    from rashrisk.simulate.config import load_config
+    from rashrisk.simulate.writer import write_cohort
+
+    folder = tmp_path_factory.mktemp("score-cohort")
+    write_cohort(simulate_cohort(load_config(None), 60, 21), folder)
+    return folder

@@ -1,44 +1,9 @@
-"""Fixtures: a small simulated cohort folder and the served models of both stages.
-
-The models are the embedded default bundles (``models/start``, ``models/tdm``); when a checkout
-does not have them yet, the same training code fits small bundles on a simulated cohort.
-"""
+"""Fixtures: report data of one patient at both stages (``models`` and ``cohort_dir`` come from
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-
-def simulate_folder(folder, n: int, seed: int):
-    from rashrisk.simulate.cohort import simulate_cohort
-    from rashrisk.simulate.config import load_config
-    from rashrisk.simulate.writer import write_cohort
-
-    write_cohort(simulate_cohort(load_config(None), n, seed), folder)
-    return folder
-
-
-def served_models(tmp_path_factory) -> dict:
-    from rashrisk.errors import ModelError
-    from rashrisk.models.bundle import load_default_model
-
-    try:
-        return {stage: load_default_model(stage) for stage in ("start", "tdm")}
-    except ModelError:
-        from rashrisk.models.train import train_stage
-
-        folder = simulate_folder(tmp_path_factory.mktemp("train-cohort"), 500, 4)
-        return {stage: train_stage(folder, stage, validate=False).model for stage in ("start", "tdm")}
-
-
-@pytest.fixture(scope="session")
-def models(tmp_path_factory):
-    return served_models(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def cohort_dir(tmp_path_factory):
-    return simulate_folder(tmp_path_factory.mktemp("score-cohort"), 60, 21)
 
 
 @pytest.fixture(scope="session")
