@@ -41,6 +41,19 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+# numeric clinical inputs in words: factor -> (phrase with its unit, decimals)
+NUMERIC_PHRASES = {
+    "age_years": ("age {} years", 0),
+    "weight_kg": ("weight {} kg", 0),
+    "height_cm": ("height {} cm", 0),
+    "bsa_m2": ("body surface area {} m²", 2),
+    "albumin_g_l": ("albumin {} g/L", 0),
+    "start_dose_mg": ("start dose {} mg/day", 0),
+    "tdm_day": ("first trough sample on day {} of treatment", 0),
+    "apriori_trough_ng_ml": ("predicted trough {} ng/mL at the start dose (population PK)", 0),
+}
+
+
 def _num(value, digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}"
 
@@ -94,26 +107,13 @@ def describe_factor(factor: str, row, *, risk_alleles: dict | None = None) -> st
         return {"F": "female sex", "M": "male sex"}.get(value, "sex not recorded")
     if _missing(value) or value == "":
         return f"{PLAIN_NAMES.get(factor, factor.replace('_', ' '))} not recorded"
-    if factor == "age_years":
-        return f"age {_num(value)} years"
-    if factor == "weight_kg":
-        return f"weight {_num(value)} kg"
-    if factor == "height_cm":
-        return f"height {_num(value)} cm"
-    if factor == "bsa_m2":
-        return f"body surface area {_num(value, 2)} m²"
-    if factor == "albumin_g_l":
-        return f"albumin {_num(value)} g/L"
+    if factor in NUMERIC_PHRASES:
+        template, digits = NUMERIC_PHRASES[factor]
+        return template.format(_num(value, digits))
     if factor == "ancestry":
         return f"{ANCESTRY_WORDS.get(value, value)} ancestry"
     if factor == "setting":
         return {"adjuvant": "adjuvant treatment", "advanced": "advanced disease"}.get(value, f"setting {value}")
-    if factor == "start_dose_mg":
-        return f"start dose {_num(value)} mg/day"
-    if factor == "tdm_day":
-        return f"first trough sample on day {float(value):.0f} of treatment"
-    if factor == "apriori_trough_ng_ml":
-        return f"predicted trough {_num(value)} ng/mL at the start dose (population PK)"
     if isinstance(value, float):
         return f"{factor.replace('_', ' ')} {value:,.3g}"
     return f"{factor.replace('_', ' ')} {value}"
