@@ -126,3 +126,19 @@ def test_stages_in_parallel_processes_equal_sequential_training(simulated_cohort
     for a, b in zip(sequential, parallel):
         assert a.stage == b.stage
         np.testing.assert_array_equal(a.model.predict_proba(a.frame.X), b.model.predict_proba(a.frame.X))
+
+
+def test_simulated_rows_label_the_model_even_without_truth_csv(simulated_cohort, tmp_path):
+    import shutil
+
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.models.train import _is_simulated
+
+    assert _is_simulated(simulated_cohort)
+    copied = tmp_path / "copied"
+    shutil.copytree(simulated_cohort.path, copied)
+    (copied / "truth.csv").unlink()
+    assert _is_simulated(load_cohort(copied))  # the data_origin column travels with the rows
+    patients = pd.read_csv(copied / "patients.csv").drop(columns="data_origin")
+    patients.to_csv(copied / "patients.csv", index=False)
+    assert not _is_simulated(load_cohort(copied))  # neither marker: treated as observed data

@@ -44,7 +44,13 @@ def cohort_fingerprint(cohort) -> dict:
 
 
 def _is_simulated(cohort) -> bool:
+    """True when any training row is simulated: the simulator's ``data_origin`` column in
+    patients.csv says so, or the folder holds the simulator's truth.csv."""
     path = Path(getattr(cohort, "path", "") or "")
+    patients = getattr(cohort, "patients", None)
+    if patients is not None and "data_origin" in patients.columns:
+        if patients["data_origin"].astype(str).str.strip().str.lower().eq("simulated").any():
+            return True
     return (path / "truth.csv").is_file()
 
 

@@ -58,6 +58,9 @@ def patients_table(sim: SimulatedCohort):
         "setting": _column(p["setting"].to_numpy(), missing["setting"]),
         "start_dose_mg": _column(p["start_dose_mg"].to_numpy().astype(np.int64)),
         "start_date": _iso(p["start_date"].to_numpy(), with_minutes=False),
+        # an extra column (the contract keeps and reports extra columns): it travels with the rows,
+        # so a model trained on them is labelled as trained on simulated data even without truth.csv
+        "data_origin": _column(np.full(n, "simulated", dtype=object)),
     })
 
 
