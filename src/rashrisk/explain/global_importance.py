@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.explain.local import explain_factors
+from rashrisk.models.calibration import expit
 from rashrisk.explain.factors import factor_inputs
 from rashrisk.explain.phrases import PLAIN_NAMES, genotype_with_count, variant_alleles
 
@@ -141,7 +142,7 @@ def global_explanation(model, X: pd.DataFrame, *, seed: int = 0, plots: bool = T
     if plots and len(X):
         images["mean_abs_contribution.png"] = _importance_bars(importance)
         images["shap_beeswarm.png"] = _beeswarm(contributions, X, order, seed)
-        risk = 1.0 / (1.0 + np.exp(-attributions.model_logit))
+        risk = expit(attributions.model_logit)
         dependence = _dependence(model, X, risk)
         if dependence is not None:
             images["risk_by_trough_and_genotype.png"] = dependence

@@ -11,12 +11,13 @@ model's base margin is added once, in float64, exactly as ``raw_logit`` adds it.
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 import weakref
 
 import numpy as np
+
+from rashrisk.models.xgb_logit import base_margin
 
 TREES_PER_SLICE = 10
 SMALL_BATCH_ROWS = 2000  # below this, one thread: starting XGBoost's thread pool costs more than the work
@@ -24,14 +25,6 @@ SMALL_BATCH_ROWS = 2000  # below this, one thread: starting XGBoost's thread poo
 # fitted estimator -> (base margin, [(slice explainer, slice booster)], {"nthread": threads the slices use}):
 # built once per served model (weak keys)
 _EXPLAINERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def base_margin(booster) -> float:
-    """log-odds of the model's ``base_score`` in float64 (as ``RiskModel.raw_logit`` adds it)."""
-    learner = json.loads(booster.save_raw("json"))["learner"]
-    text = learner["learner_model_param"]["base_score"]
-    prob = float(json.loads(text)[0]) if text.startswith("[") else float(text)
-    return float(np.log(prob) - np.log1p(-prob))
 
 
 def _import_shap():

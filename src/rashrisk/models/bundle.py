@@ -26,6 +26,7 @@ import pandas as pd
 from rashrisk.errors import ModelError
 from rashrisk.models.calibration import expit
 from rashrisk.models.candidates import estimator_raw_logit
+from rashrisk.models.xgb_logit import base_margin_from_learner
 
 BUNDLE_FILE = "model.joblib"
 CARD_JSON = "card.json"
@@ -60,9 +61,7 @@ class _ForestTable:
         trees, owner, bases = [], [], []
         for k, booster in enumerate(boosters):
             learner = json.loads(booster.save_raw("json"))["learner"]
-            text = learner["learner_model_param"]["base_score"]
-            prob = float(json.loads(text)[0]) if text.startswith("[") else float(text)
-            bases.append(np.log(prob) - np.log1p(-prob))
+            bases.append(base_margin_from_learner(learner))
             for tree in learner["gradient_booster"]["model"]["trees"]:
                 if any(int(t) != 0 for t in tree.get("split_type", [])):
                     raise ValueError("categorical splits are not supported by the forest table")
