@@ -6,11 +6,10 @@ from pathlib import Path
 
 import typer
 
-STAGES = ("start", "tdm")
-
 
 def check_stage(stage: str) -> str:
     from rashrisk.errors import RashriskError
+    from rashrisk.features.frame import STAGES
 
     if stage not in STAGES:
         raise RashriskError(f"--stage {stage!r}; expected one of {', '.join(STAGES)}")

@@ -10,7 +10,6 @@ from pathlib import Path
 from rashrisk.errors import ConfigError
 from rashrisk.features.preprocess import FeatureSpec
 
-STAGES = ("start", "tdm")
 FAMILIES = ("logistic", "xgboost")
 
 

@@ -23,7 +23,8 @@ from threadpoolctl import threadpool_limits
 from rashrisk.errors import RashriskError
 from rashrisk.models.calibration import apply_platt, expit, fit_platt
 from rashrisk.models.candidates import FittedCandidate, candidate_grid, estimator_raw_logit, fit_estimator
-from rashrisk.models.config import STAGES, TrainingConfig
+from rashrisk.features.frame import STAGES
+from rashrisk.models.config import TrainingConfig
 from rashrisk.models.result import TrainingResult
 from rashrisk.models.selection import best, nested_cv, tune
 
