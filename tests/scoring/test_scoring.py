@@ -140,8 +140,16 @@ def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch
     # no registry database: the champion lookup answers None and creates nothing
     store = tmp_path / "mlruns" / "mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
-    assert model_source._champion("start") is None
+    assert model_source._champion("start") == (None, "")
     assert not store.exists()
+    model, source = model_source.resolve_model("start")
+    assert source == "embedded default bundle"
+    # an unreadable registry still falls back to the default bundle, but the source says why
+    store.parent.mkdir()
+    store.write_bytes(b"this is not a SQLite database")
+    model, source = model_source.resolve_model("start")
+    assert model.stage == "start"
+    assert source.startswith("embedded default bundle (the model registry could not be read: ")
 
 
 def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):

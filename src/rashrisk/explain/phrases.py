@@ -23,12 +23,9 @@ PLAIN_NAMES = {"age_years": "age", "weight_kg": "weight", "height_cm": "height",
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict:
-    try:
-        from rashrisk.genotype.catalogue import load_catalogue
+    from rashrisk.genotype.catalogue import load_catalogue  # package data: a failure here is a bug
 
-        table = load_catalogue()
-    except Exception:  # the catalogue is optional for phrasing: fall back to the rsID alone
-        return {}
+    table = load_catalogue()
     return {r.rsid: (r.gene, r.ref, r.alt) for r in table.itertuples()}
 
 

@@ -23,21 +23,25 @@ def resolve_model(stage: str | None, model: str | None = None):
             return _checked(RiskModel.load(model), stage, str(model)), f"bundle {model}"
         raise ModelError(f"--model {model!r}: not a model bundle folder and not a registry URI "
                          f"(expected a folder written by RiskModel.save or e.g. models:/rashrisk-{stage}@champion)")
-    champion = _champion(stage)
+    champion, problem = _champion(stage)
     if champion is not None:
         return _checked(champion, stage, "registry champion"), f"registry champion {champion.name} {champion.version}"
     directory = default_bundle_dir(stage)
-    return _checked(RiskModel.load(directory), stage, str(directory)), "embedded default bundle"
+    source = "embedded default bundle"
+    if problem:  # say so: the clinician must not be served another model than intended without knowing it
+        source += f" (the model registry could not be read: {problem})"
+    return _checked(RiskModel.load(directory), stage, str(directory)), source
 
 
 def _champion(stage: str):
-    """The registry champion, or None when there is no usable registry (never an error)."""
+    """(registry champion or None, problem or ''). No registry or no champion is not a problem; an
+    unreadable registry is reported (never an error: the default bundle serves)."""
     try:
         from rashrisk.tracking import champion_model
 
-        return champion_model(stage)
-    except Exception:  # noqa: BLE001 - an unusable registry must not stop scoring: the default bundle serves
-        return None
+        return champion_model(stage), ""
+    except Exception as exc:  # noqa: BLE001 - any registry failure falls back, and is named in the source
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
 
 
 def _checked(model, stage: str | None, where: str):
