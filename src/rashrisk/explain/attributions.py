@@ -52,16 +52,8 @@ def feature_matrix(model, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 
 def background_means(model, names: list[str]) -> np.ndarray:
-    """Mean of the training feature matrix (``model.feature_means_``), one value per model feature.
-
-    A bundle written before aggregates replaced the background sample (``background_``: clinical
-    rows) is still explained, against that sample's mean."""
+    """Mean of the training feature matrix (``model.feature_means_``), one value per model feature."""
     means = getattr(model, "feature_means_", None)
-    if means is None and getattr(model, "background_", None) is not None:
-        background = model.background_
-        if isinstance(background, pd.Series):
-            background = background.to_frame().T
-        means = feature_matrix(model, pd.DataFrame(background))[0].mean(axis=0)
     if means is None:
         raise ModelError(f"{model.name} {model.version}: the bundle has no feature_means_; "
                          "expected a bundle written by rashrisk train")
