@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/bench_foreign_cohort.py [--seeds 1 2 3 4 5] [--n-train 712] [--n-test 20000]
     .venv/bin/python bench/bench_foreign_cohort.py --ablation   # start stage: which predictors cost AUROC
+    .venv/bin/python bench/bench_foreign_cohort.py --calibration --seeds $(seq 1 30) [--generator rashrisk]
+                                          # both stages: penalty grid and Platt step against calibration
 
 For each seed, a 712-patient training cohort from the independent generator in
 tests/models/foreign_cohort.py (its own PK formula and outcome model; not rashrisk.simulate) is
@@ -13,15 +15,18 @@ Every model is then scored on one independently generated 20,000-patient test co
 - plain LR: unpenalised logistic regression on the raw columns (female, age, weight, start dose,
   rs4129267 allele count, mean-imputed; the tdm stage adds the log of the landmark sample's measured
   concentration in ng/mL, as a clinical study would), fitted on the same training patients;
-- covariate ceiling (start stage): the generator's risk given every covariate exactly (albumin and
-  genotypes even where the files lack them) averaged over the unobserved clearance: the best a
-  start-stage model could reach, close to "what the data allow";
+- covariate ceiling: the generator's risk given every covariate exactly (albumin and genotypes even
+  where the files lack them) averaged over the unobserved clearance (start stage), or over its
+  posterior given the measured landmark sample and being rash-free on that day (tdm stage): the
+  best a model of that stage could reach, close to "what the data allow";
 - true risk: the generator's own probability (the tdm stage: its probability of severe rash given
   rash-free at the landmark day). It uses the patient's true clearance, which no model observes, so
   it is a ceiling above "what the data allow".
 
 Held-out AUROC, Brier, calibration intercept (calibration-in-the-large) and slope, averaged over
-seeds (SD across seeds in brackets), and the training wall time of both stages.
+seeds (SD across seeds in brackets); the distance of the calibration slope from 1 per seed (mean
+absolute, root mean square, range), since a mean slope near 1 can hide large errors both ways; and
+the training wall time of both stages.
 """
 
 from __future__ import annotations
@@ -51,11 +56,11 @@ def plain_design(X, stage, landmark_conc, means=None):
     return np.where(np.isnan(design), means, design), means
 
 
-def landmark_concentration(cohort, frame):
+def landmark_samples(cohort, frame):
     from rashrisk.features.landmark import select_landmark_samples
 
     samples, _ = select_landmark_samples(cohort.tdm, frame.X.index, cohort.outcomes, window=frame.landmark)
-    return samples["concentration_ng_ml"]
+    return samples
 
 
 def scores(y, p) -> dict:
@@ -73,16 +78,23 @@ def main() -> None:
     parser.add_argument("--test-seed", type=int, default=999)
     parser.add_argument("--ablation", action="store_true",
                         help="only the start stage, logistic candidate, with smaller predictor sets (no validation)")
+    parser.add_argument("--calibration", action="store_true",
+                        help="both stages, logistic candidate: calibration of the penalty grid and Platt choices")
+    parser.add_argument("--generator", choices=["foreign", "rashrisk"], default="foreign",
+                        help="--calibration only: the independent generator (default) or rashrisk's own simulator")
     args = parser.parse_args()
     if args.ablation:
         ablation(args)
+        return
+    if args.calibration:
+        calibration(args)
         return
 
     import numpy as np
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    from foreign_cohort import covariate_risk, rash_free_risk, write_foreign_cohort
+    from foreign_cohort import covariate_risk, landmark_risk, rash_free_risk, write_foreign_cohort
     from rashrisk.contract.loader import load_cohort
     from rashrisk.features.frame import build_model_frame
     from rashrisk.models.config import TrainingConfig
@@ -98,7 +110,11 @@ def main() -> None:
     ceiling_start = pd.Series(covariate_risk(written.truth), index=written.truth.index)
     true_p = {"start": truth.reindex(tests["start"].X.index).to_numpy(),
               "tdm": rash_free_risk(truth.reindex(tests["tdm"].X.index).to_numpy(), tests["tdm"].X["tdm_day"])}
-    test_conc = landmark_concentration(test_cohort, tests["tdm"])
+    test_samples = landmark_samples(test_cohort, tests["tdm"])
+    test_conc = test_samples["concentration_ng_ml"]
+    tdm_ids = tests["tdm"].X.index
+    ceiling_tdm = landmark_risk(written.truth.reindex(tdm_ids), test_samples["concentration_ng_ml"].reindex(tdm_ids),
+                                test_samples["hours_after_dose"].reindex(tdm_ids), tests["tdm"].X["tdm_day"])
     print(f"test cohort: {args.n_test} patients (seed {args.test_seed}); start {tests['start'].n} patients / "
           f"{tests['start'].events} events, tdm {tests['tdm'].n} / {tests['tdm'].events}; "
           f"generated, loaded and framed in {time.perf_counter() - t0:.1f} s")
@@ -119,7 +135,7 @@ def main() -> None:
             y_train = train.y.to_numpy(dtype=int)
             selected[stage].append(result.model.family)
             logistic_only = train_frame(train, config.with_overrides(candidates=("logistic",)), validate=False).model
-            conc = landmark_concentration(cohort, train) if stage == "tdm" else None
+            conc = landmark_samples(cohort, train)["concentration_ng_ml"] if stage == "tdm" else None
             d_train, means = plain_design(train.X, stage, conc)
             d_test, _ = plain_design(test.X, stage, test_conc, means)
             plain = LogisticRegression(C=1e12, max_iter=10_000).fit(d_train, y_train)  # unpenalised
@@ -129,8 +145,8 @@ def main() -> None:
                 "plain LR": plain.predict_proba(d_test)[:, 1],
                 "true risk": true_p[stage],
             }
-            if stage == "start":
-                predictions["covariate ceiling"] = ceiling_start.reindex(test.X.index).to_numpy()
+            predictions["covariate ceiling"] = (ceiling_start.reindex(test.X.index).to_numpy() if stage == "start"
+                                                else ceiling_tdm)
             for name, p in predictions.items():
                 rows.setdefault((stage, name), []).append(scores(y_test, p))
             line.append(f"{stage} {train.n} pts / {train.events} ev, selected {result.model.family}, "
@@ -151,6 +167,10 @@ def main() -> None:
         diff = np.array([a["auroc"] - b["auroc"] for a, b in zip(rows[(stage, "rashrisk")], rows[(stage, "plain LR")])])
         print(f"{stage}: AUROC rashrisk - plain LR per seed {np.round(diff, 3).tolist()}; "
               f"selected {selected[stage]}")
+        for name in ("rashrisk", "plain LR"):
+            error = np.array([r["cal_slope"] for r in rows[(stage, name)]]) - 1.0
+            print(f"{stage}: {name} calibration slope - 1: mean absolute {np.abs(error).mean():.3f}, "
+                  f"root mean square {np.sqrt(np.mean(error ** 2)):.3f}, range {error.min() + 1:.2f}-{error.max() + 1:.2f}")
     print(f"training wall time, both stages, full validation, sequential: mean {np.mean(walls):.1f} s "
           f"(min {np.min(walls):.1f}, max {np.max(walls):.1f})")
 
@@ -200,6 +220,76 @@ def ablation(args) -> None:
     print("|---|---|")
     for name, values in results.items():
         print(f"| {name} | {np.mean(values):.3f} ({np.std(values, ddof=1) if len(values) > 1 else 0:.3f}) |")
+
+
+CALIBRATION_PROCEDURES = {  # name -> (logistic C grid, families recalibrated by Platt)
+    "C 0.03-1, Platt (before)": ((0.03, 0.1, 0.3, 1.0), ("logistic", "xgboost")),
+    "C 0.03-1, as fitted": ((0.03, 0.1, 0.3, 1.0), ("xgboost",)),
+    "C 0.1-1, Platt": ((0.1, 0.3, 1.0), ("logistic", "xgboost")),
+    "C 0.1-1, as fitted (default)": ((0.1, 0.3, 1.0), ("xgboost",)),
+}
+
+
+def _write_cohort(generator: str, folder: Path, n: int, seed: int) -> None:
+    if generator == "foreign":
+        from foreign_cohort import write_foreign_cohort
+
+        write_foreign_cohort(folder, n, seed)
+        return
+    from rashrisk.simulate.cohort import simulate_cohort
+    from rashrisk.simulate.config import load_config
+    from rashrisk.simulate.writer import write_cohort
+
+    write_cohort(simulate_cohort(load_config(None), n, seed), folder)
+
+
+def calibration(args) -> None:
+    """Both stages, logistic candidate (the family the defaults select): held-out calibration slope
+    of each (penalty grid, Platt) procedure against the plain regression, over many training seeds."""
+    import dataclasses
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.features.frame import build_model_frame
+    from rashrisk.models.config import TrainingConfig
+    from rashrisk.models.train import train_frame
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench_calibration_"))
+    _write_cohort(args.generator, workdir / "test", args.n_test, args.test_seed)
+    test_cohort = load_cohort(workdir / "test")
+    tests = {stage: build_model_frame(test_cohort, stage) for stage in ("start", "tdm")}
+    test_conc = landmark_samples(test_cohort, tests["tdm"])["concentration_ng_ml"]
+    base = TrainingConfig().with_overrides(candidates=("logistic",))
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for seed in args.seeds:
+        _write_cohort(args.generator, workdir / f"train{seed}", args.n_train, seed)
+        cohort = load_cohort(workdir / f"train{seed}")
+        for stage, test in tests.items():
+            train = build_model_frame(cohort, stage)
+            y_train, y_test = train.y.to_numpy(dtype=int), test.y.to_numpy(dtype=int)
+            for name, (grid, platt) in CALIBRATION_PROCEDURES.items():
+                config = base.with_overrides(logistic=dataclasses.replace(base.logistic, C=grid), platt_families=platt)
+                model = train_frame(train, config, validate=False).model
+                rows.setdefault((stage, name), []).append(scores(y_test, model.predict_proba(test.X)[:, 1]))
+            conc = landmark_samples(cohort, train)["concentration_ng_ml"] if stage == "tdm" else None
+            d_train, means = plain_design(train.X, stage, conc)
+            d_test, _ = plain_design(test.X, stage, test_conc, means)
+            plain = LogisticRegression(C=1e12, max_iter=10_000).fit(d_train, y_train)
+            rows.setdefault((stage, "plain LR"), []).append(scores(y_test, plain.predict_proba(d_test)[:, 1]))
+        print(f"seed {seed} done", flush=True)
+    print(f"\n{args.generator} generator: held-out on {args.n_test} patients (seed {args.test_seed}), "
+          f"{len(args.seeds)} training cohorts of {args.n_train}, logistic candidate")
+    print("| stage | procedure | AUROC | calibration slope, mean (SD) | mean abs(slope - 1) | RMS(slope - 1) | "
+          "slope range |")
+    print("|---|---|---|---|---|---|---|")
+    for (stage, name), values in rows.items():
+        auc = np.array([r["auroc"] for r in values])
+        slope = np.array([r["cal_slope"] for r in values])
+        print(f"| {stage} | {name} | {auc.mean():.3f} | {slope.mean():.2f} ({slope.std(ddof=1):.2f}) | "
+              f"{np.abs(slope - 1).mean():.3f} | {np.sqrt(np.mean((slope - 1) ** 2)):.3f} | "
+              f"{slope.min():.2f}-{slope.max():.2f} |")
 
 
 if __name__ == "__main__":

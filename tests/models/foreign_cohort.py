@@ -47,6 +47,7 @@ INTERCEPT = -3.69  # gives ~7.5% severe rash in this population (solved once on 
 SEVERE_ONSET = (np.log(16.0), 0.8)  # log-median (days), log-sd
 OTHER_ONSET = (np.log(25.0), 0.9)
 OTHER_RASH_SHARE = 0.25
+TDM_ERROR_LOG_SD = 0.15  # measurement and model error of a TDM sample (log-normal)
 ANCESTRY = {"EUR": 0.82, "AFR": 0.06, "EAS": 0.04, "SAS": 0.03, "": 0.05}  # "" = not recorded
 RS4129267_T_FREQ = {"EUR": 0.376, "AFR": 0.137, "EAS": 0.380, "SAS": 0.40, "": 0.35}
 ABCG2_T_FREQ = {"EUR": 0.09, "AFR": 0.03, "EAS": 0.29, "SAS": 0.10, "": 0.10}
@@ -82,35 +83,72 @@ def severe_logit(rs4129267_t, female, true_trough_ng_ml, age_years):
             + LOG_TROUGH_COEF * np.log(true_trough_ng_ml / 1000.0) + AGE_COEF_PER_YEAR * (age_years - 60))
 
 
+def _clearance_volume_draw(truth: pd.DataFrame, rng) -> tuple[np.ndarray, np.ndarray]:
+    """One draw of every patient's clearance (L/h) and volume (L) from the generator's PK model."""
+    t = truth
+    cl = (9.5 * (t["weight_kg"] / 70) ** 0.6 * (t["albumin_g_l"] / 40) ** 0.5 * 0.88 ** t["rs2231142_t"]).to_numpy()
+    v = (230 * (t["weight_kg"] / 70) ** 0.8).to_numpy()
+    return cl * np.exp(rng.normal(0, 0.35, len(t))), v * np.exp(rng.normal(0, 0.2, len(t)))
+
+
+def _risk_given_trough(truth: pd.DataFrame, trough_ng_ml: np.ndarray) -> np.ndarray:
+    t = truth
+    logit = severe_logit(t["rs4129267_t"].to_numpy(), t["female"].to_numpy(), trough_ng_ml, t["age_years"].to_numpy())
+    return 1 / (1 + np.exp(-logit))
+
+
 def covariate_risk(truth: pd.DataFrame, n_draws: int = 400, seed: int = 0) -> np.ndarray:
     """Risk given every covariate exactly (albumin and genotypes even where the files lack them),
     averaged over the unobservable clearance and volume deviations (Monte Carlo): the best any start-
     stage model could do on these patients, a ceiling closer to "what the data allow" than true_risk."""
     rng = np.random.default_rng(seed)
-    t = truth
-    base = 9.5 * (t["weight_kg"] / 70) ** 0.6 * (t["albumin_g_l"] / 40) ** 0.5 * 0.88 ** t["rs2231142_t"]
-    v_base = 230 * (t["weight_kg"] / 70) ** 0.8
-    total = np.zeros(len(t))
+    dose = truth["start_dose_mg"].to_numpy()
+    total = np.zeros(len(truth))
     for _ in range(n_draws):
-        cl = base.to_numpy() * np.exp(rng.normal(0, 0.35, len(t)))
-        v = v_base.to_numpy() * np.exp(rng.normal(0, 0.2, len(t)))
-        trough = steady_state_conc_ng_ml(t["start_dose_mg"].to_numpy(), cl, v, 24.0)
-        total += 1 / (1 + np.exp(-severe_logit(t["rs4129267_t"].to_numpy(), t["female"].to_numpy(), trough,
-                                               t["age_years"].to_numpy())))
+        cl, v = _clearance_volume_draw(truth, rng)
+        total += _risk_given_trough(truth, steady_state_conc_ng_ml(dose, cl, v, 24.0))
     return total / n_draws
 
 
-def rash_free_risk(true_risk, landmark_day):
-    """True risk of severe rash for a patient still rash-free (no onset of any grade) on ``landmark_day``.
+def landmark_risk(truth: pd.DataFrame, conc_ng_ml, hours_after_dose, landmark_day, n_draws: int = 2000,
+                  seed: int = 0) -> np.ndarray:
+    """Risk of severe rash for a patient still rash-free (no onset of any grade) at the landmark
+    sample, given every covariate exactly and that sample's measured concentration: the generator's
+    posterior over clearance and volume (prior draws weighted by the likelihood of the measurement
+    under its log-normal error and by the probability of being rash-free on that day). The best
+    a tdm-stage model could do on these patients: the tdm counterpart of :func:`covariate_risk`.
+    The landmark samples must be taken before any onset (the landmark rule), so they carry no
+    post-onset dose reduction."""
+    rng = np.random.default_rng(seed)
+    dose = truth["start_dose_mg"].to_numpy()
+    log_conc = np.log(np.asarray(conc_ng_ml, dtype=float))
+    hours = np.asarray(hours_after_dose, dtype=float)
+    free_if_severe, free_if_not = _rash_free_chances(landmark_day)
+    severe_and_free, free = np.zeros(len(truth)), np.zeros(len(truth))
+    for _ in range(n_draws):
+        cl, v = _clearance_volume_draw(truth, rng)
+        weight = np.exp(-0.5 * ((log_conc - np.log(steady_state_conc_ng_ml(dose, cl, v, hours))) / TDM_ERROR_LOG_SD) ** 2)
+        p = _risk_given_trough(truth, steady_state_conc_ng_ml(dose, cl, v, 24.0))
+        severe_and_free += weight * p * free_if_severe
+        free += weight * (p * free_if_severe + (1 - p) * free_if_not)
+    return severe_and_free / free
 
-    The TDM landmark rule keeps a sample when floor(day) < onset day, i.e. onset >= floor(day) + 1.
-    """
+
+def _rash_free_chances(landmark_day) -> tuple[np.ndarray, np.ndarray]:
+    """P(no onset yet on ``landmark_day``) for a patient who will have a severe rash, and for one who
+    will not. The TDM landmark rule keeps a sample when floor(day) < onset day, i.e. onset >=
+    floor(day) + 1."""
     first_allowed = np.floor(np.asarray(landmark_day, dtype=float)) + 1
-    s_severe = norm.sf((np.log(first_allowed) - SEVERE_ONSET[0]) / SEVERE_ONSET[1])
-    s_other = norm.sf((np.log(first_allowed) - OTHER_ONSET[0]) / OTHER_ONSET[1])
+    severe = norm.sf((np.log(first_allowed) - SEVERE_ONSET[0]) / SEVERE_ONSET[1])
+    other = norm.sf((np.log(first_allowed) - OTHER_ONSET[0]) / OTHER_ONSET[1])
+    return severe, 1 - OTHER_RASH_SHARE + OTHER_RASH_SHARE * other
+
+
+def rash_free_risk(true_risk, landmark_day):
+    """True risk of severe rash for a patient still rash-free (no onset of any grade) on ``landmark_day``."""
+    free_if_severe, free_if_not = _rash_free_chances(landmark_day)
     p = np.asarray(true_risk, dtype=float)
-    still_free = p * s_severe + (1 - p) * (1 - OTHER_RASH_SHARE + OTHER_RASH_SHARE * s_other)
-    return p * s_severe / still_free
+    return p * free_if_severe / (p * free_if_severe + (1 - p) * free_if_not)
 
 
 def _genotype(rng, freq):
@@ -184,7 +222,7 @@ def _tdm_samples(rng, ids, start, dose, cl, v, onset, grade) -> pd.DataFrame:
                 break
             hours = float(np.clip(rng.normal(23.5, 3.0), 12, 30))
             sample_time = start[i] + pd.Timedelta(days=int(day)) + pd.Timedelta(hours=float(rng.uniform(7.5, 12)))
-            conc = steady_state_conc_ng_ml(dose[i], cl[i], v[i], hours) * np.exp(rng.normal(0, 0.15))
+            conc = steady_state_conc_ng_ml(dose[i], cl[i], v[i], hours) * np.exp(rng.normal(0, TDM_ERROR_LOG_SD))
             if not np.isnan(onset[i]) and int(day) >= onset[i] and grade[i] >= 2:
                 conc *= 0.45  # interrupted / reduced after the rash: a post-onset sample is low
             unit = rng.choice(["ng/mL", "ug/mL", "nmol/L"], p=[0.55, 0.3, 0.15])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rashrisk.models.calibration import apply_platt, expit, fit_platt
+from rashrisk.models.calibration import IDENTITY, apply_platt, calibrate, calibration_method, expit, fit_platt
 from rashrisk.models.xgb_logit import LeafTable, base_margin
 
 
@@ -17,6 +17,17 @@ def test_platt_recovers_a_known_affine_miscalibration():
 
 def test_platt_on_a_degenerate_outcome_is_the_identity():
     assert fit_platt(np.array([0.1, 0.2, 0.3]), np.array([0, 0, 0])) == (0.0, 1.0)
+
+
+def test_only_the_configured_families_are_platt_recalibrated():
+    rng = np.random.default_rng(4)
+    raw = rng.normal(-2.5, 1.0, 5000)
+    y = rng.random(raw.size) < expit(0.4 + 0.6 * raw)
+    assert calibrate("logistic", ("xgboost",), raw, y) == IDENTITY == (0.0, 1.0)
+    assert calibrate("xgboost", ("xgboost",), raw, y) == fit_platt(raw, y) != IDENTITY
+    assert calibrate("logistic", ("logistic", "xgboost"), raw, y) == fit_platt(raw, y)
+    assert calibration_method("logistic", ("xgboost",)).startswith("identity")
+    assert calibration_method("xgboost", ("xgboost",)).startswith("Platt")
 
 
 def test_xgboost_float64_leaf_sum_matches_its_margin():

@@ -21,6 +21,7 @@ def test_unknown_key_is_named_in_the_error(tmp_path):
 
 @pytest.mark.parametrize(("text", "needle"), [
     ("[training]\ncandidates = ['forest']\n", "forest"),
+    ("[training]\nplatt_families = ['forest']\n", "platt_families"),
     ("[training]\nlow_below = 0.3\nhigh_from = 0.2\n", "high_from"),
     ("[features]\ngenotype_model = 'codominant'\n", "codominant"),
     ("[features.risk_allele]\nrs4129267 = 'T'\n", "rs4129267"),

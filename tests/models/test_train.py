@@ -94,6 +94,17 @@ def test_xgboost_bundle_is_monotone_in_the_risk_allele_count(simulated_cohort, f
                                model.calibration_intercept_ + model.calibration_slope_ * model.raw_logit(X))
 
 
+def test_logistic_is_served_as_fitted_unless_configured_for_platt(simulated_cohort, fast):
+    frame = build_model_frame(simulated_cohort, "start")
+    served = train_frame(frame, fast(candidates=("logistic",)), validate=False).model
+    assert (served.calibration_intercept_, served.calibration_slope_) == (0.0, 1.0)
+    np.testing.assert_array_equal(served.decision_function(frame.X), served.raw_logit(frame.X))
+    assert served.card["model"]["calibration"].startswith("identity")
+    platt = train_frame(frame, fast(candidates=("logistic",), platt_families=("logistic",)), validate=False).model
+    assert platt.calibration_slope_ != 1.0 and platt.card["model"]["calibration"].startswith("Platt")
+    np.testing.assert_array_equal(platt.raw_logit(frame.X), served.raw_logit(frame.X))  # same fit, other map
+
+
 def test_no_outcomes_or_too_few_events_is_a_user_error(simulated_cohort, fast):
     frame = build_model_frame(simulated_cohort, "start")
     frame.y = None

@@ -82,7 +82,7 @@ def _metric(validation: dict, name: str) -> dict | None:
 
 def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulated: bool, n: int, events: int,
                fingerprint: dict, factors: list[str], family: str, params: dict, calibration: tuple[float, float],
-               landmark, band_thresholds: dict, validation: dict, nested_cv: dict, excluded: dict,
+               calibration_method: str, landmark, band_thresholds: dict, validation: dict, nested_cv: dict, excluded: dict,
                candidates: list[dict], pk_model: str, input_summary: dict | None = None) -> dict:
     timing = ("at imatinib start (before the first dose)" if stage == "start"
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
@@ -120,7 +120,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
         "landmark_days": list(landmark) if stage == "tdm" else None,
         "input_summary": dict(input_summary or {}),
         "input_ranges": input_ranges(input_summary or {}),
-        "model": {"family": family, "params": params, "calibration": "Platt (affine in log-odds) on out-of-fold log-odds",
+        "model": {"family": family, "params": params, "calibration": calibration_method,
                   "calibration_intercept": calibration[0], "calibration_slope": calibration[1], "pk_model": pk_model},
         "band_thresholds": dict(band_thresholds),
         "baseline_risk": events / n if n else None,
@@ -178,7 +178,7 @@ def card_markdown(card: dict) -> str:
                 levels = ", ".join(f"{k} {v:.1%}" for k, v in s.get("frequencies", {}).items())
                 lines.append(f"| `{column}` | {s['missing_share']:.1%} | {levels} | | | |")
     m = card["model"]
-    lines += ["", "## Model", "", f"Selected: {m['family']} {m['params']}; {m['calibration']} "
+    lines += ["", "## Model", "", f"Selected: {m['family']} {m['params']}; calibration: {m['calibration']} "
               f"(intercept {_fmt(m['calibration_intercept'])}, slope {_fmt(m['calibration_slope'])}); "
               f"PK model {m['pk_model']}.", "", "| candidate | CV log-loss (mean +/- SD) |", "|---|---|"]
     lines += [f"| {c['label']} | {_fmt(c['cv_logloss_mean'], 4)} +/- {_fmt(c['cv_logloss_sd'], 4)} |"

@@ -15,7 +15,8 @@ FAMILIES = ("logistic", "xgboost")
 
 @dataclass(frozen=True)
 class LogisticGrid:
-    C: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0)  # inverse L2 penalty on standardised features
+    # inverse L2 penalty on standardised features = prior variance of each standardised log-odds ratio
+    C: tuple[float, ...] = (0.1, 0.3, 1.0)
     splines: tuple[bool, ...] = (False,)  # (False, True) adds B-splines of the continuous inputs
 
 
@@ -44,6 +45,8 @@ class TrainingConfig:
     interval_bootstrap: int = 30  # refits with the chosen hyperparameters for predict_interval
     validation_bootstrap: int = 200  # optimism bootstrap of the (fixed-hyperparameter) procedure
     validation_calibration_folds: int = 0  # 0: calibration fixed in resamples; k >= 2: Platt refitted on k-fold logits
+    # families recalibrated by Platt scaling on out-of-fold log-odds; the others are served as fitted
+    platt_families: tuple[str, ...] = ("xgboost",)
     min_events: int = 10
     low_below: float = 0.05  # risk bands stated in the model card
     high_from: float = 0.15
@@ -99,6 +102,9 @@ class TrainingConfig:
         bad = [c for c in self.candidates if c not in FAMILIES]
         if bad or not self.candidates:
             raise ConfigError(f"{source} [training] candidates: {bad or '[]'} not allowed; expected some of {FAMILIES}")
+        bad = [c for c in self.platt_families if c not in FAMILIES]
+        if bad:
+            raise ConfigError(f"{source} [training] platt_families: {bad} not allowed; expected some of {FAMILIES}")
         rules = [
             ("cv_splits", self.cv_splits >= 2, ">= 2"),
             ("cv_repeats", self.cv_repeats >= 1, ">= 1"),

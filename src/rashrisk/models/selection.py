@@ -4,9 +4,9 @@ Tuning: every candidate is scored by repeated stratified K-fold cross-validation
 (preprocessing fitted once per fold per preprocessing variant, on the training part only). The
 family is chosen by the one-standard-error rule (simplest family within one SE of the best mean
 log-loss), then its candidate with the lowest mean log-loss; its out-of-fold raw log-odds (averaged over
-repeats) feed the Platt calibration.
+repeats) feed the Platt calibration when its family is recalibrated (``platt_families``).
 
-Nested CV: the whole procedure (tune on inner folds, select, Platt on inner out-of-fold logits,
+Nested CV: the whole procedure (tune on inner folds, select, calibrate on inner out-of-fold logits,
 refit) runs inside each outer training split and is scored on the outer test split, so that the
 reported performance of the selection procedure is not the tuned score.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from rashrisk.features.preprocess import used_columns
-from rashrisk.models.calibration import apply_platt, expit, fit_platt
+from rashrisk.models.calibration import apply_platt, calibrate, expit
 from rashrisk.models.candidates import (Candidate, FittedCandidate, column_factors, estimator_raw_logit, fit_estimator,
                                         make_preprocess)
 from rashrisk.models.metrics import log_loss as _log_loss
@@ -119,7 +119,7 @@ def nested_cv(candidates, config, stage, X, y, *, seed, progress=None) -> dict:
         chosen.append(winner.label)
         for family in families:
             pick = best(rows, family)["candidate"]
-            intercept, slope = fit_platt(oof[pick], y_train)
+            intercept, slope = calibrate(pick.family, config.platt_families, oof[pick], y_train)
             fitted = FittedCandidate(pick, config, stage, seed=seed).fit(X_train, y_train)
             p = expit(apply_platt(fitted.raw_logit(X.iloc[test_idx]), intercept, slope))
             proba[family][test_idx] = p

@@ -1,11 +1,11 @@
 """Training orchestration: model frame -> tuned candidates -> nested CV -> selected model refitted
-on all patients -> Platt calibration on out-of-fold log-odds -> bootstrap ensemble for intervals
+on all patients -> calibration (Platt on out-of-fold log-odds for the families so configured) -> bootstrap ensemble for intervals
 -> internal validation (bootstrap optimism of the procedure) -> :class:`TrainingResult`.
 
 The procedure validated by the optimism bootstrap refits the selected family with its chosen
-hyperparameters fixed (tuning in 200+ resamples would not fit the time budget) and re-estimates
-the Platt calibration in every resample from cross-fitted log-odds
-(``validation_calibration_folds``); the nested CV, by contrast, re-tunes inside every outer fold.
+hyperparameters fixed (tuning in 200+ resamples would not fit the time budget); a Platt
+calibration is held fixed or, with ``validation_calibration_folds``, re-estimated in every resample
+from cross-fitted log-odds. The nested CV, by contrast, re-tunes inside every outer fold.
 Both are reported: see docs/training.md.
 """
 
@@ -21,7 +21,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from rashrisk.errors import RashriskError
-from rashrisk.models.calibration import apply_platt, expit, fit_platt
+from rashrisk.models.calibration import apply_platt, calibrate, calibration_method, expit
 from rashrisk.models.candidates import FittedCandidate, candidate_grid, estimator_raw_logit, fit_estimator
 from rashrisk.features.frame import STAGES
 from rashrisk.models.config import TrainingConfig
@@ -64,7 +64,8 @@ def _fit_predict_factory(candidate, config: TrainingConfig, stage: str, calibrat
     def fit_predict(X_train, y_train, X_eval):
         y_train = np.asarray(y_train, dtype=int)
         fitted = FittedCandidate(candidate, config, stage, seed=seed).fit(X_train, y_train)
-        if folds >= 2 and min(y_train.sum(), len(y_train) - y_train.sum()) >= folds:
+        recalibrated = candidate.family in config.platt_families
+        if recalibrated and folds >= 2 and min(y_train.sum(), len(y_train) - y_train.sum()) >= folds:
             matrix = fitted.transform(X_train)
             oof = np.zeros(len(y_train))
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -72,7 +73,7 @@ def _fit_predict_factory(candidate, config: TrainingConfig, stage: str, calibrat
                 est, leaves = fit_estimator(candidate, config, matrix[train_idx], y_train[train_idx],
                                             fitted.feature_names_, fitted.factors_, seed=seed)
                 oof[test_idx] = estimator_raw_logit(est, matrix[test_idx], leaves)
-            intercept, slope = fit_platt(oof, y_train)
+            intercept, slope = calibrate(candidate.family, config.platt_families, oof, y_train)
         else:
             intercept, slope = calibration
         return expit(apply_platt(fitted.raw_logit(X_eval), intercept, slope))
@@ -152,7 +153,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     t0 = time.perf_counter()
     chosen_row = best(rows)
     chosen = chosen_row["candidate"]
-    intercept, slope = fit_platt(oof[chosen], y)
+    intercept, slope = calibrate(chosen.family, config.platt_families, oof[chosen], y)
     oof_proba = expit(apply_platt(oof[chosen], intercept, slope))
     fitted = FittedCandidate(chosen, config, stage, seed=config.seed, exact=True).fit(X, y)
     matrix = fitted.transform(X)
@@ -183,6 +184,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
                       simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
                       family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
+                      calibration_method=calibration_method(chosen.family, config.platt_families),
                       landmark=frame.landmark or config.landmark,
                       band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
                       validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
