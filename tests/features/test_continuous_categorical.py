@@ -22,12 +22,21 @@ def test_no_indicator_for_a_column_complete_in_training_unless_always():
     assert list(names) == ["age_years", "age_years_missing"]
 
 
-def test_log_transform_keeps_the_clinical_name_and_floors_at_one():
-    train = pd.DataFrame({"map_trough_ng_ml": [1000.0, 2000.0, 0.0]})
-    enc = ContinuousEncoder(log_columns=("map_trough_ng_ml",)).fit(train)
-    assert list(enc.get_feature_names_out()) == ["map_trough_ng_ml_log"]
-    np.testing.assert_allclose(enc.transform(train)[:, 0], np.log([1000.0, 2000.0, 1.0]))
-    assert enc.factor_of() == {"map_trough_ng_ml_log": "map_trough_ng_ml"}
+def test_log_transform_keeps_the_clinical_name_and_floors_only_non_positive_values():
+    train = pd.DataFrame({"map_trough_ng_ml": [1000.0, 2000.0, 0.0, np.nan], "trough_ratio_to_apriori": [0.5, 1.6, 0.8, 1.0]})
+    enc = ContinuousEncoder(log_columns=("map_trough_ng_ml", "trough_ratio_to_apriori")).fit(train)
+    assert list(enc.get_feature_names_out()) == ["map_trough_ng_ml_log", "map_trough_ng_ml_missing",
+                                                 "trough_ratio_to_apriori_log"]
+    out = enc.transform(train)
+    # a trough of 0 takes the log of the smallest positive training trough; NaN stays missing (median fill)
+    np.testing.assert_allclose(out[:, 0], np.log([1000.0, 2000.0, 1000.0, 1000.0]))
+    np.testing.assert_array_equal(out[:, 1], [0, 0, 0, 1])
+    # a ratio below 1 keeps its negative log (it was once floored at 1, i.e. log 0, which erased it)
+    np.testing.assert_allclose(out[:, 2], np.log([0.5, 1.6, 0.8, 1.0]))
+    np.testing.assert_allclose(enc.transform(pd.DataFrame({"map_trough_ng_ml": [-5.0], "trough_ratio_to_apriori": [0.1]})),
+                               [[np.log(1000.0), 0.0, np.log(0.1)]])
+    assert enc.factor_of() == {"map_trough_ng_ml_log": "map_trough_ng_ml", "map_trough_ng_ml_missing": "map_trough_ng_ml",
+                               "trough_ratio_to_apriori_log": "trough_ratio_to_apriori"}
 
 
 def test_splines_expand_one_column_into_named_basis_columns():
@@ -51,3 +60,10 @@ def test_categorical_levels_missing_and_unseen():
     out = enc.transform(pd.DataFrame({"sex": ["M"], "setting": ["palliative"]}))
     np.testing.assert_array_equal(out[0], [1.0, 0.0, 0.0, 0.0])  # unseen level -> reference (all zeros)
     assert enc.factor_of()["setting_missing"] == "setting"
+
+
+def test_an_encoder_fitted_before_the_learned_floor_scores_as_it_was_trained():
+    # bundles registered before the floor was learned in fit have no log_floor_: they floored at 1
+    enc = ContinuousEncoder(log_columns=("trough_ratio_to_apriori",)).fit(pd.DataFrame({"trough_ratio_to_apriori": [0.5, 2.0]}))
+    del enc.log_floor_
+    np.testing.assert_allclose(enc.transform(pd.DataFrame({"trough_ratio_to_apriori": [0.5, 2.0]}))[:, 0], [0.0, np.log(2.0)])

@@ -7,6 +7,7 @@ import pytest
 from rashrisk.errors import RashriskError
 from rashrisk.features.frame import build_model_frame
 from rashrisk.models.bundle import RiskModel
+from rashrisk.models.card import card_markdown
 from rashrisk.models.train import train_frame, train_stage
 
 
@@ -103,6 +104,28 @@ def test_logistic_is_served_as_fitted_unless_configured_for_platt(simulated_coho
     platt = train_frame(frame, fast(candidates=("logistic",), platt_families=("logistic",)), validate=False).model
     assert platt.calibration_slope_ != 1.0 and platt.card["model"]["calibration"].startswith("Platt")
     np.testing.assert_array_equal(platt.raw_logit(frame.X), served.raw_logit(frame.X))  # same fit, other map
+
+
+def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fast):
+    from rashrisk.models.equation import equation_log_odds
+
+    frame = build_model_frame(simulated_cohort, "start")
+    for platt in ((), ("logistic",)):  # identity and Platt calibration both folded in
+        model = train_frame(frame, fast(candidates=("logistic",), platt_families=platt), validate=False).model
+        equation = model.card["model"]["equation"]
+        features = model.preprocess_.named_steps["columns"].transform(frame.X[model.input_columns_])
+        np.testing.assert_allclose(equation_log_odds(equation, features), model.decision_function(frame.X),
+                                   rtol=0, atol=1e-9)
+        terms = {t["feature"]: t for t in equation["terms"]}
+        assert terms["rs4129267_alt_count_missing"]["made_from"] == "1 when rs4129267 is missing, else 0"
+        assert terms["rs4129267_alt_count_missing"]["value_when_missing"] == 1.0
+        assert terms["apriori_trough_ng_ml_log"]["made_from"].startswith("natural log of apriori_trough_ng_ml")
+        assert terms["sex_M"]["made_from"] == "1 when sex is M, else 0"
+        # a missing allele count is filled with the training mean risk-allele count (never the reference, 0)
+        assert 0 < terms["rs4129267_alt_count"]["value_when_missing"] < 2
+    assert "### Full model" in card_markdown(model.card)
+    xgb = train_frame(frame, fast(candidates=("xgboost",)), validate=False).model
+    assert xgb.card["model"]["equation"] is None
 
 
 def test_no_outcomes_or_too_few_events_is_a_user_error(simulated_cohort, fast):

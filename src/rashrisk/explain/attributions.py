@@ -5,11 +5,12 @@ For every patient ``base_value + contributions.sum() == model.decision_function(
 - logistic regression: interventional linear SHAP against the training means of the feature
   matrix (``model.feature_means_``, stored in the bundle as aggregates, no patient rows),
   ``phi_j = slope * coef_j * (x_j - mean_j)``;
-- XGBoost: TreeSHAP (``shap.TreeExplainer``, path-dependent) of the raw margin, times the Platt
-  slope; see :mod:`rashrisk.explain.tree` for how float64 precision is kept.
+- XGBoost: TreeSHAP (``shap.TreeExplainer``, path-dependent) of the raw margin, times the
+  calibration slope; see :mod:`rashrisk.explain.tree` for how float64 precision is kept.
 
-The Platt calibrator is affine in log-odds, so scaling raw attributions by its slope and moving its
-intercept into the base value keeps additivity exact.
+The calibration (Platt, or the identity for a logistic model served as fitted) is affine in
+log-odds, so scaling raw attributions by its slope and moving its intercept into the base value
+keeps additivity exact.
 """
 
 from __future__ import annotations

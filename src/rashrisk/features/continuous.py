@@ -17,7 +17,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from rashrisk.features._base import check_input, input_names
 
-LOG_FLOOR = 1.0  # values below 1 (e.g. a trough of 0 ng/mL) are floored before the log
 
 
 class ContinuousEncoder(TransformerMixin, BaseEstimator):
@@ -25,7 +24,9 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    log_columns : tuple of column names to log-transform (natural log, floored at 1).
+    log_columns : tuple of column names to log-transform (natural log). A value <= 0 (e.g. a trough
+        reported as 0 ng/mL) takes the log of the column's smallest positive training value, learned
+        in ``fit``; positive values are never altered (a ratio below 1 keeps its negative log).
     spline_columns : tuple of column names expanded into a B-spline basis.
     n_knots, degree : spline basis size (``n_knots + degree - 2`` columns, no intercept).
     add_indicator : 'auto' adds ``<column>_missing`` for columns with missing values in ``fit``;
@@ -49,9 +50,14 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
 
     def _logged(self, X: np.ndarray, names: list[str]) -> np.ndarray:
         X = X.copy()
+        legacy = not hasattr(self, "log_floor_")  # fitted by rashrisk <= 0.1.0+a7a2bfd: it floored at 1
         for j, name in enumerate(names):
             if name in self.log_columns:
-                X[:, j] = np.log(np.maximum(X[:, j], LOG_FLOOR))
+                column = X[:, j]
+                if legacy:  # score an old bundle with the transform it was trained with
+                    X[:, j] = np.log(np.maximum(column, 1.0))
+                else:
+                    X[:, j] = np.log(np.where(np.isnan(column) | (column > 0), column, self.log_floor_[j]))
         return X
 
     def fit(self, X, y=None):
@@ -62,6 +68,10 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
         unknown -= set(names)
         if unknown:
             raise ValueError(f"log/spline columns {sorted(unknown)} are not among the inputs {names}")
+        positive = np.where(X > 0, X, np.nan)
+        with np.errstate(all="ignore"):
+            smallest = np.array([np.nanmin(c) if (~np.isnan(c)).any() else 1.0 for c in positive.T])
+        self.log_floor_ = smallest
         Xl = self._logged(X, names)
         missing = np.isnan(Xl)
         with np.errstate(all="ignore"):

@@ -1,5 +1,5 @@
 """The served model: :class:`RiskModel`, a fitted, picklable bundle (preprocess + estimator +
-Platt calibration + bootstrap ensemble for intervals + model card), saved as a folder
+calibration (affine in log-odds) + bootstrap ensemble for intervals + model card), saved as a folder
 (``model.joblib``, ``card.json``, ``card.md``).
 
 Served calibrated log-odds: ``decision_function(X) = calibration_intercept_ + calibration_slope_ *

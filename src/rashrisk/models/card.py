@@ -83,7 +83,8 @@ def _metric(validation: dict, name: str) -> dict | None:
 def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulated: bool, n: int, events: int,
                fingerprint: dict, factors: list[str], family: str, params: dict, calibration: tuple[float, float],
                calibration_method: str, landmark, band_thresholds: dict, validation: dict, nested_cv: dict, excluded: dict,
-               candidates: list[dict], pk_model: str, input_summary: dict | None = None) -> dict:
+               candidates: list[dict], pk_model: str, input_summary: dict | None = None,
+               equation: dict | None = None) -> dict:
     timing = ("at imatinib start (before the first dose)" if stage == "start"
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
     predictors = []
@@ -121,7 +122,8 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
         "input_summary": dict(input_summary or {}),
         "input_ranges": input_ranges(input_summary or {}),
         "model": {"family": family, "params": params, "calibration": calibration_method,
-                  "calibration_intercept": calibration[0], "calibration_slope": calibration[1], "pk_model": pk_model},
+                  "calibration_intercept": calibration[0], "calibration_slope": calibration[1], "pk_model": pk_model,
+                  "equation": equation},
         "band_thresholds": dict(band_thresholds),
         "baseline_risk": events / n if n else None,
         "candidates": [{k: c[k] for k in ("label", "cv_logloss_mean", "cv_logloss_sd")} for c in candidates],
@@ -183,6 +185,15 @@ def card_markdown(card: dict) -> str:
               f"PK model {m['pk_model']}.", "", "| candidate | CV log-loss (mean +/- SD) |", "|---|---|"]
     lines += [f"| {c['label']} | {_fmt(c['cv_logloss_mean'], 4)} +/- {_fmt(c['cv_logloss_sd'], 4)} |"
               for c in card.get("candidates", [])]
+    equation = m.get("equation")
+    if equation:
+        lines += ["", "### Full model", "", f"{equation['form']}, with intercept {equation['intercept']:.6g} "
+                  "(standardisation and calibration folded in). A feature whose input is missing takes the value "
+                  "in the last column.", "",
+                  "| feature | made from | coefficient | odds ratio per unit | value when input missing |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| `{t['feature']}` | {t['made_from']} | {t['coefficient']:.6g} | {t['odds_ratio']:.4g} "
+                  f"| {t['value_when_missing']:.6g} |" for t in equation["terms"]]
     lines += ["", "## Validation (internal)", "", f"Bootstrap resamples of the whole procedure: {v.get('n_boot')}.", "",
               "| metric | apparent | optimism-corrected (95% CI) | cross-validated |", "|---|---|---|---|"]
     for key in ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici"):

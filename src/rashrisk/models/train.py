@@ -119,6 +119,7 @@ def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str
 def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model_name, progress, validate):
     from rashrisk.models.bundle import RiskModel
     from rashrisk.models.card import build_card, summarize_inputs
+    from rashrisk.models.equation import logistic_equation
 
     config = config or TrainingConfig()
     stage = frame.stage
@@ -181,6 +182,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     input_summary = summarize_inputs(X, fitted.input_columns_)
     factors = list(dict.fromkeys(fitted.factors_.values()))
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
+    equation = logistic_equation(fitted.preprocess_, fitted.estimator_, (intercept, slope), fitted.factors_)
     card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
                       simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
                       family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
@@ -188,7 +190,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
                       landmark=frame.landmark or config.landmark,
                       band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
                       validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
-                      pk_model=pk_model_name, input_summary=input_summary)
+                      pk_model=pk_model_name, input_summary=input_summary, equation=equation)
     model = RiskModel(stage=stage, version=version, card=card, preprocess=fitted.preprocess_,
                       estimator=fitted.estimator_, leaf_table=fitted.leaf_table_, calibration_intercept=intercept,
                       calibration_slope=slope, feature_factor=fitted.factors_, feature_means=feature_means,
