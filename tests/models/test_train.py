@@ -22,6 +22,9 @@ def test_training_smoke_gives_a_validated_calibrated_bundle(start_result, tmp_pa
     X = result.frame.X
     assert model.name == "rashrisk-start" and model.stage == "start"
     assert result.validation["bootstrap"]["n_boot"] == 10
+    instability = result.validation["instability"]  # the interval ensemble's refits, Riley and Collins 2023
+    assert instability["n_models"] == 5 and 0 < instability["mape_mean"] < 0.05
+    assert model.card["validation"]["instability"] == instability
     assert 0.5 < result.validation["metrics"]["auroc"]["corrected"] < 1.0
     assert {row["name"] for row in result.candidates} == {"logistic", "xgboost"}
     assert result.selected in ("logistic", "xgboost")

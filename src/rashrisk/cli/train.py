@@ -109,6 +109,8 @@ def _print_summary(results) -> None:
     row("calibration slope, corrected", [_ci(s["calibration_slope"], 2) for s in summaries])
     row("Brier score, corrected", [_ci(s["brier"]) for s in summaries])
     row("AUROC, nested CV", ["n/a" if s["nested_cv_auroc"] is None else f"{s['nested_cv_auroc']:.3f}" for s in summaries])
+    row("prediction instability (mean abs. difference)",
+        ["n/a" if s["instability_mape"] is None else f"{s['instability_mape']:.3f}" for s in summaries])
     row("patients / events", [f"{s['n']} / {s['events']}" for s in summaries])
     row("events per parameter", ["n/a" if s["events_per_parameter"] is None else f"{s['events_per_parameter']:.1f}"
                                  for s in summaries])

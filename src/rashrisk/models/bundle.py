@@ -210,11 +210,18 @@ class RiskModel:
         point = expit(np.asarray(logit, dtype=np.float64))
         if not self.ensemble_ or not len(matrix):
             return point.copy(), point.copy()
-        risks = expit(self.calibration_intercept_ + self.calibration_slope_ * self._ensemble_logits(matrix, data))
+        risks = self.ensemble_risks_from_matrix(matrix, data)
         alpha = (1.0 - level) / 2.0
         low = np.quantile(risks, alpha, axis=1)
         high = np.quantile(risks, 1.0 - alpha, axis=1)
         return np.minimum(low, point), np.maximum(high, point)
+
+    def ensemble_risks_from_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
+        """(n, members) calibrated risks of the bootstrap ensemble on a preprocessed matrix."""
+        matrix = np.asarray(matrix, dtype=np.float64)
+        if data is None and _is_xgboost(self.estimator_) and len(matrix):
+            data = _xgb_data(matrix)
+        return expit(self.calibration_intercept_ + self.calibration_slope_ * self._ensemble_logits(matrix, data))
 
     def _ensemble_logits(self, matrix: np.ndarray, data) -> np.ndarray:
         """(n, members) raw log-odds of the bootstrap ensemble."""

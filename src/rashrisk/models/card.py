@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk import __version__
+from rashrisk.models.validation import instability_sentence
 
 RANGE_QUANTILES = (0.01, 0.99)
 
@@ -137,6 +138,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
             "calibration_intercept": _metric(validation, "calibration_intercept"),
             "ici": _metric(validation, "ici"),
             "events_per_parameter": (validation or {}).get("events_per_parameter"),
+            "instability": (validation or {}).get("instability"),
             "sample_size": (validation or {}).get("sample_size"),
             "warnings": (validation or {}).get("warnings", []),
             "nested_cv": nested_cv,
@@ -208,6 +210,8 @@ def card_markdown(card: dict) -> str:
                   f"calibration slope {_fmt(s.get('calibration_slope'))}, Brier {_fmt(s.get('brier'))}."]
     if v.get("events_per_parameter") is not None:
         lines += ["", f"Events per candidate parameter: {v['events_per_parameter']:.1f}."]
+    if v.get("instability"):
+        lines += ["", f"Prediction instability (Riley and Collins 2023): {instability_sentence(v['instability'])}"]
     for w in v.get("warnings", []):
         lines.append(f"- warning: {w}")
     b = card["band_thresholds"]

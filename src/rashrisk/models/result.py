@@ -47,5 +47,6 @@ class TrainingResult:
             "calibration_slope": corrected("calibration_slope"),
             "brier": corrected("brier"),
             "nested_cv_auroc": self.nested_cv.get("selection", {}).get("auroc"),
+            "instability_mape": ((self.validation or {}).get("instability") or {}).get("mape_mean"),
             "seconds_total": float(sum(self.seconds.values())),
         }

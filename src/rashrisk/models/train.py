@@ -182,20 +182,26 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     input_summary = summarize_inputs(X, fitted.input_columns_)
     factors = list(dict.fromkeys(fitted.factors_.values()))
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
-    equation = logistic_equation(fitted.preprocess_, fitted.estimator_, (intercept, slope), fitted.factors_)
-    card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
-                      simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
-                      family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
-                      calibration_method=calibration_method(chosen.family, config.platt_families),
-                      landmark=frame.landmark or config.landmark,
-                      band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
-                      validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
-                      pk_model=pk_model_name, input_summary=input_summary, equation=equation)
-    model = RiskModel(stage=stage, version=version, card=card, preprocess=fitted.preprocess_,
+    model = RiskModel(stage=stage, version=version, card={}, preprocess=fitted.preprocess_,
                       estimator=fitted.estimator_, leaf_table=fitted.leaf_table_, calibration_intercept=intercept,
                       calibration_slope=slope, feature_factor=fitted.factors_, feature_means=feature_means,
                       input_summary=input_summary,
                       input_columns=fitted.input_columns_, ensemble=ensemble, family=chosen.family, params=chosen.param_dict)
+    if validate:
+        from rashrisk.models.validation import prediction_instability
+
+        validation["instability"] = prediction_instability(
+            expit(model.decision_function_matrix(matrix)), model.ensemble_risks_from_matrix(matrix),
+            (config.low_below, config.high_from))
+    equation = logistic_equation(fitted.preprocess_, fitted.estimator_, (intercept, slope), fitted.factors_)
+    model.card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
+                            simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
+                            family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
+                            calibration_method=calibration_method(chosen.family, config.platt_families),
+                            landmark=frame.landmark or config.landmark,
+                            band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
+                            validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
+                            pk_model=pk_model_name, input_summary=input_summary, equation=equation)
     public_rows = [{k: v for k, v in row.items() if k != "candidate"} for row in rows]
     return TrainingResult(stage=stage, model=model, frame=frame, candidates=public_rows, selected=chosen.family,
                           oof_proba=oof_proba, y=y, validation=validation, fingerprint=fingerprint,

@@ -278,6 +278,37 @@ def validate_model(fit_predict: Callable, X, y, groups=None, *, oof_proba=None, 
     }
 
 
+def prediction_instability(point, member_risks, band_thresholds: tuple[float, float]) -> dict:
+    """Prediction instability after Riley and Collins (Biometrical Journal 2023): how far each
+    patient's risk moves between models developed the same way on bootstrap resamples.
+
+    ``point``: the model's risks (n,); ``member_risks``: the bootstrap models' risks (n, B);
+    ``band_thresholds``: (low_below, high_from). Returns the mean over patients of the mean absolute
+    difference (MAPE), its 90th percentile over patients, and how often the risk band changes.
+    """
+    point = np.asarray(point, dtype=np.float64)
+    members = np.asarray(member_risks, dtype=np.float64)
+    if members.ndim != 2 or members.shape[0] != point.shape[0] or members.shape[1] == 0:
+        raise RashriskError(f"prediction instability: member risks of shape {members.shape}; "
+                            f"expected ({point.shape[0]}, number of bootstrap models)")
+    per_patient = np.abs(members - point[:, None]).mean(axis=1)
+    edges = np.asarray(band_thresholds, dtype=np.float64)
+    changed = np.digitize(members, edges) != np.digitize(point, edges)[:, None]
+    return {"n_models": int(members.shape[1]), "mape_mean": float(per_patient.mean()),
+            "mape_p90": float(np.quantile(per_patient, 0.9)), "band_change_share": float(changed.mean()),
+            "patients_with_any_band_change": float(changed.any(axis=1).mean()),
+            "method": ("bootstrap refits of the selected model (hyperparameters and calibration fixed) scored on "
+                       "the training patients; Riley and Collins 2023")}
+
+
+def instability_sentence(instability: dict) -> str:
+    """One plain sentence for the card and the validation report."""
+    return (f"Across {instability['n_models']} models refitted on bootstrap resamples, a patient's risk moves by "
+            f"{instability['mape_mean']:.3f} on average (mean absolute difference; 90th percentile of patients "
+            f"{instability['mape_p90']:.3f}), and the risk band changes in {instability['band_change_share']:.1%} of "
+            f"refits ({instability['patients_with_any_band_change']:.0%} of patients at least once).")
+
+
 _LABELS = {
     "auroc": "AUROC", "auprc": "AUPRC", "brier": "Brier score", "scaled_brier": "Scaled Brier",
     "calibration_intercept": "Calibration intercept", "calibration_slope": "Calibration slope",
@@ -324,6 +355,8 @@ def validation_report_markdown(report: dict) -> str:
             auc = r["note"] if r["note"] else f"{r['auroc']:.3f} ({r['auroc_ci_low']:.3f} to {r['auroc_ci_high']:.3f})"
             lines.append(f"| {r['variable']} | {r['level']} | {r['n']} | {r['events']} | {r['observed_risk']:.1%} "
                          f"| {r['expected_risk']:.1%} | {auc} |")
+    if report.get("instability"):
+        lines += ["", "## Prediction instability (Riley and Collins 2023)", "", instability_sentence(report["instability"])]
     s = report["sample_size"]
     lines += ["", "## Sample size (Riley et al.)", "",
               f"Anticipated Cox-Snell R2 {s['r2_cs']:.3f} ({s['r2_cs_source']}), {s['n_parameters']} parameters, "

@@ -72,6 +72,10 @@ def validation_metrics(report: dict) -> dict:
     for key in ("n", "events", "events_per_parameter"):
         if _finite((report or {}).get(key)):
             out[key] = float(report[key])
+    instability = (report or {}).get("instability") or {}
+    for key in ("mape_mean", "mape_p90", "band_change_share"):
+        if _finite(instability.get(key)):
+            out[f"instability_{key}"] = float(instability[key])
     sample = (report or {}).get("sample_size") or {}
     if _finite(sample.get("minimum_n")):
         out["riley_minimum_n"] = float(sample["minimum_n"])
