@@ -67,7 +67,8 @@ def generator_terms_design(X, stage, samples, means=None):
     """The foreign generator's own terms, which no analyst would know (mean-imputed). start: female,
     age, rs4129267 and rs2231142 allele counts, log dose, log weight, log albumin (the clearance
     covariates); tdm: female, age, rs4129267 count, log measured concentration and its hours after
-    the dose (together they pin the 24-h trough)."""
+    the dose (together they pin the 24-h trough), and the landmark day (how much of the early risk
+    has already passed)."""
     import numpy as np
 
     columns = [(X["sex"] == "F").astype(float), X["age_years"], X["rs4129267_alt_count"]]
@@ -75,7 +76,7 @@ def generator_terms_design(X, stage, samples, means=None):
         columns += [X["rs2231142_alt_count"], np.log(X["start_dose_mg"]), np.log(X["weight_kg"]), np.log(X["albumin_g_l"])]
     else:
         columns += [np.log(samples["concentration_ng_ml"].reindex(X.index).to_numpy(float)),
-                    samples["hours_after_dose"].reindex(X.index).to_numpy(float)]
+                    samples["hours_after_dose"].reindex(X.index).to_numpy(float), X["tdm_day"]]
     return _mean_imputed(np.column_stack(columns).astype(float), means)
 
 
@@ -307,14 +308,15 @@ def calibration(args) -> None:
     print(f"\n{args.generator} generator: held-out on {args.n_test} patients (seed {args.test_seed}), "
           f"{len(args.seeds)} training cohorts of {args.n_train}, logistic candidate")
     print("| stage | procedure | AUROC | calibration slope, mean (SD) | mean abs(slope - 1) | RMS(slope - 1) | "
-          "slope range |")
-    print("|---|---|---|---|---|---|---|")
+          "slope range | slope not estimable |")
+    print("|---|---|---|---|---|---|---|---|")
     for (stage, name), values in rows.items():
         auc = np.array([r["auroc"] for r in values])
-        slope = np.array([r["cal_slope"] for r in values])
+        all_slopes = np.array([r["cal_slope"] for r in values])
+        slope = all_slopes[np.isfinite(all_slopes)]  # NaN: constant predictions (a Platt slope of 0)
         print(f"| {stage} | {name} | {auc.mean():.3f} | {slope.mean():.2f} ({slope.std(ddof=1):.2f}) | "
               f"{np.abs(slope - 1).mean():.3f} | {np.sqrt(np.mean((slope - 1) ** 2)):.3f} | "
-              f"{slope.min():.2f}-{slope.max():.2f} |")
+              f"{slope.min():.2f} to {slope.max():.2f} | {len(all_slopes) - len(slope)} of {len(all_slopes)} |")
 
 
 if __name__ == "__main__":
