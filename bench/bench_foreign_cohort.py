@@ -75,7 +75,7 @@ def generator_terms_design(X, stage, samples, means=None):
     if stage == "start":
         columns += [X["rs2231142_alt_count"], np.log(X["start_dose_mg"]), np.log(X["weight_kg"]), np.log(X["albumin_g_l"])]
     else:
-        columns += [np.log(samples["concentration_ng_ml"].reindex(X.index).to_numpy(float)),
+        columns += [np.log(np.maximum(samples["concentration_ng_ml"].reindex(X.index).to_numpy(float), 1.0)),
                     samples["hours_after_dose"].reindex(X.index).to_numpy(float), X["tdm_day"]]
     return _mean_imputed(np.column_stack(columns).astype(float), means)
 
@@ -313,7 +313,7 @@ def calibration(args) -> None:
     for (stage, name), values in rows.items():
         auc = np.array([r["auroc"] for r in values])
         all_slopes = np.array([r["cal_slope"] for r in values])
-        slope = all_slopes[np.isfinite(all_slopes)]  # NaN: constant predictions (a Platt slope of 0)
+        slope = all_slopes[np.isfinite(all_slopes)]  # NaN: the recalibration fit on the test cohort failed
         print(f"| {stage} | {name} | {auc.mean():.3f} | {slope.mean():.2f} ({slope.std(ddof=1):.2f}) | "
               f"{np.abs(slope - 1).mean():.3f} | {np.sqrt(np.mean((slope - 1) ** 2)):.3f} | "
               f"{slope.min():.2f} to {slope.max():.2f} | {len(all_slopes) - len(slope)} of {len(all_slopes)} |")

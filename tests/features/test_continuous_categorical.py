@@ -22,7 +22,7 @@ def test_no_indicator_for_a_column_complete_in_training_unless_always():
     assert list(names) == ["age_years", "age_years_missing"]
 
 
-def test_log_transform_keeps_the_clinical_name_and_floors_only_non_positive_values():
+def test_log_transform_keeps_the_clinical_name_and_raises_only_values_below_the_training_range():
     train = pd.DataFrame({"map_trough_ng_ml": [1000.0, 2000.0, 0.0, np.nan], "trough_ratio_to_apriori": [0.5, 1.6, 0.8, 1.0]})
     enc = ContinuousEncoder(log_columns=("map_trough_ng_ml", "trough_ratio_to_apriori")).fit(train)
     assert list(enc.get_feature_names_out()) == ["map_trough_ng_ml_log", "map_trough_ng_ml_missing",
@@ -33,8 +33,12 @@ def test_log_transform_keeps_the_clinical_name_and_floors_only_non_positive_valu
     np.testing.assert_array_equal(out[:, 1], [0, 0, 0, 1])
     # a ratio below 1 keeps its negative log (it was once floored at 1, i.e. log 0, which erased it)
     np.testing.assert_allclose(out[:, 2], np.log([0.5, 1.6, 0.8, 1.0]))
-    np.testing.assert_allclose(enc.transform(pd.DataFrame({"map_trough_ng_ml": [-5.0], "trough_ratio_to_apriori": [0.1]})),
-                               [[np.log(1000.0), 0.0, np.log(0.1)]])
+    # below the smallest positive training value everything is raised to it: monotone, 0 never above 500
+    new = enc.transform(pd.DataFrame({"map_trough_ng_ml": [-5.0, 0.0, 1.0, 500.0, 1500.0],
+                                      "trough_ratio_to_apriori": [0.1, 0.4, 0.5, 0.7, 3.0]}))
+    np.testing.assert_allclose(new[:, 0], np.log([1000.0, 1000.0, 1000.0, 1000.0, 1500.0]))
+    np.testing.assert_allclose(new[:, 2], np.log([0.5, 0.5, 0.5, 0.7, 3.0]))
+    assert np.all(np.diff(new[:, 0]) >= 0) and np.all(np.diff(new[:, 2]) >= 0)
     assert enc.factor_of() == {"map_trough_ng_ml_log": "map_trough_ng_ml", "map_trough_ng_ml_missing": "map_trough_ng_ml",
                                "trough_ratio_to_apriori_log": "trough_ratio_to_apriori"}
 

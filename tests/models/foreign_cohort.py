@@ -125,12 +125,16 @@ def landmark_risk(truth: pd.DataFrame, conc_ng_ml, hours_after_dose, landmark_da
     hours = np.asarray(hours_after_dose, dtype=float)
     free_if_severe, free_if_not = _rash_free_chances(landmark_day)
     severe_and_free, free = np.zeros(len(truth)), np.zeros(len(truth))
+    top = np.full(len(truth), -np.inf)  # running maximum log-weight per patient: no underflow to 0/0
     for _ in range(n_draws):
         cl, v = _clearance_volume_draw(truth, rng)
-        weight = np.exp(-0.5 * ((log_conc - np.log(steady_state_conc_ng_ml(dose, cl, v, hours))) / TDM_ERROR_LOG_SD) ** 2)
+        log_weight = -0.5 * ((log_conc - np.log(steady_state_conc_ng_ml(dose, cl, v, hours))) / TDM_ERROR_LOG_SD) ** 2
+        new_top = np.maximum(top, log_weight)
+        rescale, weight = np.exp(top - new_top), np.exp(log_weight - new_top)
+        top = new_top
         p = _risk_given_trough(truth, steady_state_conc_ng_ml(dose, cl, v, 24.0))
-        severe_and_free += weight * p * free_if_severe
-        free += weight * (p * free_if_severe + (1 - p) * free_if_not)
+        severe_and_free = severe_and_free * rescale + weight * p * free_if_severe
+        free = free * rescale + weight * (p * free_if_severe + (1 - p) * free_if_not)
     return severe_and_free / free
 
 

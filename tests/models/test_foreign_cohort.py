@@ -176,3 +176,25 @@ def test_start_model_discrimination_within_tolerance_of_plain_logistic(held_out)
 
     y = held_out["y"]
     assert auroc(y, held_out["model"]) >= auroc(y, held_out["plain"]) - AUROC_TOLERANCE
+
+
+def test_the_tdm_ceiling_is_the_true_rash_free_risk_when_the_sample_pins_the_clearance():
+    """landmark_risk (bench/bench_foreign_cohort.py's tdm ceiling) against rash_free_risk: with a tiny
+    measurement error the posterior collapses on the patient's own clearance and the two agree; with
+    an uninformative sample it falls back to the prior and does not."""
+    import foreign_cohort as fc
+
+    written = fc.generate_foreign_cohort(300, seed=5)
+    truth = written.truth
+    hours = np.full(len(truth), 24.0)
+    conc = truth["true_trough_ng_ml"].to_numpy()  # an exact 24-h sample
+    day = np.full(len(truth), 14.0)
+    exact = fc.rash_free_risk(truth["true_risk"].to_numpy(), day)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fc, "TDM_ERROR_LOG_SD", 0.01)
+        pinned = fc.landmark_risk(truth, conc, hours, day, n_draws=4000)
+        mp.setattr(fc, "TDM_ERROR_LOG_SD", 100.0)
+        uninformed = fc.landmark_risk(truth, conc, hours, day, n_draws=4000)
+    np.testing.assert_allclose(pinned, exact, rtol=0.06)
+    assert np.max(np.abs(uninformed / exact - 1)) > 0.3
+    assert np.isfinite(fc.landmark_risk(truth, conc * 50.0, hours, day, n_draws=200)).all()  # an outlying sample

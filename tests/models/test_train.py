@@ -126,6 +126,12 @@ def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fas
         assert terms["sex_M"]["made_from"] == "1 when sex is M, else 0"
         # a missing allele count is filled with the training mean risk-allele count (never the reference, 0)
         assert 0 < terms["rs4129267_alt_count"]["value_when_missing"] < 2
+        trough = terms["apriori_trough_ng_ml_log"]
+        assert trough["input_when_missing"] == pytest.approx(np.exp(trough["value_when_missing"]))
+        # a patient with every input missing gets intercept + sum(coefficient x value when missing)
+        blank = pd.DataFrame([[np.nan] * len(model.input_columns_)], columns=model.input_columns_)
+        by_hand = equation["intercept"] + sum(t["coefficient"] * t["value_when_missing"] for t in equation["terms"])
+        assert model.decision_function(blank)[0] == pytest.approx(by_hand, abs=1e-9)
     assert "### Full model" in card_markdown(model.card)
     xgb = train_frame(frame, fast(candidates=("xgboost",)), validate=False).model
     assert xgb.card["model"]["equation"] is None

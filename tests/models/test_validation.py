@@ -144,13 +144,20 @@ def test_markdown_shows_too_few_events_instead_of_numbers():
 def test_prediction_instability_counts_absolute_differences_and_band_changes():
     from rashrisk.models.validation import instability_sentence, prediction_instability
 
-    point = np.array([0.04, 0.10, 0.20])
-    members = np.array([[0.04, 0.06], [0.10, 0.16], [0.20, 0.20]])  # patient 1 and 2 each cross a band edge once
-    out = prediction_instability(point, members, (0.05, 0.15))
+    from rashrisk.models.bundle import risk_band
+
+    def band(risk):
+        return risk_band(risk, 0.05, 0.15)
+
+    point = np.array([0.04, 0.10, 0.20, 0.05])
+    # patients 1 and 2 each cross a band edge once; patient 4 sits on the 5% edge (intermediate) and a
+    # refit at exactly 15% is high
+    members = np.array([[0.04, 0.06], [0.10, 0.16], [0.20, 0.20], [0.05, 0.15]])
+    out = prediction_instability(point, members, band)
     assert out["n_models"] == 2
-    assert out["mape_mean"] == pytest.approx((0.01 + 0.03 + 0.0) / 3)
-    assert out["band_change_share"] == pytest.approx(2 / 6)
-    assert out["patients_with_any_band_change"] == pytest.approx(2 / 3)
+    assert out["mape_mean"] == pytest.approx((0.01 + 0.03 + 0.0 + 0.05) / 4)
+    assert out["band_change_share"] == pytest.approx(3 / 8)
+    assert out["patients_with_any_band_change"] == pytest.approx(3 / 4)
     assert "2 models" in instability_sentence(out)
     with pytest.raises(RashriskError, match="shape"):
-        prediction_instability(point, members[:2], (0.05, 0.15))
+        prediction_instability(point, members[:2], band)

@@ -216,3 +216,16 @@ def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_d
     table = score_frame(model, frame)
     np.testing.assert_allclose(table["risk_low"], low, rtol=0, atol=1e-6)
     np.testing.assert_allclose(table["risk"], point, rtol=0, atol=1e-12)
+
+
+def test_the_tdm_model_reads_the_a_priori_trough_through_the_ratio(models, cohort_dir):
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.scoring.score import used_inputs
+
+    frame, _ = build_frame(load_cohort(cohort_dir), "tdm", models["tdm"])
+    model = models["tdm"]
+    assert "apriori_trough_ng_ml" not in model.input_columns_  # not a third, collinear term
+    used = used_inputs(model, frame.X.columns)
+    assert {"trough_ratio_to_apriori", "map_trough_ng_ml", "apriori_trough_ng_ml"} <= set(used)
+    assert "albumin_g_l" not in used
+    assert "apriori_trough_ng_ml" in used_inputs(models["start"], frame.X.columns)

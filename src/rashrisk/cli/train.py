@@ -22,7 +22,7 @@ def register(app) -> None:
         jobs: int = typer.Option(1, "--jobs", help="With --stage both, 2 trains the stages in parallel processes "
                                  "(per-step progress bars are then replaced by one per stage)."),
     ) -> None:
-        """Train the severe-rash model(s) with nested CV, Platt calibration and bootstrap validation."""
+        """Train the severe-rash model(s) with nested CV, out-of-fold calibration and bootstrap validation."""
         from rich.console import Console
         from rich.markup import escape
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -24,9 +24,10 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    log_columns : tuple of column names to log-transform (natural log). A value <= 0 (e.g. a trough
-        reported as 0 ng/mL) takes the log of the column's smallest positive training value, learned
-        in ``fit``; positive values are never altered (a ratio below 1 keeps its negative log).
+    log_columns : tuple of column names to log-transform (natural log). Values below the column's
+        smallest positive training value (learned in ``fit``), including 0 (e.g. a trough reported as
+        0 ng/mL), are raised to it first: the transform stays monotone and no training value changes
+        (a ratio below 1 keeps its negative log).
     spline_columns : tuple of column names expanded into a B-spline basis.
     n_knots, degree : spline basis size (``n_knots + degree - 2`` columns, no intercept).
     add_indicator : 'auto' adds ``<column>_missing`` for columns with missing values in ``fit``;
@@ -57,7 +58,7 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
                 if legacy:  # score an old bundle with the transform it was trained with
                     X[:, j] = np.log(np.maximum(column, 1.0))
                 else:
-                    X[:, j] = np.log(np.where(np.isnan(column) | (column > 0), column, self.log_floor_[j]))
+                    X[:, j] = np.log(np.maximum(column, self.log_floor_[j]))  # NaN stays NaN; monotone
         return X
 
     def fit(self, X, y=None):
@@ -68,10 +69,11 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
         unknown -= set(names)
         if unknown:
             raise ValueError(f"log/spline columns {sorted(unknown)} are not among the inputs {names}")
+        # log columns: the smallest positive training value (others: unused, 1)
         positive = np.where(X > 0, X, np.nan)
         with np.errstate(all="ignore"):
-            smallest = np.array([np.nanmin(c) if (~np.isnan(c)).any() else 1.0 for c in positive.T])
-        self.log_floor_ = smallest
+            self.log_floor_ = np.array([np.nanmin(c) if name in self.log_columns and (~np.isnan(c)).any() else 1.0
+                                        for name, c in zip(names, positive.T)])
         Xl = self._logged(X, names)
         missing = np.isnan(Xl)
         with np.errstate(all="ignore"):

@@ -22,6 +22,9 @@ STAGES = ("start", "tdm")
 PATIENT_COLUMNS = ("sex", "age_years", "weight_kg", "height_cm", "bsa_m2", "albumin_g_l", "ancestry",
                    "setting", "start_dose_mg")
 TDM_COLUMNS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
+# derived model inputs -> the frame columns they are computed from (a model reading the ratio reads the
+# a priori trough through it, so the a priori trough's warnings and provenance apply)
+DERIVED_FROM = {"trough_ratio_to_apriori": ("map_trough_ng_ml", "apriori_trough_ng_ml")}
 NO_OUTCOME = "no outcome recorded"
 APRIORI_SIMULATIONS = 20  # the model uses the typical trough only; draws only feed the unused interval
 

@@ -29,6 +29,9 @@ class FeatureSpec:
     categorical: tuple[str, ...] = ("sex",)
     continuous: tuple[str, ...] = ("age_years", "weight_kg", "start_dose_mg", "apriori_trough_ng_ml")
     tdm_continuous: tuple[str, ...] = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
+    # start-stage columns left out at the tdm stage: log ratio = log MAP - log a priori (at an unchanged
+    # dose), so with the ratio and the MAP trough the a priori trough would be a third, collinear term
+    tdm_exclude: tuple[str, ...] = ("apriori_trough_ng_ml",)
     log: tuple[str, ...] = ("apriori_trough_ng_ml", "map_trough_ng_ml", "trough_ratio_to_apriori")
     genotypes: tuple[str, ...] = ("rs4129267",)  # pre-specified rsIDs; empty = every catalogue variant
     genotype_model: str = "additive"
@@ -49,7 +52,9 @@ class FeatureSpec:
     def columns_for(self, stage: str, available) -> dict[str, list[str]]:
         """The columns of each kind used at ``stage`` among ``available`` (the frame's columns)."""
         available = list(available)
-        continuous = list(self.continuous) + (list(self.tdm_continuous) if stage == "tdm" else [])
+        continuous = list(self.continuous)
+        if stage == "tdm":
+            continuous = [c for c in continuous if c not in self.tdm_exclude] + list(self.tdm_continuous)
         return {
             "categorical": [c for c in self.categorical if c in available],
             "continuous": [c for c in continuous if c in available],
@@ -79,11 +84,20 @@ def build_preprocess(spec: FeatureSpec, stage: str, available, *, splines: bool 
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
 
 
+def _encoders(preprocess: ColumnTransformer):
+    """(kind, fitted encoder) pairs of a fitted preprocess: 'categorical', 'continuous', 'genotype'."""
+    return [(name, t) for name, t, _ in preprocess.transformers_ if name != "remainder" and t != "drop"]
+
+
 def feature_factors(preprocess: ColumnTransformer) -> dict[str, str]:
     """Fitted preprocess -> {model feature name: clinical factor name}."""
     out: dict[str, str] = {}
-    for name, transformer, _ in preprocess.transformers_:
-        if name == "remainder" or transformer == "drop":
-            continue
+    for _, transformer in _encoders(preprocess):
         out.update(transformer.factor_of())
     return out
+
+
+def feature_kinds(preprocess: ColumnTransformer) -> dict[str, str]:
+    """Fitted preprocess -> {model feature name: encoder kind ('categorical', 'continuous', 'genotype')}."""
+    return {str(feature): kind for kind, transformer in _encoders(preprocess)
+            for feature in transformer.get_feature_names_out()}

@@ -35,6 +35,12 @@ STAGE_NAMES = {"start": "rashrisk-start", "tdm": "rashrisk-tdm"}
 SMALL_BATCH_ROWS = 2000  # below this, XGBoost data is built with one thread: starting a pool costs more than the work
 
 
+def risk_band(risk, low_below: float, high_from: float) -> np.ndarray:
+    """'low' below ``low_below``, 'high' from ``high_from``, else 'intermediate' (the card's bands)."""
+    risk = np.asarray(risk, dtype=float)
+    return np.where(risk < low_below, "low", np.where(risk >= high_from, "high", "intermediate"))
+
+
 def _xgb_data(matrix: np.ndarray):
     """One XGBoost DMatrix for every booster of a call (one thread for small batches)."""
     import xgboost as xgb
@@ -218,6 +224,8 @@ class RiskModel:
 
     def ensemble_risks_from_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
         """(n, members) calibrated risks of the bootstrap ensemble on a preprocessed matrix."""
+        if not self.ensemble_:
+            raise ModelError(f"{self.name}: this bundle has no bootstrap ensemble")
         matrix = np.asarray(matrix, dtype=np.float64)
         if data is None and _is_xgboost(self.estimator_) and len(matrix):
             data = _xgb_data(matrix)
@@ -254,8 +262,7 @@ class RiskModel:
     def band(self, risk) -> np.ndarray:
         """'low' / 'intermediate' / 'high' by the card's thresholds."""
         t = self.card["band_thresholds"]
-        risk = np.asarray(risk, dtype=float)
-        return np.where(risk < t["low_below"], "low", np.where(risk >= t["high_from"], "high", "intermediate"))
+        return risk_band(risk, t["low_below"], t["high_from"])
 
     # ---- persistence -------------------------------------------------------------------------
     def save(self, directory) -> Path:

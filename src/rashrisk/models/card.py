@@ -195,7 +195,9 @@ def card_markdown(card: dict) -> str:
                   "| feature | made from | coefficient | odds ratio per unit | value when input missing |",
                   "|---|---|---|---|---|"]
         lines += [f"| `{t['feature']}` | {t['made_from']} | {t['coefficient']:.6g} | {t['odds_ratio']:.4g} "
-                  f"| {t['value_when_missing']:.6g} |" for t in equation["terms"]]
+                  f"| {t['value_when_missing']:.6g}"
+                  + (f" (log of {t['input_when_missing']:.4g})" if "input_when_missing" in t else "") + " |"
+                  for t in equation["terms"]]
     lines += ["", "## Validation (internal)", "", f"Bootstrap resamples of the whole procedure: {v.get('n_boot')}.", "",
               "| metric | apparent | optimism-corrected (95% CI) | cross-validated |", "|---|---|---|---|"]
     for key in ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici"):

@@ -44,7 +44,8 @@ class TrainingConfig:
     landmark_last_day: float = 42.0
     interval_bootstrap: int = 30  # refits with the chosen hyperparameters for predict_interval
     validation_bootstrap: int = 200  # optimism bootstrap of the (fixed-hyperparameter) procedure
-    validation_calibration_folds: int = 0  # 0: calibration fixed in resamples; k >= 2: Platt refitted on k-fold logits
+    # Platt families only: 0 keeps the Platt map fixed in resamples; k >= 2 refits it on k-fold logits
+    validation_calibration_folds: int = 0
     # families recalibrated by Platt scaling on out-of-fold log-odds; the others are served as fitted
     platt_families: tuple[str, ...] = ("xgboost",)
     min_events: int = 10

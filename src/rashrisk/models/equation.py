@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rashrisk.features.preprocess import feature_kinds
+
 
 def _made_from(kind: str, feature: str, factor: str) -> str:
     """How a model feature is computed from its clinical input, in words."""
@@ -26,7 +28,8 @@ def _made_from(kind: str, feature: str, factor: str) -> str:
     if kind == "genotype":
         return f"{factor} genotype encoded as {feature[len(factor) + 1:].replace('_', ' ')}"
     if "_spline" in feature:
-        return f"B-spline basis function {feature.rsplit('_spline', 1)[1]} of {factor}"
+        of = f"the natural log of {factor}" if "_log_spline" in feature else factor
+        return f"B-spline basis function {feature.rsplit('_spline', 1)[1]} of {of}"
     if feature.endswith("_log"):
         return f"natural log of {factor}"
     return factor
@@ -34,7 +37,8 @@ def _made_from(kind: str, feature: str, factor: str) -> str:
 
 def logistic_equation(preprocess, estimator, calibration: tuple[float, float], factors: dict) -> dict | None:
     """{"intercept", "terms": [{"feature", "factor", "made_from", "coefficient", "odds_ratio",
-    "value_when_missing"}, ...]} reproducing the served log-odds; None for a non-linear estimator.
+    "value_when_missing" (and, for a log feature, "input_when_missing" on the input's scale)}, ...]}
+    reproducing the served log-odds; None for a non-linear estimator.
 
     ``preprocess``: the fitted Pipeline (columns, standardise); ``calibration``: (intercept, slope)
     of the served affine map; ``factors``: model feature -> clinical factor.
@@ -50,14 +54,16 @@ def logistic_equation(preprocess, estimator, calibration: tuple[float, float], f
     # every input missing: each feature then takes its learned fill value (indicators 1)
     missing_row = pd.DataFrame([[np.nan] * len(columns.feature_names_in_)], columns=list(columns.feature_names_in_))
     when_missing = np.asarray(columns.transform(missing_row), dtype=np.float64).ravel()
-    kinds = [kind for kind, transformer, _ in columns.transformers_ if kind != "remainder" and transformer != "drop"
-             for _ in transformer.get_feature_names_out()]
+    kinds = feature_kinds(columns)
     terms = []
     for j, feature in enumerate(columns.get_feature_names_out()):
         factor = factors.get(feature, feature)
-        terms.append({"feature": str(feature), "factor": factor, "made_from": _made_from(kinds[j], feature, factor),
-                      "coefficient": float(coefficients[j]), "odds_ratio": float(np.exp(coefficients[j])),
-                      "value_when_missing": float(when_missing[j])})
+        term = {"feature": str(feature), "factor": factor, "made_from": _made_from(kinds[feature], feature, factor),
+                "coefficient": float(coefficients[j]), "odds_ratio": float(np.exp(coefficients[j])),
+                "value_when_missing": float(when_missing[j])}
+        if feature.endswith("_log"):  # the same fill value on the input's own scale
+            term["input_when_missing"] = float(np.exp(when_missing[j]))
+        terms.append(term)
     return {"form": "log-odds = intercept + sum(coefficient x feature); risk = 1 / (1 + exp(-log-odds))",
             "intercept": intercept, "terms": terms}
 

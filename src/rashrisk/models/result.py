@@ -14,7 +14,7 @@ class TrainingResult:
     frame: object  # ModelFrame
     candidates: list[dict]  # name, label, params, cv_logloss_mean, cv_logloss_sd, nested_cv
     selected: str  # family of the selected candidate ('logistic' | 'xgboost')
-    oof_proba: np.ndarray  # out-of-fold risks (through the served calibration; a Platt map is fitted on these logits)
+    oof_proba: np.ndarray  # out-of-fold risks of the selected candidate, through the served calibration map
     y: np.ndarray
     validation: dict  # rashrisk.models.validation.validate_model(...)
     fingerprint: dict  # file sha256 hashes and row counts; never patient identifiers

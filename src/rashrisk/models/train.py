@@ -117,7 +117,7 @@ def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str
 
 
 def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model_name, progress, validate):
-    from rashrisk.models.bundle import RiskModel
+    from rashrisk.models.bundle import RiskModel, risk_band
     from rashrisk.models.card import build_card, summarize_inputs
     from rashrisk.models.equation import logistic_equation
 
@@ -192,7 +192,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
 
         validation["instability"] = prediction_instability(
             expit(model.decision_function_matrix(matrix)), model.ensemble_risks_from_matrix(matrix),
-            (config.low_below, config.high_from))
+            lambda risk: risk_band(risk, config.low_below, config.high_from))
     equation = logistic_equation(fitted.preprocess_, fitted.estimator_, (intercept, slope), fitted.factors_)
     model.card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
                             simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,

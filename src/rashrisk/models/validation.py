@@ -278,13 +278,13 @@ def validate_model(fit_predict: Callable, X, y, groups=None, *, oof_proba=None, 
     }
 
 
-def prediction_instability(point, member_risks, band_thresholds: tuple[float, float]) -> dict:
+def prediction_instability(point, member_risks, band: Callable) -> dict:
     """Prediction instability after Riley and Collins (Biometrical Journal 2023): how far each
     patient's risk moves between models developed the same way on bootstrap resamples.
 
     ``point``: the model's risks (n,); ``member_risks``: the bootstrap models' risks (n, B);
-    ``band_thresholds``: (low_below, high_from). Returns the mean over patients of the mean absolute
-    difference (MAPE), its 90th percentile over patients, and how often the risk band changes.
+    ``band``: risks -> band labels (the card's bands). Returns the mean over patients of the mean
+    absolute difference (MAPE), its 90th percentile over patients, and how often the band changes.
     """
     point = np.asarray(point, dtype=np.float64)
     members = np.asarray(member_risks, dtype=np.float64)
@@ -292,13 +292,12 @@ def prediction_instability(point, member_risks, band_thresholds: tuple[float, fl
         raise RashriskError(f"prediction instability: member risks of shape {members.shape}; "
                             f"expected ({point.shape[0]}, number of bootstrap models)")
     per_patient = np.abs(members - point[:, None]).mean(axis=1)
-    edges = np.asarray(band_thresholds, dtype=np.float64)
-    changed = np.digitize(members, edges) != np.digitize(point, edges)[:, None]
+    changed = np.asarray(band(members)) != np.asarray(band(point))[:, None]
     return {"n_models": int(members.shape[1]), "mape_mean": float(per_patient.mean()),
             "mape_p90": float(np.quantile(per_patient, 0.9)), "band_change_share": float(changed.mean()),
             "patients_with_any_band_change": float(changed.any(axis=1).mean()),
-            "method": ("bootstrap refits of the selected model (hyperparameters and calibration fixed) scored on "
-                       "the training patients; Riley and Collins 2023")}
+            "method": ("bootstrap refits of the selected model (preprocessing, hyperparameters and calibration "
+                       "fixed) scored on the training patients; Riley and Collins 2023")}
 
 
 def instability_sentence(instability: dict) -> str:

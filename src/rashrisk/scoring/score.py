@@ -39,10 +39,15 @@ def pk_model_for(model, cohort=None):
 
 
 def used_inputs(model, columns) -> list[str]:
-    """The clinical input columns that reach at least one model feature."""
+    """The clinical input columns that reach at least one model feature, directly or through a
+    derived input (the tdm model reads the a priori trough through the trough ratio)."""
+    from rashrisk.features.frame import DERIVED_FROM
+
     factors = set(getattr(model, "feature_factor_", {}).values())
-    columns = getattr(model, "input_columns_", None) or list(columns)
-    return [c for c in columns if c in factors or c.removesuffix("_alt_count") in factors]
+    model_columns = getattr(model, "input_columns_", None) or list(columns)
+    direct = [c for c in model_columns if c in factors or c.removesuffix("_alt_count") in factors]
+    upstream = [s for c in direct for s in DERIVED_FROM.get(c, ()) if s not in direct and s in list(columns)]
+    return direct + list(dict.fromkeys(upstream))
 
 
 def build_frame(cohort, stage: str, model, *, pk_model=None):
