@@ -18,7 +18,6 @@ from sklearn.utils.validation import check_is_fitted
 from rashrisk.features._base import check_input, input_names
 
 
-
 class ContinuousEncoder(TransformerMixin, BaseEstimator):
     """Impute, indicate, log-transform and optionally spline continuous columns.
 

@@ -1,6 +1,7 @@
 """Training orchestration: model frame -> tuned candidates -> nested CV -> selected model refitted
-on all patients -> calibration (Platt on out-of-fold log-odds for the families so configured) -> bootstrap ensemble for intervals
--> internal validation (bootstrap optimism of the procedure) -> :class:`TrainingResult`.
+on all patients -> calibration (Platt on out-of-fold log-odds for the families so configured) ->
+bootstrap ensemble for intervals -> internal validation (bootstrap optimism of the procedure) ->
+:class:`TrainingResult`.
 
 The procedure validated by the optimism bootstrap refits the selected family with its chosen
 hyperparameters fixed (tuning in 200+ resamples would not fit the time budget); a Platt
