@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rashrisk.contract import derive
+from rashrisk.contract.schema import TDM
 from rashrisk.simulate.cohort import SimulatedCohort
+
+# the loader's tdm columns these tables carry (derived ones computed as the loader does)
+_TDM_COLUMNS = ("patient_id", "sample_time", "last_dose_time", "dose_mg", "concentration_ng_ml", "hours_after_dose",
+                "day_on_treatment")
 
 
 def as_cohort_tables(sim: SimulatedCohort) -> dict[str, pd.DataFrame]:
@@ -38,27 +44,17 @@ def as_cohort_tables(sim: SimulatedCohort) -> dict[str, pd.DataFrame]:
     genotypes = pd.concat(parts, ignore_index=True).sort_values(["patient_id"], kind="stable").reset_index(drop=True)
 
     t = sim.tdm
-    start = sim.patients["start_date"].to_numpy().astype("datetime64[m]")[t["patient_index"].to_numpy()]
-    tdm = pd.DataFrame({
+    tdm = derive.tdm(pd.DataFrame({
         "patient_id": t["patient_id"].to_numpy(),
         "sample_time": t["sample_time"].to_numpy(),
         "last_dose_time": t["last_dose_time"].to_numpy(),
         "dose_mg": t["dose_mg"].to_numpy(dtype=float),
-        "concentration_ng_ml": _to_ng_ml(t["concentration"].to_numpy(), t["unit"].to_numpy()),
-        "hours_after_dose": (t["sample_time"] - t["last_dose_time"]).dt.total_seconds().to_numpy() / 3600.0,
-        "day_on_treatment": (t["sample_time"].to_numpy() - start).astype("timedelta64[s]").astype(float) / 86400.0,
-    })
+        "concentration": t["concentration"].to_numpy(),
+        # the unit as the loader spells it (the configuration may use any accepted spelling)
+        "unit": t["unit"].str.lower().map(TDM.column("unit").spellings()).to_numpy(),
+    }), patients.set_index("patient_id")["start_date"])[list(_TDM_COLUMNS)]
     outcomes = observed_outcomes(sim)
     outcomes["rash_onset_day"] = outcomes["rash_onset_day"].astype(float)
-    outcomes["severe_rash"] = (outcomes["rash_max_grade"] >= 3) | ((outcomes["rash_max_grade"] == 2) & outcomes["recurrent_grade2"])
+    outcomes = derive.outcomes(outcomes)
     return {"patients": patients, "genotypes": genotypes, "tdm": tdm, "outcomes": outcomes}
 
-
-def _to_ng_ml(values: np.ndarray, units: np.ndarray) -> np.ndarray:
-    from rashrisk.units import to_ng_per_ml
-
-    out = np.asarray(values, dtype=float).copy()
-    for unit in np.unique(units):
-        sel = units == unit
-        out[sel] = to_ng_per_ml(out[sel], unit)
-    return out
