@@ -43,8 +43,17 @@ def as_cohort_tables(sim: SimulatedCohort) -> dict[str, pd.DataFrame]:
         }))
     genotypes = pd.concat(parts, ignore_index=True).sort_values(["patient_id"], kind="stable").reset_index(drop=True)
 
+    tdm = tdm_table(sim)
+    outcomes = observed_outcomes(sim)
+    outcomes["rash_onset_day"] = outcomes["rash_onset_day"].astype(float)
+    outcomes = derive.outcomes(outcomes)
+    return {"patients": patients, "genotypes": genotypes, "tdm": tdm, "outcomes": outcomes}
+
+
+def tdm_table(sim: SimulatedCohort) -> pd.DataFrame:
+    """The ``tdm`` table alone (what the loader returns for tdm.csv, without the unit columns)."""
     t = sim.tdm
-    tdm = derive.tdm(pd.DataFrame({
+    return derive.tdm(pd.DataFrame({
         "patient_id": t["patient_id"].to_numpy(),
         "sample_time": t["sample_time"].to_numpy(),
         "last_dose_time": t["last_dose_time"].to_numpy(),
@@ -52,9 +61,4 @@ def as_cohort_tables(sim: SimulatedCohort) -> dict[str, pd.DataFrame]:
         "concentration": t["concentration"].to_numpy(),
         # the unit as the loader spells it (the configuration may use any accepted spelling)
         "unit": t["unit"].str.lower().map(TDM.column("unit").spellings()).to_numpy(),
-    }), patients.set_index("patient_id")["start_date"])[list(_TDM_COLUMNS)]
-    outcomes = observed_outcomes(sim)
-    outcomes["rash_onset_day"] = outcomes["rash_onset_day"].astype(float)
-    outcomes = derive.outcomes(outcomes)
-    return {"patients": patients, "genotypes": genotypes, "tdm": tdm, "outcomes": outcomes}
-
+    }), sim.patients.set_index("patient_id")["start_date"])[list(_TDM_COLUMNS)]

@@ -68,11 +68,11 @@ def trough_table(cfg, n: int, seed: int) -> dict:
     """Trough distribution at 400 mg and the 600/400 ratio in one large cohort."""
     from rashrisk.pk.loglinear import loglinear_trough_ng_ml
     from rashrisk.simulate.cohort import simulate_cohort
-    from rashrisk.simulate.tables import as_cohort_tables
+    from rashrisk.simulate.tables import tdm_table
 
     sim = simulate_cohort(cfg, n, seed)
     truth = sim.truth
-    tdm = as_cohort_tables(sim)["tdm"]
+    tdm = tdm_table(sim)
     kind = sim.tdm["sample_kind"].to_numpy()
 
     def describe(x):
