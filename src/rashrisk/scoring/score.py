@@ -61,7 +61,7 @@ def build_frame(cohort, stage: str, model, *, pk_model=None):
     return build_model_frame(cohort, stage, pk_model=pk_model, **kwargs), pk_model
 
 
-def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, explain: bool = True) -> pd.DataFrame:
+def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) -> pd.DataFrame:
     """Scored rows (one per patient of ``frame.X``) with the output columns."""
     from rashrisk.explain.local import explain_factors, top_factor_columns
     from rashrisk.models.calibration import expit
@@ -70,19 +70,16 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None, 
     X = frame.X
     n = len(X)
     statements = [np.full(n, "", dtype=object) for _ in range(3)]
-    attributions = None
-    if explain and n:
+    if n:
         contributions, attributions = explain_factors(model, X)
         found = top_factor_columns(model, X, contributions, 3)
         statements[: len(found)] = found
         risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
-    elif n:
-        risk = model.predict_proba(X)[:, 1]
-    from_matrix = getattr(model, "interval_from_matrix", None)
-    if n and attributions is not None and attributions.matrix is not None and from_matrix is not None:
-        low, high = from_matrix(attributions.matrix, attributions.model_logit)  # no second preprocessing
-    elif n:
-        low, high = model.predict_interval(X)
+        from_matrix = getattr(model, "interval_from_matrix", None)
+        if attributions.matrix is not None and from_matrix is not None:
+            low, high = from_matrix(attributions.matrix, attributions.model_logit)  # no second preprocessing
+        else:
+            low, high = model.predict_interval(X)
     else:
         risk = low = high = np.zeros(0)
     used = used_inputs(model, X.columns)
@@ -113,7 +110,7 @@ def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
     return rows[OUTPUT_COLUMNS]
 
 
-def score_input(scoring_input, stage: str, model, *, explain: bool = True) -> pd.DataFrame:
+def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order."""
     from rashrisk.scoring.warnings import pk_domain_warnings
 
@@ -122,7 +119,7 @@ def score_input(scoring_input, stage: str, model, *, explain: bool = True) -> pd
     cohort = scoring_input.cohort
     frame, pk_model = build_frame(cohort, stage, model)
     domain = pk_domain_warnings(cohort, frame.X.index, pk_model)
-    scored = score_frame(model, frame, extra_warnings=domain, explain=explain)
+    scored = score_frame(model, frame, extra_warnings=domain)
     reasons = dict(scoring_input.rejected)
     for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
         reasons.setdefault(str(pid), f"excluded: {reason}")
