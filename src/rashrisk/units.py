@@ -27,17 +27,20 @@ def normalise_unit(unit: str) -> str | None:
     return key if key in _TO_NG_PER_ML else None
 
 
-def to_ng_per_ml(value, unit: str):
-    """Convert ``value`` (scalar or array) in ``unit`` to ng/mL. Raises ValueError on an unknown unit."""
+def _ng_per_ml_factor(unit: str) -> float:
     key = normalise_unit(unit)
     if key is None:
         raise ValueError(f"unknown concentration unit {unit!r}; expected one of {', '.join(CONCENTRATION_UNITS)}")
-    return np.asarray(value, dtype=float) * _TO_NG_PER_ML[key] if np.ndim(value) else float(value) * _TO_NG_PER_ML[key]
+    return _TO_NG_PER_ML[key]
+
+
+def to_ng_per_ml(value, unit: str):
+    """Convert ``value`` (scalar or array) in ``unit`` to ng/mL. Raises ValueError on an unknown unit."""
+    factor = _ng_per_ml_factor(unit)
+    return np.asarray(value, dtype=float) * factor if np.ndim(value) else float(value) * factor
 
 
 def from_ng_per_ml(value, unit: str):
     """Convert ``value`` in ng/mL to ``unit`` (inverse of :func:`to_ng_per_ml`)."""
-    key = normalise_unit(unit)
-    if key is None:
-        raise ValueError(f"unknown concentration unit {unit!r}; expected one of {', '.join(CONCENTRATION_UNITS)}")
-    return np.asarray(value, dtype=float) / _TO_NG_PER_ML[key] if np.ndim(value) else float(value) / _TO_NG_PER_ML[key]
+    factor = _ng_per_ml_factor(unit)
+    return np.asarray(value, dtype=float) / factor if np.ndim(value) else float(value) / factor

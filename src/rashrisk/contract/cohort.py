@@ -30,9 +30,12 @@ class FileReport:
 
     file: str
     rows_read: int = 0
-    rows_accepted: int = 0
     rows_rejected: int = 0
     extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - self.rows_rejected
 
     def to_dict(self) -> dict:
         return {
@@ -42,6 +45,9 @@ class FileReport:
             "rows_rejected": self.rows_rejected,
             "extra_columns": list(self.extra_columns),
         }
+
+
+MAX_LINES_SHOWN = 5  # a finding names at most this many lines (its count says how many rows)
 
 
 @dataclass

@@ -73,11 +73,11 @@ def _cast(series: pd.Series, type_: str) -> pd.Series:
     return series
 
 
-def empty_table(schema: FileSchema, derived: tuple[str, ...]) -> pd.DataFrame:
-    """A table with no rows and the canonical columns (when a file is absent or unusable)."""
+def empty_table(schema: FileSchema) -> pd.DataFrame:
+    """A table with no rows and the canonical and derived columns (when a file is absent or unusable)."""
     dtypes = {"number": float, "integer": "Int64", "boolean": "boolean", "date": "datetime64[ns]",
               "datetime": "datetime64[ns]"}
     out = {c.name: pd.Series([], dtype=dtypes.get(c.type, object)) for c in schema.columns}
-    for name in derived:
+    for name in DERIVED[schema.key]:
         out[name] = pd.Series([], dtype=bool if name == "severe_rash" else float)
     return pd.DataFrame(out)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashrisk.contract.cohort import FileReport, Finding, LoadReport
-from rashrisk.contract.readers import find_table, read_checked
-from rashrisk.contract.rules import Context, allele_mismatch, apply_rules
+from rashrisk.contract.cohort import Finding, LoadReport
+from rashrisk.contract.readers import find_table, read_and_check_rows
+from rashrisk.contract.rules import Context, allele_mismatch
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
 
@@ -51,7 +51,7 @@ def load_genotypes(folder: Path, context: Context, report: LoadReport, *, build:
         from rashrisk.genotype.vcf import read_vcf
 
         result = read_vcf(path, patient_ids, build=build, catalogue=catalogue)
-        report.files[path.name] = result.file_report or FileReport(path.name)
+        report.files[path.name] = result.file_report
         report.findings.extend(result.findings)
         genotypes = result.genotypes
     else:
@@ -66,14 +66,10 @@ def _no_calls() -> pd.DataFrame:
 
 
 def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd.DataFrame:
-    table = read_checked(GENOTYPES_CSV, path, report)
-    if table is None:
+    checked = read_and_check_rows(GENOTYPES_CSV, path, context, report)
+    if checked is None:
         return _no_calls()
-    result = apply_rules(GENOTYPES_CSV, table, context)
-    report.findings.extend(result.findings)
-    file_report = report.files[path.name]
-    file_report.rows_rejected = int(result.rejected.sum())
-    file_report.rows_accepted = file_report.rows_read - file_report.rows_rejected
+    table, result = checked
     keep = ~result.rejected
     values = result.values.loc[keep]
     mismatch = allele_mismatch(table.frame.loc[keep, "rsid"], table.frame.loc[keep, "genotype"], context.catalogue)

@@ -14,12 +14,11 @@ import pandas as pd
 from rashrisk.contract import derive
 from rashrisk.contract.cohort import Cohort, Finding, LoadReport
 from rashrisk.contract.genotypes import load_genotypes
-from rashrisk.contract.readers import find_table, read_checked
-from rashrisk.contract.rules import Context, apply_rules
+from rashrisk.contract.readers import find_table, read_and_check_rows
+from rashrisk.contract.rules import Context
 from rashrisk.contract.schema import FILES, OUTCOMES, PATIENTS, TDM, FileSchema
 from rashrisk.errors import CohortError
-
-BUILDS = ("GRCh37", "GRCh38")
+from rashrisk.genotype.catalogue import BUILDS
 
 
 def load_cohort(path, *, build: str | None = None) -> Cohort:
@@ -57,7 +56,7 @@ def load_cohort(path, *, build: str | None = None) -> Cohort:
         starts = patients.set_index("patient_id")["start_date"]
         tdm, _ = _load_table(TDM, tdm_path, context, report, lambda v: derive.tdm(v, starts))
     else:
-        tdm = derive.empty_table(TDM, ("concentration_ng_ml", "hours_after_dose", "day_on_treatment"))
+        tdm = derive.empty_table(TDM)
     outcomes_path = find_table(folder, OUTCOMES.stem)
     outcomes = None
     if outcomes_path is not None:
@@ -77,15 +76,10 @@ def load_cohort(path, *, build: str | None = None) -> Cohort:
 
 def _load_table(schema: FileSchema, path: Path, context: Context, report: LoadReport, derive_fn):
     """Returns (accepted canonical rows, patient ids read)."""
-    table = read_checked(schema, path, report)
-    if table is None:
-        empty = derive.empty_table(schema, derive.DERIVED[schema.key])
-        return empty, pd.Index([], dtype=object)
-    result = apply_rules(schema, table, context, derive_fn)
-    report.findings.extend(result.findings)
-    file_report = report.files[path.name]
-    file_report.rows_rejected = int(result.rejected.sum())
-    file_report.rows_accepted = file_report.rows_read - file_report.rows_rejected
+    checked = read_and_check_rows(schema, path, context, report, derive_fn)
+    if checked is None:
+        return derive.empty_table(schema), pd.Index([], dtype=object)
+    table, result = checked
     accepted = derive.canonical(schema, result.values, table, ~result.rejected)
     read_ids = pd.Index(table.frame["patient_id"].unique())
     return accepted, read_ids

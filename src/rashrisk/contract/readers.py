@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.contract.cohort import FileReport, Finding, LoadReport
-from rashrisk.contract.rules import RawTable
+from rashrisk.contract.rules import Context, RawTable, RuleResult, apply_rules
 from rashrisk.contract.schema import FileSchema
 from rashrisk.errors import CohortError
 
@@ -124,3 +124,16 @@ def read_checked(schema: FileSchema, path: Path, report: LoadReport) -> RawTable
         if column not in table.frame.columns:
             table.frame[column] = ""
     return table
+
+
+def read_and_check_rows(schema: FileSchema, path: Path, context: Context, report: LoadReport,
+                        derive_fn=None) -> tuple[RawTable, RuleResult] | None:
+    """:func:`read_checked`, then every row rule of ``schema``: findings recorded, rejected rows
+    counted in the file's report. None when the file is unusable (every row rejected)."""
+    table = read_checked(schema, path, report)
+    if table is None:
+        return None
+    result = apply_rules(schema, table, context, derive_fn)
+    report.findings.extend(result.findings)
+    report.files[path.name].rows_rejected = int(result.rejected.sum())
+    return table, result

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.cohort import Finding
-from rashrisk.contract.parse import parse_column
+from rashrisk.contract.cohort import MAX_LINES_SHOWN, Finding
+from rashrisk.contract.parse import is_present, parse_column
 from rashrisk.contract.schema import TODAY, Col, FileSchema, Rule, rules_for
 
-MAX_LINES_SHOWN = 5
 
 
 class SchemaError(RuntimeError):
@@ -136,7 +135,7 @@ class _State:
 
 
 def _present(state: _State, name: str) -> np.ndarray:
-    return np.asarray(state.raw(name).to_numpy() != "", dtype=bool)
+    return is_present(state.raw(name))
 
 
 def _check_required(rule: Rule, s: _State) -> np.ndarray:
@@ -280,4 +279,3 @@ _CHECKS: dict[str, Callable[[Rule, _State], np.ndarray]] = {
     "catalogue_alleles": _check_catalogue_alleles,
     "condition": _check_condition,
 }
-CHECK_KINDS = tuple(_CHECKS)

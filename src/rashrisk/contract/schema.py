@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from rashrisk.units import CONCENTRATION_UNITS
 
-TYPES = ("string", "number", "integer", "boolean", "date", "datetime", "genotype")
 BOOLEAN_SPELLINGS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0}
 MAX_HOURS_AFTER_DOSE = 30.0
 MAX_CONCENTRATION_NG_ML = 10_000.0

@@ -121,26 +121,21 @@ def genotype_qc(
             "af_test_p": af_p, "af_comparison": comparison, "af_flag": af_flag,
             "hwe_p": hwe_p, "hwe_flag": hwe_flag, "call_rate_flag": call_rate_flag,
         })
+        def warn(rule: str, count: int, message: str) -> None:
+            findings.append(Finding(level="warning", file=file, column=rsid, lines=[], rule=rule, count=count,
+                                    message=f"{file}, {rsid}: {message}"))
+
         if call_rate_flag:
-            findings.append(Finding(
-                level="warning", file=file, column=rsid, lines=[], rule="genotype.call_rate",
-                count=n_patients - n_called,
-                message=f"{file}, {rsid}: call rate {call_rate:.3f} ({n_called}/{n_patients}) is below "
-                f"{call_rate_threshold:.2f}; no-calls kept as missing",
-            ))
+            warn("genotype.call_rate", n_patients - n_called,
+                 f"call rate {call_rate:.3f} ({n_called}/{n_patients}) is below {call_rate_threshold:.2f}; "
+                 "no-calls kept as missing")
         if af_flag:
-            findings.append(Finding(
-                level="warning", file=file, column=rsid, lines=[], rule="genotype.allele_frequency",
-                count=n_called,
-                message=f"{file}, {rsid}: {variant['alt']} allele frequency {alt_freq:.3f} differs from "
-                f"the {str(ancestry).upper()} reference {ref_freq:.3f} by {diff:+.3f} (binomial p = "
-                f"{af_p:.2g}); check strand, build and sample identity",
-            ))
+            warn("genotype.allele_frequency", n_called,
+                 f"{variant['alt']} allele frequency {alt_freq:.3f} differs from the {str(ancestry).upper()} "
+                 f"reference {ref_freq:.3f} by {diff:+.3f} (binomial p = {af_p:.2g}); check strand, build and "
+                 "sample identity")
         if hwe_flag:
-            findings.append(Finding(
-                level="warning", file=file, column=rsid, lines=[], rule="genotype.hwe",
-                count=n_called,
-                message=f"{file}, {rsid}: Hardy-Weinberg exact p = {hwe_p:.2g} < {hwe_p_threshold:g} "
-                f"(genotypes {n_hom_ref}/{n_het}/{n_hom_alt} hom-ref/het/hom-alt); check genotyping",
-            ))
+            warn("genotype.hwe", n_called,
+                 f"Hardy-Weinberg exact p = {hwe_p:.2g} < {hwe_p_threshold:g} (genotypes "
+                 f"{n_hom_ref}/{n_het}/{n_hom_alt} hom-ref/het/hom-alt); check genotyping")
     return pd.DataFrame(rows), findings

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.cohort import FileReport, Finding
+from rashrisk.contract.cohort import MAX_LINES_SHOWN, FileReport, Finding
 from rashrisk.errors import CohortError, RashriskError
 from rashrisk.genotype.alleles import COMPLEMENT
 from rashrisk.genotype.catalogue import BUILDS, load_catalogue, position_column
@@ -39,7 +39,6 @@ from rashrisk.genotype.table import NO_CALL, build_long_table
 
 GRCH37_MARKERS = ("grch37", "hg19", "b37", "hs37")
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
-MAX_LINES_IN_MESSAGE = 5
 
 # per-sample GT outcome codes
 _OK, _MISSING, _HAPLOID, _PARTIAL, _POLYPLOID, _INVALID = range(6)
@@ -68,8 +67,8 @@ class VcfReadResult:
     """
 
     genotypes: pd.DataFrame
+    file_report: FileReport
     findings: list[Finding] = field(default_factory=list)
-    file_report: FileReport | None = None
     build: str = "GRCh38"
     n_lines_unused: int = 0
 
@@ -141,7 +140,7 @@ class _Collector:
 
     def warn(self, rule: str, column: str | None, message: str, count: int, lines=()) -> None:
         self.findings.append(
-            Finding(level="warning", file=self.file, column=column, lines=list(lines)[:MAX_LINES_IN_MESSAGE],
+            Finding(level="warning", file=self.file, column=column, lines=list(lines)[:MAX_LINES_SHOWN],
                     message=message, rule=rule, count=count)
         )
 
@@ -155,11 +154,11 @@ class _Collector:
             "vcf.pos": "POS is not a positive integer",
         }
         for rule, lines in self.rejected.items():
-            shown = ", ".join(str(n) for n in lines[:MAX_LINES_IN_MESSAGE])
-            more = f" (and {len(lines) - MAX_LINES_IN_MESSAGE} more)" if len(lines) > MAX_LINES_IN_MESSAGE else ""
+            shown = ", ".join(str(n) for n in lines[:MAX_LINES_SHOWN])
+            more = f" (and {len(lines) - MAX_LINES_SHOWN} more)" if len(lines) > MAX_LINES_SHOWN else ""
             self.findings.append(
                 Finding(
-                    level="error", file=self.file, column=None, lines=lines[:MAX_LINES_IN_MESSAGE],
+                    level="error", file=self.file, column=None, lines=lines[:MAX_LINES_SHOWN],
                     message=f"{self.file}, line {shown}{more}: {texts[rule]}: "
                     f"{self.reject_examples[rule]}; line rejected",
                     rule=rule, count=len(lines),
@@ -232,12 +231,13 @@ def _scan(path: Path, catalogue: pd.DataFrame, forced_build: str | None, out: _C
         n_fields = line.count("\t") + 1
         if n_fields != len(header):
             out.reject("vcf.columns", line_no, f"{n_fields} columns, expected {len(header)}")
+            report.rows_rejected += 1
             continue
         head = line.split("\t", 8)
         if not _is_uint(head[1]) or int(head[1]) < 1:
             out.reject("vcf.pos", line_no, f"{head[1][:40]!r}, expected a positive integer")
+            report.rows_rejected += 1
             continue
-        report.rows_accepted += 1
         variant = next((rsid_to_variant[v] for v in head[2].split(";") if v in rsid_to_variant), None)
         if variant is None:
             variant = pos_to_variant.get((_normalise_chrom(head[0]), int(head[1])))
@@ -248,7 +248,6 @@ def _scan(path: Path, catalogue: pd.DataFrame, forced_build: str | None, out: _C
             f"{path.name}: no '#CHROM' header line found: not a VCF file "
             "(expected '##' meta lines then '#CHROM POS ID REF ALT QUAL FILTER INFO FORMAT <samples>')"
         )
-    report.rows_rejected = report.rows_read - report.rows_accepted
     return _Scan(samples=header[9:], build=build, matched=matched)
 
 
@@ -256,7 +255,7 @@ def _warn_sample_mismatch(samples: list[str], patient_ids: list[str], has_column
                           out: _Collector) -> None:
     missing = [p for p, ok in zip(patient_ids, has_column) if not ok]
     if missing:
-        shown = ", ".join(missing[:MAX_LINES_IN_MESSAGE]) + (", ..." if len(missing) > MAX_LINES_IN_MESSAGE else "")
+        shown = ", ".join(missing[:MAX_LINES_SHOWN]) + (", ..." if len(missing) > MAX_LINES_SHOWN else "")
         out.warn("vcf.patient_missing", None,
                  f"{out.file}: {len(missing)} patient(s) have no sample column ({shown}): "
                  "no-call for every variant", len(missing))
