@@ -203,6 +203,9 @@ def test_genotypes_csv_counts_and_no_calls(foreign):
         assert not g.loc[key, "called"] and pd.isna(g.loc[key, "ref_count"])
     assert cohort.report.files["genotypes.csv"].rows_accepted == 8
     assert cohort.report.genotype_qc is not None and len(cohort.report.genotype_qc) == 6
+    # QC warnings (4 patients: every variant's call rate is low) name the file they are about
+    qc = [f for f in cohort.report.warnings if f.rule.startswith("genotype.")]
+    assert qc and {f.file for f in qc} == {"genotypes.csv"} and qc[0].message.startswith("genotypes.csv, rs")
 
 
 def test_majority_ancestry_ties_follow_contract_order():

@@ -57,7 +57,7 @@ def load_genotypes(folder: Path, context: Context, report: LoadReport, *, build:
     else:
         calls = _read_genotype_table(path, context, report)
         genotypes = complete_genotype_table(calls, patient_ids, catalogue)
-    report.genotype_qc = _qc(genotypes, catalogue, ancestry, report)
+    report.genotype_qc = _qc(genotypes, catalogue, ancestry, report, path.name if path else VCF_NAMES[0])
     return genotypes
 
 
@@ -82,9 +82,9 @@ def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd
     })
 
 
-def _qc(genotypes: pd.DataFrame, catalogue: pd.DataFrame, ancestry: str | None, report: LoadReport):
+def _qc(genotypes: pd.DataFrame, catalogue: pd.DataFrame, ancestry: str | None, report: LoadReport, file: str):
     from rashrisk.genotype.qc import genotype_qc
 
-    qc_table, findings = genotype_qc(genotypes, catalogue, ancestry)
+    qc_table, findings = genotype_qc(genotypes, catalogue, ancestry, file=file)
     report.findings.extend(findings)
     return qc_table
