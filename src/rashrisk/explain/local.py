@@ -94,6 +94,11 @@ def explanation_table(model, X: pd.DataFrame) -> pd.DataFrame:
     ``description`` (the factor's value in words), ``direction``, ``base_value`` and ``model_logit``
     (``base_value`` + the patient's contributions = ``model_logit``)."""
     contributions, attributions = explain_factors(model, X)
+    return factor_rows(model, X, contributions, attributions)
+
+
+def factor_rows(model, X: pd.DataFrame, contributions: pd.DataFrame, attributions: LogOddsAttributions) -> pd.DataFrame:
+    """:func:`explanation_table` of an explanation already computed by :func:`explain_factors`."""
     alleles = risk_alleles_of(model)
     records = X.to_dict(orient="records")
     factors = list(contributions.columns)

@@ -98,9 +98,10 @@ def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict
     return rows
 
 
-def _risk_block(model, X: pd.DataFrame) -> dict:
-    risk = float(model.predict_proba(X)[0, 1])
-    low, high = (float(np.asarray(v)[0]) for v in model.predict_interval(X))
+def _risk_block(model, X: pd.DataFrame, attributions) -> dict:
+    from rashrisk.scoring.score import served_risk
+
+    risk, low, high = (float(np.asarray(v)[0]) for v in served_risk(model, X, attributions))
     card = model.card or {}
     baseline = _float(card.get("baseline_risk"))
     return {
@@ -115,17 +116,16 @@ def _risk_block(model, X: pd.DataFrame) -> dict:
     }
 
 
-def _factors(model, X: pd.DataFrame) -> tuple[list[dict], float, float]:
-    from rashrisk.explain.local import explain_factors, risk_alleles_of
-    from rashrisk.explain.phrases import describe_factor, direction_text
+def _factors(model, X: pd.DataFrame):
+    """(the patient's factors, strongest first, and the explanation they come from)."""
+    from rashrisk.explain.local import explain_factors, factor_rows
 
     contributions, attributions = explain_factors(model, X)
-    row = X.iloc[0].to_dict()
-    alleles = risk_alleles_of(model)
-    items = [{"factor": f, "description": describe_factor(f, row, risk_alleles=alleles), "contribution": float(c),
-              "direction": direction_text(float(c))} for f, c in contributions.iloc[0].items()]
+    rows = factor_rows(model, X, contributions, attributions)
+    items = [{"factor": f, "description": d, "contribution": float(c), "direction": t}
+             for f, d, c, t in rows[["factor", "description", "contribution", "direction"]].itertuples(index=False)]
     items.sort(key=lambda d: -abs(d["contribution"]))
-    return items, float(attributions.base_value[0]), float(attributions.model_logit[0])
+    return items, attributions
 
 
 def _model_block(model, source: str) -> dict:
@@ -212,7 +212,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     """
     from rashrisk.explain.counterfactual import counterfactuals
     from rashrisk.scoring.score import used_inputs
-    from rashrisk.scoring.warnings import input_warnings, training_range_warnings
+    from rashrisk.scoring.warnings import patient_warnings
 
     pid = str(patient_id)
     if stage not in STAGE_LABELS:
@@ -220,12 +220,11 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     frame, pk_model = _patient_frame(scoring_input, stage, model, pid)
     X = frame.X.loc[[pid]]
     used = used_inputs(model, X.columns)
-    factors, base_value, model_logit = _factors(model, X)
-    risk = _risk_block(model, X)
+    factors, attributions = _factors(model, X)
+    risk = _risk_block(model, X, attributions)
     landmark = (model.card or {}).get("landmark_days") or (7, 42)
     trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage, landmark)
-    warnings = input_warnings(frame.provenance.loc[[pid]], used)[0]
-    warnings += training_range_warnings(X, model, used)[0]
+    warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used)[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]
     if carried:  # say which covariate the a priori trough had to take at its reference value
@@ -245,8 +244,8 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
         "model": _model_block(model, model_source),
         "risk": risk,
         "factors": factors,
-        "base_value": base_value,
-        "model_logit": model_logit,
+        "base_value": float(attributions.base_value[0]),
+        "model_logit": float(attributions.model_logit[0]),
         "counterfactuals": counterfactuals(model, X, risk_alleles=risk_alleles_of(model))[pid],
         "inputs": input_table(frame, pid, used, tuple(getattr(pk_model, "covariates", {}) or ())),
         "trough": trough,
@@ -264,8 +263,8 @@ def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_fact
     """Start-stage estimate of the same patient and why the TDM-stage estimate differs."""
     frame, _ = _patient_frame(scoring_input, "start", start_model, pid)
     X = frame.X.loc[[pid]]
-    start = _risk_block(start_model, X)
-    start_factors, _, _ = _factors(start_model, X)
+    start_factors, attributions = _factors(start_model, X)
+    start = _risk_block(start_model, X, attributions)
     before = {f["factor"]: f for f in start_factors}
     moved = []
     for f in tdm_factors:

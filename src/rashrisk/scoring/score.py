@@ -61,11 +61,25 @@ def build_frame(cohort, stage: str, model, *, pk_model=None):
     return build_model_frame(cohort, stage, pk_model=pk_model, **kwargs), pk_model
 
 
+def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(risk, interval low, interval high) of the patients of ``X`` from their explanation
+    (:func:`rashrisk.explain.local.explain_factors`): the same served log-odds as ``predict_proba``,
+    and the interval from the matrix already preprocessed for the explanation when the model can."""
+    from rashrisk.models.calibration import expit
+
+    risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
+    from_matrix = getattr(model, "interval_from_matrix", None)
+    if attributions.matrix is not None and from_matrix is not None:
+        low, high = from_matrix(attributions.matrix, attributions.model_logit)  # no second preprocessing
+    else:
+        low, high = model.predict_interval(X)
+    return risk, low, high
+
+
 def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) -> pd.DataFrame:
     """Scored rows (one per patient of ``frame.X``) with the output columns."""
     from rashrisk.explain.local import explain_factors, top_factor_columns
-    from rashrisk.models.calibration import expit
-    from rashrisk.scoring.warnings import input_warnings, training_range_warnings
+    from rashrisk.scoring.warnings import patient_warnings
 
     X = frame.X
     n = len(X)
@@ -74,17 +88,11 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) 
         contributions, attributions = explain_factors(model, X)
         found = top_factor_columns(model, X, contributions, 3)
         statements[: len(found)] = found
-        risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
-        from_matrix = getattr(model, "interval_from_matrix", None)
-        if attributions.matrix is not None and from_matrix is not None:
-            low, high = from_matrix(attributions.matrix, attributions.model_logit)  # no second preprocessing
-        else:
-            low, high = model.predict_interval(X)
+        risk, low, high = served_risk(model, X, attributions)
     else:
         risk = low = high = np.zeros(0)
     used = used_inputs(model, X.columns)
-    messages = input_warnings(frame.provenance.reindex(X.index), used)
-    ranges = training_range_warnings(X, model, used)
+    checks = patient_warnings(frame.provenance.reindex(X.index), X, model, used)
     extra = extra_warnings or [[] for _ in range(n)]
     baseline = (model.card or {}).get("baseline_risk")
     out = pd.DataFrame({
@@ -93,7 +101,7 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) 
         "band": model.band(risk) if n else np.array([], dtype=object),
         "baseline_risk": np.full(n, np.nan if baseline is None else float(baseline)),
         "factor_1": statements[0], "factor_2": statements[1], "factor_3": statements[2],
-        "warnings": [WARNING_SEPARATOR.join(a + b + c) for a, b, c in zip(extra, messages, ranges)],
+        "warnings": [WARNING_SEPARATOR.join(a + b) for a, b in zip(extra, checks)],
         "model": np.full(n, model_label(model), dtype=object),
         "simulated_data": np.full(n, is_simulated(model), dtype=bool),
     }, columns=OUTPUT_COLUMNS)

@@ -79,3 +79,10 @@ def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
         for i in np.flatnonzero(outside):
             out[i].append(f"{column} = {values[i]:,.4g} outside {what} ({low:,.4g}-{high:,.4g})")
     return out
+
+
+def patient_warnings(provenance: pd.DataFrame, X: pd.DataFrame, model, used_columns) -> list[list[str]]:
+    """Per patient (``provenance`` aligned with ``X``): :func:`input_warnings` then
+    :func:`training_range_warnings` of the model's inputs."""
+    return [a + b for a, b in zip(input_warnings(provenance, used_columns),
+                                  training_range_warnings(X, model, used_columns))]
