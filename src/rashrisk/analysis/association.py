@@ -11,6 +11,7 @@ import pandas as pd
 from rashrisk.analysis.logistic import fit_logistic
 from rashrisk.errors import RashriskError
 
+# the genetic models of a risk allele (the one definition: the simulator and the feature encoder use it)
 GENETIC_MODELS = ("additive", "dominant", "recessive")
 
 
@@ -32,14 +33,25 @@ def risk_allele_counts(genotypes: pd.DataFrame, rsid: str, risk_allele: str | No
     return counts, {"rsid": rsid, "ref": ref, "alt": alt, "risk_allele": allele, "other_allele": other}
 
 
+def risk_allele_count(alt_count, risk_allele: str) -> np.ndarray:
+    """Copies of the risk allele from ALT-allele counts, ``risk_allele`` 'alt' or 'ref' (NaN stays NaN)."""
+    alt_count = np.asarray(alt_count, dtype=np.float64)
+    return alt_count if risk_allele == "alt" else 2.0 - alt_count
+
+
 def code_genotype(counts, model: str) -> np.ndarray:
+    """Risk-allele counts coded for a genetic model (float, NaN = no-call): additive 0/1/2, dominant
+    1 for a carrier (>= 1 risk allele), recessive 1 for two risk alleles.
+
+    Counts are whole numbers; the thresholds lie half-way (0.5, 1.5) so that a value a rounding
+    error off a whole count is coded as that count.
+    """
     c = np.asarray(counts, dtype=float)
     if model == "additive":
         return c
-    if model == "dominant":
-        return np.where(np.isnan(c), np.nan, (c >= 1).astype(float))
-    if model == "recessive":
-        return np.where(np.isnan(c), np.nan, (c >= 2).astype(float))
+    if model in ("dominant", "recessive"):
+        threshold = 0.5 if model == "dominant" else 1.5
+        return np.where(np.isnan(c), np.nan, (c >= threshold).astype(float))
     raise RashriskError(f"genetic model {model!r}; expected one of {', '.join(GENETIC_MODELS)}")
 
 

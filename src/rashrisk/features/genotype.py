@@ -16,26 +16,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from rashrisk.analysis.association import GENETIC_MODELS, code_genotype, risk_allele_count
 from rashrisk.features._base import check_input, input_names
 
-GENETIC_MODELS = ("additive", "dominant", "recessive")
 RISK_ALLELES = ("alt", "ref")
-
-
-def risk_allele_count(alt_count: np.ndarray, risk_allele: str) -> np.ndarray:
-    """Number of copies of the risk allele (NaN stays NaN)."""
-    alt_count = np.asarray(alt_count, dtype=np.float64)
-    return alt_count if risk_allele == "alt" else 2.0 - alt_count
-
-
-def encode_genotype(risk_count: np.ndarray, model: str) -> np.ndarray:
-    """Additive: 0/1/2; dominant: carrier (>= 1 risk allele); recessive: two risk alleles."""
-    if model == "additive":
-        return risk_count.astype(np.float64)
-    threshold = 1.0 if model == "dominant" else 2.0
-    out = (risk_count >= threshold - 0.5).astype(np.float64)
-    out[np.isnan(risk_count)] = np.nan
-    return out
+# the coding of risk-allele counts is defined once (rashrisk.analysis.association); the names stay here
+encode_genotype = code_genotype
 
 
 def encoded_name(column: str, risk_allele: str, model: str) -> str:

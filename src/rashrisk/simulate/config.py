@@ -16,11 +16,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rashrisk.analysis.association import GENETIC_MODELS
 from rashrisk.errors import ConfigError
 
 SCHEMA = "rashrisk-simulate-v1"
 ANCESTRIES = ("EAS", "EUR")
-GENETIC_MODELS = ("additive", "dominant", "recessive")
 DEFAULT_CONFIG_NAME = "simulate-default.toml"
 
 

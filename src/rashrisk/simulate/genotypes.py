@@ -56,22 +56,3 @@ def observed_genotypes(
         observed[rsid] = np.where(called & in_vcf, counts, NO_CALL).astype(np.int8)
     return observed, in_vcf
 
-
-def risk_allele_count(alt_counts: np.ndarray, risk_is_alt: bool) -> np.ndarray:
-    """Risk-allele counts from ALT counts (no-calls stay -1)."""
-    counts = np.asarray(alt_counts, dtype=np.int8)
-    if risk_is_alt:
-        return counts
-    return np.where(counts < 0, counts, 2 - counts).astype(np.int8)
-
-
-def genetic_coding(risk_counts: np.ndarray, model: str) -> np.ndarray:
-    """Code risk-allele counts for a genetic model: additive 0/1/2, dominant 0/1, recessive 0/1."""
-    counts = np.asarray(risk_counts, dtype=float)
-    if model == "additive":
-        return counts
-    if model == "dominant":
-        return (counts >= 1).astype(float)
-    if model == "recessive":
-        return (counts >= 2).astype(float)
-    raise ConfigError(f"genetic model {model!r}; expected additive, dominant or recessive")

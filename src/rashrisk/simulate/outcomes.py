@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from rashrisk.analysis.association import code_genotype, risk_allele_count
 from rashrisk.simulate.config import SimulationConfig
-from rashrisk.simulate.genotypes import genetic_coding, risk_allele_count
 from rashrisk.simulate.rng import choice, stream
 
 
@@ -44,7 +44,8 @@ def il6r_risk_is_alt(cfg: SimulationConfig) -> bool:
 def linear_predictor(cfg: SimulationConfig, sex: np.ndarray, il6r_alt_count: np.ndarray, trough_ng_ml: np.ndarray) -> np.ndarray:
     """Log-odds of severe rash without the intercept."""
     oc = cfg.get("outcome")
-    coding = genetic_coding(risk_allele_count(il6r_alt_count, il6r_risk_is_alt(cfg)), oc["il6r"]["genetic_model"])
+    risk_allele = "alt" if il6r_risk_is_alt(cfg) else "ref"
+    coding = code_genotype(risk_allele_count(il6r_alt_count, risk_allele), oc["il6r"]["genetic_model"])
     female = (np.asarray(sex) == "F").astype(float)
     ref = float(oc["exposure"]["reference_trough_ng_ml"])
     log2_exposure = np.log2(np.maximum(np.asarray(trough_ng_ml, dtype=float), 1.0) / ref)
