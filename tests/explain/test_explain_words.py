@@ -1,13 +1,15 @@
 """Plain-language factors, top factors, counterfactual statements and the long explanation table."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 from fake_risk_model import fitted
 
 from rashrisk.explain.counterfactual import counterfactuals
-from rashrisk.explain.factors import factor_contributions, top_factors
-from rashrisk.explain.local import explanation_table
+from rashrisk.explain.factors import factor_contributions
+from rashrisk.explain.local import explanation_table, top_factor_columns
 from rashrisk.explain.phrases import describe_factor, direction_text, genotype_text
 
 
@@ -58,7 +60,9 @@ def test_trough_and_ratio_are_one_early_trough_factor_and_the_day_its_own():
 
 def test_top_factors_by_absolute_contribution():
     contributions = pd.DataFrame([[0.1, -0.5, 0.3, 0.0]], columns=list("abcd"))
-    assert top_factors(contributions, 3) == [["b", "c", "a"]]
+    model, X = SimpleNamespace(card={}), pd.DataFrame(index=[0])  # no inputs: each factor reads "<name> not recorded"
+    columns = top_factor_columns(model, X, contributions, 3)
+    assert [[str(c[0]).split(" not recorded")[0] for c in columns]] == [["b", "c", "a"]]
 
 
 def test_counterfactual_rescoring_matches_the_model():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from rashrisk.explain.factors import EARLY_TROUGH
@@ -81,8 +80,3 @@ def counterfactuals(model, X: pd.DataFrame, *, risk_alleles: dict | None = None)
             "counterfactual_risk": float(p),
         })
     return result
-
-
-def risk_percent(p) -> str:
-    """Probability as a percentage with one decimal (for statements)."""
-    return _pct(float(np.asarray(p)))

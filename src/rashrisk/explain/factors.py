@@ -48,14 +48,3 @@ def factor_inputs(factor: str, columns) -> list[str]:
     if f"{factor}_alt_count" in columns:
         return [f"{factor}_alt_count"]
     return [factor] if factor in columns else []
-
-
-def top_factors(contributions: pd.DataFrame, k: int = 3) -> list[list[str]]:
-    """Per patient, the ``k`` factors with the largest absolute contribution (largest first)."""
-    matrix = np.abs(contributions.to_numpy(dtype=np.float64))
-    k = min(k, matrix.shape[1])
-    if k == 0:
-        return [[] for _ in range(len(matrix))]
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
-    names = np.asarray(contributions.columns, dtype=object)
-    return [list(names[row]) for row in order]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.explain.attributions import LogOddsAttributions, explain_log_odds
-from rashrisk.explain.factors import factor_contributions, factor_inputs, top_factors
+from rashrisk.explain.factors import factor_contributions, factor_inputs
 from rashrisk.explain.phrases import describe_factor, direction_text
 
 
@@ -81,12 +81,6 @@ def top_factor_columns(model, X: pd.DataFrame, contributions: pd.DataFrame, k: i
                 + pd.Series(np.char.mod("%+.2f", value)).astype(object) + " log-odds)")
         out.append(text.to_numpy(dtype=object))
     return out
-
-
-def top_factor_statements(model, X: pd.DataFrame, contributions: pd.DataFrame, k: int = 3) -> list[list[str]]:
-    """Per patient, the ``k`` strongest factors as plain-language statements."""
-    columns = top_factor_columns(model, X, contributions, k)
-    return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(len(X))]
 
 
 def explanation_table(model, X: pd.DataFrame) -> pd.DataFrame:

@@ -121,9 +121,3 @@ def direction_text(contribution: float) -> str:
     if abs(contribution) < 0.01:
         return "little effect"
     return "raises risk" if contribution > 0 else "lowers risk"
-
-
-def factor_statement(factor: str, row, contribution: float, *, risk_alleles: dict | None = None) -> str:
-    """e.g. 'female sex: raises risk (+0.42 log-odds)'."""
-    return (f"{describe_factor(factor, row, risk_alleles=risk_alleles)}: {direction_text(contribution)} "
-            f"({contribution:+.2f} log-odds)")
