@@ -95,6 +95,15 @@ def test_every_setting_is_checked_before_simulating(key, value, fragment):
         load_config().with_values(**{key: value})
 
 
+@pytest.mark.parametrize("value", [5.0, 0.05])
+def test_late_exposure_factor_outside_its_range_fails_when_loading(tmp_path, value):
+    # the range used to be checked only mid-simulation (5.0 loaded, then failed in the TDM step)
+    variant = tmp_path / "late.toml"
+    variant.write_text(f'extends = "simulate-default.toml"\n[pk.exposure_drift]\nlate_exposure_factor = {value}\n')
+    with pytest.raises(ConfigError, match=r"\[pk\.exposure_drift\.late_exposure_factor\] = .* \[0\.1, 2\.0\]"):
+        load_config(variant)
+
+
 def test_any_bad_leaf_value_is_a_config_error_or_simulates():
     """Every setting of the default file replaced by a wrong type or extreme value: a ConfigError
     naming it, or a clean simulation of a few patients; never another exception."""

@@ -68,8 +68,8 @@ def _reference_intercept(fingerprint: str, cfg_holder: tuple) -> float:
     from rashrisk.simulate.cohort import simulate_exposure_only
 
     cfg = cfg_holder[0]
-    n = int(cfg.number("outcome", "intercept_reference_n", low=1000))
-    seed = int(cfg.number("outcome", "intercept_reference_seed", low=0))
+    n = int(cfg.number("outcome", "intercept_reference_n"))
+    seed = int(cfg.number("outcome", "intercept_reference_seed"))
     ref = simulate_exposure_only(cfg, n, seed)
     lp = linear_predictor(cfg, ref["sex"], ref["il6r_alt_count"], ref["trough_ss_start_ng_ml"])
     return solve_intercept(lp, cfg.probability("outcome", "severe_incidence"))

@@ -99,8 +99,8 @@ def simulate_tdm(
     sample_time = last_dose_time + np.round(hours * 60.0).astype(np.int64).astype("timedelta64[m]")
     pk_rows = {c: pk[c].to_numpy()[pid] for c in ("cl_l_h", "v_l", "ka_per_h")}
     true_conc = concentration_ss_ng_ml(dose_mg, hours, pk_rows)
-    late = np.where(kind >= 2, float(cfg.number("pk", "exposure_drift", "late_exposure_factor", low=0.1, high=2.0)), 1.0)
-    measured = true_conc * late * np.exp(cfg.number("tdm", "residual_sd", low=0.0) * rng.standard_normal(m))
+    late = np.where(kind >= 2, cfg.number("pk", "exposure_drift", "late_exposure_factor"), 1.0)
+    measured = true_conc * late * np.exp(cfg.number("tdm", "residual_sd") * rng.standard_normal(m))
     units, probs = cfg.distribution(("tdm", "unit"), ("tdm", "unit_probability"))
     unit = choice(rng, np.asarray(units, dtype=object), probs, m)
     from rashrisk.units import from_ng_per_ml

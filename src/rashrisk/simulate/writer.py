@@ -193,7 +193,7 @@ def write_cohort(sim: SimulatedCohort, out: str | Path, *, gzip_vcf: bool | None
         raise RashriskError(f"output {out} exists and is not a folder; expected a folder for the cohort files")
     out.mkdir(parents=True, exist_ok=True)
     if gzip_vcf is None:
-        gzip_vcf = sim.n_patients >= int(sim.config.number("cohort", "vcf_gzip_from_n", low=1))
+        gzip_vcf = sim.n_patients >= int(sim.config.number("cohort", "vcf_gzip_from_n"))
     for stale in ("genotypes.vcf", "genotypes.vcf.gz"):
         (out / stale).unlink(missing_ok=True)
     paths = {
