@@ -3,8 +3,6 @@ values outside the validity domain of the PK model or of the model's training da
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
@@ -36,24 +34,6 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
     return [[f"PK model {pk_model.name}: {m}" for m in row] for row in messages]
 
 
-_RANGES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> {column: range}
-
-
-def reference_ranges(model, columns) -> dict[str, tuple[float, float, str]]:
-    """:func:`model_ranges` restricted to ``columns`` (computed once per model object)."""
-    try:
-        ranges = _RANGES.get(model)
-    except TypeError:  # not weakly referenceable: no cache
-        ranges = None
-    if ranges is None:
-        ranges = model_ranges(model)
-        try:
-            _RANGES[model] = ranges
-        except TypeError:
-            pass
-    return {c: ranges[c] for c in columns if c in ranges}
-
-
 def model_ranges(model) -> dict[str, tuple[float, float, str]]:
     """{column: (low, high, what)} from the model card's ``input_ranges``: the minimum and maximum
     of each numeric input among the training patients (``{"min", "max", "p01", "p99"}``; a
@@ -71,9 +51,11 @@ def model_ranges(model) -> dict[str, tuple[float, float, str]]:
 
 
 def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
-    """Per patient: numeric inputs outside the model's reference ranges (see :func:`reference_ranges`)."""
+    """Per patient: numeric inputs outside the model's reference ranges (see :func:`model_ranges`)."""
     out = [[] for _ in range(len(X))]
-    for column, (low, high, what) in reference_ranges(model, [c for c in columns if c in X.columns]).items():
+    ranges = model_ranges(model)
+    for column in [c for c in columns if c in X.columns and c in ranges]:
+        low, high, what = ranges[column]
         values = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
         outside = (values < low) | (values > high)
         for i in np.flatnonzero(outside):
