@@ -59,17 +59,24 @@ def _il6r_rsid(cfg: SimulationConfig) -> str:
     return rsid
 
 
-def simulate_exposure_only(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np.ndarray]:
-    """The covariates the outcome model needs (used to solve the intercept on a reference population)."""
+def _exposure(cfg: SimulationConfig, n: int, seed: int):
+    """Patients, true genotypes, individual PK parameters and the steady-state trough at the start dose."""
     patients = simulate_population(cfg, n, seed)
     genotypes = simulate_genotypes(cfg, n, seed)
     if ABCG2_RSID not in genotypes:
         raise ConfigError(f"{cfg.source}: [genotypes.alt_frequency] must include {ABCG2_RSID} (ABCG2, a PK covariate)")
     pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed)
+    trough_start = trough_ss_ng_ml(patients["start_dose_mg"].to_numpy(), pk)
+    return patients, genotypes, pk, trough_start
+
+
+def simulate_exposure_only(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np.ndarray]:
+    """The covariates the outcome model needs (used to solve the intercept on a reference population)."""
+    patients, genotypes, _, trough_start = _exposure(cfg, n, seed)
     return {
         "sex": patients["sex"].to_numpy(),
         "il6r_alt_count": genotypes[_il6r_rsid(cfg)],
-        "trough_ss_start_ng_ml": trough_ss_ng_ml(patients["start_dose_mg"].to_numpy(), pk),
+        "trough_ss_start_ng_ml": trough_start,
     }
 
 
@@ -80,14 +87,9 @@ def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort
 
     n = _check_n(n)
     seed = int(seed)
-    patients = simulate_population(cfg, n, seed)
-    genotypes = simulate_genotypes(cfg, n, seed)
-    if ABCG2_RSID not in genotypes:
-        raise ConfigError(f"{cfg.source}: [genotypes.alt_frequency] must include {ABCG2_RSID} (ABCG2, a PK covariate)")
-    observed, in_vcf = observed_genotypes(cfg, genotypes, seed)
-    pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed)
+    patients, genotypes, pk, trough_start = _exposure(cfg, n, seed)
+    observed, in_vcf = observed_genotypes(cfg, genotypes, seed)  # its own random stream: order is free
     start_dose = patients["start_dose_mg"].to_numpy()
-    trough_start = trough_ss_ng_ml(start_dose, pk)
     il6r = genotypes[_il6r_rsid(cfg)]
     lp = linear_predictor(cfg, patients["sex"].to_numpy(), il6r, trough_start)
     outcomes = simulate_outcomes(cfg, lp, start_dose, seed)
