@@ -41,26 +41,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "models"))
 
+from foreign_cohort import mean_imputed, plain_design  # noqa: E402  (the analysis a clinical study would run)
+
 METRICS = ("auroc", "brier", "cal_intercept", "cal_slope")
-PLAIN_COLUMNS = ["female", "age_years", "weight_kg", "start_dose_mg", "rs4129267_alt_count"]
-
-
-def _mean_imputed(design, means):
-    import numpy as np
-
-    means = np.nanmean(design, axis=0) if means is None else means
-    return np.where(np.isnan(design), means, design), means
-
-
-def plain_design(X, stage, landmark_conc, means=None):
-    import numpy as np
-
-    frame = X.assign(female=(X["sex"] == "F").astype(float))
-    columns = list(PLAIN_COLUMNS)
-    if stage == "tdm":
-        frame = frame.assign(log_conc=np.log(np.maximum(landmark_conc.reindex(X.index).to_numpy(float), 1.0)))
-        columns.append("log_conc")
-    return _mean_imputed(frame[columns].to_numpy(dtype=float), means)
 
 
 def generator_terms_design(X, stage, samples, means=None):
@@ -77,7 +60,7 @@ def generator_terms_design(X, stage, samples, means=None):
     else:
         columns += [np.log(np.maximum(samples["concentration_ng_ml"].reindex(X.index).to_numpy(float), 1.0)),
                     samples["hours_after_dose"].reindex(X.index).to_numpy(float), X["tdm_day"]]
-    return _mean_imputed(np.column_stack(columns).astype(float), means)
+    return mean_imputed(np.column_stack(columns).astype(float), means)
 
 
 def landmark_samples(cohort, frame):
@@ -155,7 +138,7 @@ def main() -> None:
         line = [f"seed {seed}: both stages {walls[-1]:.1f} s"]
         for stage, result in results.items():
             test, y_test = tests[stage], tests[stage].y.to_numpy(dtype=int)
-            train = build_model_frame(cohort, stage)
+            train = result.frame
             y_train = train.y.to_numpy(dtype=int)
             selected[stage].append(result.model.family)
             samples = landmark_samples(cohort, train) if stage == "tdm" else None

@@ -176,11 +176,11 @@ def generate_foreign_cohort(n_patients: int = 712, seed: int = 0) -> ForeignCoho
 
     il6r = _genotype(rng, [RS4129267_T_FREQ[a] for a in ancestry])
     abcg2 = _genotype(rng, [ABCG2_T_FREQ[a] for a in ancestry])
-    eta = rng.normal(0, 0.35, n)
-    cl = 9.5 * (weight / 70) ** 0.6 * (albumin / 40) ** 0.5 * 0.88 ** abcg2.sum(1) * np.exp(eta)
-    v = 230 * (weight / 70) ** 0.8 * np.exp(rng.normal(0, 0.2, n))
+    covariates = pd.DataFrame({"weight_kg": weight, "albumin_g_l": albumin, "rs2231142_t": abcg2.sum(1),
+                               "rs4129267_t": il6r.sum(1), "female": female, "age_years": age})
+    cl, v = _clearance_volume_draw(covariates, rng)
     trough = steady_state_conc_ng_ml(dose, cl, v, 24.0)
-    risk = 1 / (1 + np.exp(-severe_logit(il6r.sum(1), female, trough, age)))
+    risk = _risk_given_trough(covariates, trough)
     severe = rng.random(n) < risk
 
     other = ~severe & (rng.random(n) < OTHER_RASH_SHARE)
@@ -308,3 +308,23 @@ def write_foreign_cohort(folder, n_patients: int = 712, seed: int = 0) -> Foreig
     cohort.outcomes.to_csv(folder / "outcomes.csv", index=False)
     (folder / "genotypes.vcf.gz").write_bytes(bgzf_compress(cohort.vcf_text.encode("utf-8")))
     return cohort
+
+
+PLAIN_COLUMNS = ["female", "age_years", "weight_kg", "start_dose_mg", "rs4129267_alt_count"]
+
+
+def mean_imputed(design: np.ndarray, means=None) -> tuple[np.ndarray, np.ndarray]:
+    """Missing values replaced by the column means (learned on the training design when ``means`` is None)."""
+    means = np.nanmean(design, axis=0) if means is None else means
+    return np.where(np.isnan(design), means, design), means
+
+
+def plain_design(X: pd.DataFrame, stage: str, landmark_conc=None, means=None) -> tuple[np.ndarray, np.ndarray]:
+    """The analysis a clinical study would run: sex, age, weight, start dose and rs4129267 allele count
+    (mean-imputed); the tdm stage adds the log of the landmark sample's measured concentration (ng/mL)."""
+    frame = X.assign(female=(X["sex"] == "F").astype(float))
+    columns = list(PLAIN_COLUMNS)
+    if stage == "tdm":
+        frame = frame.assign(log_conc=np.log(np.maximum(landmark_conc.reindex(X.index).to_numpy(float), 1.0)))
+        columns.append("log_conc")
+    return mean_imputed(frame[columns].to_numpy(dtype=float), means)

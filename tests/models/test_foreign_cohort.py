@@ -9,14 +9,13 @@ import gzip
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
 from rashrisk.cli.main import app
 
-from foreign_cohort import bgzf_compress, covariate_risk, write_foreign_cohort
+from foreign_cohort import bgzf_compress, covariate_risk, plain_design, write_foreign_cohort
 
 TRAIN_SEED, TEST_SEED = 1, 2
 N_TEST = 4000
@@ -36,7 +35,6 @@ validation_bootstrap = 20
 AUROC_TOLERANCE = 0.03
 BRIER_TOLERANCE = 0.002
 SLOPE_TOLERANCE = 0.10
-PLAIN_COLUMNS = ["female", "age_years", "weight_kg", "start_dose_mg", "rs4129267_alt_count"]
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +125,6 @@ def test_train_both_stages_registers_both_models(trained):
     assert trained["params"] and "GIST-" not in logged  # no patient identifier in MLflow params
 
 
-def _plain_design(X: pd.DataFrame, means=None):
-    design = X.assign(female=(X["sex"] == "F").astype(float))[PLAIN_COLUMNS].to_numpy(dtype=float)
-    means = np.nanmean(design, axis=0) if means is None else means
-    return np.where(np.isnan(design), means, design), means
-
-
 @pytest.fixture(scope="module")
 def held_out(cohorts, trained):
     """The CLI-trained start model and the plain regression, scored on the independent cohort."""
@@ -144,8 +136,8 @@ def held_out(cohorts, trained):
     model = RiskModel.load(trained["bundles"] / "start")
     train = build_model_frame(load_cohort(cohorts["train"][0]), "start")
     test = build_model_frame(load_cohort(cohorts["test"][0]), "start")
-    d_train, means = _plain_design(train.X)
-    d_test, _ = _plain_design(test.X, means)
+    d_train, means = plain_design(train.X, "start")
+    d_test, _ = plain_design(test.X, "start", means=means)
     # unpenalised (scikit-learn 1.8 warns on its own advice C=np.inf, so an equivalent huge C)
     plain = LogisticRegression(C=1e12, max_iter=10_000).fit(d_train, train.y.to_numpy(dtype=int))
     truth = cohorts["test"][1].truth.reindex(test.X.index)

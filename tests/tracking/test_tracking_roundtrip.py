@@ -97,10 +97,8 @@ def test_run_content_has_artifacts_nested_runs_and_no_patient_identifiers(logged
     patient_ids = set(frame().index)
     logged_text = json.dumps([run.data.params, run.data.tags])
     assert not any(pid in logged_text for pid in patient_ids)
-    model_dir = Path(client.download_artifacts(run.info.run_id, "", dst_path=str(store["root"] / "dl")))
     example = next(store["root"].glob("artifacts/models/*/artifacts/input_example.json")).read_text()
     assert not any(pid in example for pid in patient_ids)
-    assert model_dir.is_dir()
 
 
 def test_fresh_process_loads_champion_and_gets_probabilities(real_tdm, store):

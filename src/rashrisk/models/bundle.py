@@ -169,12 +169,9 @@ class RiskModel:
 
     def _raw_logit_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
         if self.leaf_table_ is not None and _is_xgboost(self.estimator_):
-            # exact float64 leaf sum (as LeafTable.raw_logit) on one DMatrix shared with the ensemble
+            # exact float64 leaf sum on one DMatrix shared with the ensemble
             data = _xgb_data(matrix) if data is None else data
-            leaves = self.estimator_.get_booster().predict(data, pred_leaf=True)
-            leaves = np.asarray(leaves, dtype=np.int64).reshape(len(matrix), -1)
-            table = self.leaf_table_
-            return table.base_margin + table.values[np.arange(table.values.shape[0])[None, :], leaves].sum(axis=1)
+            return self.leaf_table_.raw_logit(self.estimator_.get_booster(), matrix, data)
         return estimator_raw_logit(self.estimator_, matrix, self.leaf_table_)
 
     def raw_logit(self, X) -> np.ndarray:

@@ -16,18 +16,19 @@ from rashrisk.features.preprocess import FeatureSpec, build_preprocess, feature_
 from rashrisk.models.config import TrainingConfig
 
 
+def candidate_label(family: str, params: dict) -> str:
+    """'logistic(C=0.1, splines=False)': a candidate's name in tables, MLflow runs and tags."""
+    return f"{family}(" + ", ".join(f"{k}={v}" for k, v in sorted(params.items())) + ")"
+
+
 @dataclass(frozen=True)
 class Candidate:
     family: str  # 'logistic' | 'xgboost'
     params: tuple  # sorted (name, value) pairs: hashable
 
     @property
-    def name(self) -> str:
-        return self.family
-
-    @property
     def label(self) -> str:
-        return f"{self.family}(" + ", ".join(f"{k}={v}" for k, v in self.params) + ")"
+        return candidate_label(self.family, dict(self.params))
 
     @property
     def param_dict(self) -> dict:

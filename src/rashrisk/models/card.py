@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk import __version__
+from rashrisk.features.frame import TDM_COLUMNS
 from rashrisk.models.validation import instability_sentence
 
 RANGE_QUANTILES = (0.01, 0.99)
@@ -90,8 +91,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
     predictors = []
     for factor in factors:
-        when = timing if factor in ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori") else \
-            "at imatinib start (before the first dose)"
+        when = timing if factor in TDM_COLUMNS else "at imatinib start (before the first dose)"
         kind = "genotype: risk-allele count with a no-call indicator" if factor.startswith("rs") else None
         predictors.append({"name": factor, "description": PREDICTOR_TEXT.get(factor, kind or factor), "timing": when})
     limitations = [

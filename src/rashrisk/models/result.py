@@ -24,7 +24,9 @@ class TrainingResult:
 
     @property
     def selected_label(self) -> str:
-        return f"{self.model.family}({', '.join(f'{k}={v}' for k, v in sorted(self.model.params.items()))})"
+        from rashrisk.models.candidates import candidate_label
+
+        return candidate_label(self.model.family, self.model.params)
 
     def summary(self) -> dict:
         """Headline figures for a summary table (JSON-able)."""

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from rashrisk.errors import RashriskError
@@ -102,12 +101,6 @@ def _nested_metrics(y, proba: dict) -> dict:
                    for k, v in performance_metrics(y, p).items()} for name, p in proba.items()}
 
 
-def _groups(X: pd.DataFrame) -> pd.DataFrame:
-    from rashrisk.models.validation import default_subgroups
-
-    return default_subgroups(X)
-
-
 def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str = "cohort", simulated: bool = False,
                 fingerprint: dict | None = None, pk_model_name: str = "", progress: Progress | None = None,
                 validate: bool = True) -> TrainingResult:
@@ -168,7 +161,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
 
         t0 = time.perf_counter()
         fit_predict = _fit_predict_factory(chosen, config, stage, (intercept, slope), config.seed)
-        validation = validate_model(fit_predict, X, frame.y.astype(bool), _groups(X), oof_proba=oof_proba,
+        validation = validate_model(fit_predict, X, frame.y.astype(bool), oof_proba=oof_proba,
                                     n_parameters=matrix.shape[1], n_boot=config.validation_bootstrap,
                                     seed=config.seed, progress=step("validation"))
         seconds["validation"] = time.perf_counter() - t0
@@ -195,7 +188,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
             expit(model.decision_function_matrix(matrix)), model.ensemble_risks_from_matrix(matrix),
             lambda risk: risk_band(risk, config.low_below, config.high_from))
     equation = logistic_equation(fitted.preprocess_, fitted.estimator_, (intercept, slope), fitted.factors_)
-    model.card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
+    model.card = build_card(stage=stage, name=model.name, version=version, cohort_name=cohort_name,
                             simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
                             family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
                             calibration_method=calibration_method(chosen.family, config.platt_families),

@@ -42,11 +42,14 @@ class LeafTable:
             conditions = np.asarray(tree["split_conditions"], dtype=np.float32).astype(np.float64)
             self.values[i, : len(conditions)] = np.where(leaves, conditions, 0.0)
 
-    def raw_logit(self, booster, matrix: np.ndarray) -> np.ndarray:
-        """float64 base margin + sum of leaf values for each row of the feature ``matrix``."""
-        import xgboost as xgb
+    def raw_logit(self, booster, matrix: np.ndarray, data=None) -> np.ndarray:
+        """float64 base margin + sum of leaf values for each row of the feature ``matrix``; ``data``:
+        an ``xgboost.DMatrix`` of ``matrix`` already built (shared with other boosters), if any."""
+        if data is None:
+            import xgboost as xgb
 
-        leaf_index = booster.predict(xgb.DMatrix(np.asarray(matrix, dtype=np.float32)), pred_leaf=True)
+            data = xgb.DMatrix(np.asarray(matrix, dtype=np.float32))
+        leaf_index = booster.predict(data, pred_leaf=True)
         leaf_index = np.asarray(leaf_index, dtype=np.int64).reshape(len(matrix), -1)
         tree_index = np.arange(self.values.shape[0])[None, :]
         return self.base_margin + self.values[tree_index, leaf_index].sum(axis=1)

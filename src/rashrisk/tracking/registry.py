@@ -22,7 +22,6 @@ from rashrisk.errors import ModelError
 
 CHAMPION = "champion"
 PREFIX = "rashrisk-"
-STAGE_MODEL = {"start": "rashrisk-start", "tdm": "rashrisk-tdm"}
 METRIC_TAGS = ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici", "log_loss")
 
 
@@ -122,13 +121,14 @@ def load_registered_model(uri: str):
 
 def champion_model(stage: str):
     """The champion RiskModel of ``stage`` ('start' | 'tdm'), or None when there is no store or no champion."""
+    from rashrisk.models.bundle import STAGE_NAMES
     from rashrisk.tracking.store import client, store_exists
 
-    if stage not in STAGE_MODEL:
-        raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_MODEL)}")
+    if stage not in STAGE_NAMES:
+        raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
     if not store_exists():
         return None
-    name = STAGE_MODEL[stage]
+    name = STAGE_NAMES[stage]
     if current_champion(client(), name) is None:
         return None
     return load_registered_model(f"models:/{name}@{CHAMPION}")

@@ -22,7 +22,6 @@ import numpy as np
 from rashrisk.errors import RashriskError
 
 MAX_PARAM_CHARS = 500
-KEY_METRICS = ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "calibration_intercept", "ici", "log_loss")
 
 
 def flatten(data, prefix: str = "") -> dict:
@@ -82,6 +81,12 @@ def validation_metrics(report: dict) -> dict:
     return out
 
 
+def _nested_cv_metrics(nested: dict | None) -> dict:
+    """Finite nested-CV figures as MLflow metrics ``nested_cv_<path>``."""
+    return {mlflow_key(f"nested_cv_{key.replace('.', '_')}"): float(value)
+            for key, value in flatten(nested or {}).items() if _finite(value)}
+
+
 def _write_artifacts(folder: Path, result) -> None:
     from rashrisk.models.plots import calibration_plot_png, decision_curve_png
     from rashrisk.models.validation import validation_report_markdown
@@ -129,9 +134,7 @@ def _log_candidates(mlflow, result, experiment_id: str) -> None:
             params.update({f"param.{k}": v for k, v in flatten(row.get("params") or {}).items()})
             mlflow.log_params({mlflow_key(k): _param_value(v) for k, v in params.items()})
             metrics = {k: float(row[k]) for k in ("cv_logloss_mean", "cv_logloss_sd") if _finite(row.get(k))}
-            for key, value in flatten(row.get("nested_cv") or {}).items():
-                if _finite(value):
-                    metrics[mlflow_key(f"nested_cv_{key.replace('.', '_')}")] = float(value)
+            metrics.update(_nested_cv_metrics(row.get("nested_cv")))
             if metrics:
                 mlflow.log_metrics(metrics)
             mlflow.set_tag("selected", str(selected_label is not None and name == selected_label).lower())
@@ -176,9 +179,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
             mlflow.set_tags({mlflow_key(f"data.sha256.{name}"): digest for name, digest in (fingerprint.get("files") or {}).items()})
             mlflow.set_tags({"rashrisk.stage": result.stage, "rashrisk.cohort": str(trained_on.get("cohort", ""))})
             metrics = validation_metrics(report)
-            for key, value in flatten(getattr(result, "nested_cv", None) or {}).items():
-                if _finite(value):
-                    metrics[mlflow_key(f"nested_cv_{key.replace('.', '_')}")] = float(value)
+            metrics.update(_nested_cv_metrics(getattr(result, "nested_cv", None)))
             metrics.update({mlflow_key(f"seconds_{k}"): float(v) for k, v in (result.seconds or {}).items() if _finite(v)})
             artifacts = tmp / "artifacts"
             artifacts.mkdir()
