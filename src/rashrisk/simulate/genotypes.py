@@ -11,15 +11,9 @@ import numpy as np
 
 from rashrisk.errors import ConfigError
 from rashrisk.simulate.config import SimulationConfig
-from rashrisk.simulate.rng import stream
+from rashrisk.simulate.rng import choice, stream
 
 NO_CALL = -1
-
-
-def _haplotype_draw(rng: np.random.Generator, freqs: np.ndarray, n: int) -> np.ndarray:
-    cum = np.cumsum(freqs)
-    cum[-1] = 1.0
-    return np.searchsorted(cum, rng.random(n), side="right")
 
 
 def simulate_genotypes(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np.ndarray]:
@@ -29,8 +23,8 @@ def simulate_genotypes(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np
     block = cfg.get("genotypes", "il6r_block")
     haplotypes = np.asarray(block["haplotypes"], dtype=np.int8)
     freqs = np.asarray(block["frequency"][ancestry], dtype=float)
-    h1 = _haplotype_draw(rng, freqs, n)
-    h2 = _haplotype_draw(rng, freqs, n)
+    h1 = choice(rng, np.arange(len(freqs)), freqs, n)  # haplotype indices
+    h2 = choice(rng, np.arange(len(freqs)), freqs, n)
     counts = haplotypes[h1] + haplotypes[h2]  # n x block size
     out: dict[str, np.ndarray] = {rsid: counts[:, j].astype(np.int8) for j, rsid in enumerate(block["rsids"])}
     for rsid, by_ancestry in cfg.get("genotypes", "alt_frequency").items():
