@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from rashrisk import __version__
-from rashrisk.report.patient import _json
+from rashrisk.scoring.output import json_safe
 
 METRIC_LABELS = {"auroc": "AUROC", "auprc": "AUPRC", "brier": "Brier score", "scaled_brier": "scaled Brier score",
                  "calibration_slope": "calibration slope", "calibration_intercept": "calibration intercept (in the large)",
@@ -98,7 +98,7 @@ def build_model_report_data(model, *, validation: dict | None = None, source: st
         {"id": "limitations", "title": "Limitations", "list": list(card.get("limitations", []))
          + list(v.get("warnings", []))},
     ]
-    return _json({
+    return json_safe({
         "schema": "rashrisk.model-report/1",
         "name": model.name, "version": str(model.version), "stage": model.stage, "source": source,
         "generated_on": (generated_on or dt.date.today()).isoformat(), "rashrisk_version": __version__,

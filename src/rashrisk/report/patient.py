@@ -14,6 +14,7 @@ import pandas as pd
 from rashrisk import __version__
 from rashrisk.errors import RashriskError
 from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
+from rashrisk.scoring.output import json_safe
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
 INPUT_LABELS = {
@@ -42,22 +43,6 @@ def in_words(risk: float) -> str:
     if n < 1:
         return "fewer than 1 of 100 similar patients"
     return f"about {n} of 100 similar patients"
-
-
-def _json(value):
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()
-    return value
 
 
 def _format_value(column: str, value) -> str:
@@ -256,7 +241,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     }
     if stage == "tdm" and start_model is not None:
         data["change"] = _change_block(scoring_input, start_model, pid, risk, factors)
-    return _json(data)
+    return json_safe(data)
 
 
 def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_factors: list[dict]) -> dict:

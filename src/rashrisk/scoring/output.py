@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +22,21 @@ def check_output_path(path) -> Path:
     return path
 
 
-def _json_value(value):
+def json_safe(value):
+    """``value`` with numpy scalars made Python numbers (NaN -> None), dates ISO text, and dicts,
+    lists and tuples converted element by element (tuples become lists), ready for ``json.dumps``."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
     if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
+        return None if math.isnan(float(value)) else float(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.bool_):
         return bool(value)
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.isoformat()
     return value
 
 
@@ -39,6 +49,6 @@ def write_table(table: pd.DataFrame, path) -> Path:
     elif suffix == ".parquet":
         table.to_parquet(path, index=False)
     else:
-        records = [{k: _json_value(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+        records = [{k: json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
         path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
