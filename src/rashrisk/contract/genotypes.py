@@ -14,7 +14,7 @@ import pandas as pd
 
 from rashrisk.contract.cohort import Finding, LoadReport
 from rashrisk.contract.readers import find_table, read_and_check_rows
-from rashrisk.contract.rules import Context, allele_mismatch
+from rashrisk.contract.rules import Context
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
 
@@ -72,7 +72,7 @@ def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd
     table, result = checked
     keep = ~result.rejected
     values = result.values.loc[keep]
-    mismatch = allele_mismatch(table.frame.loc[keep, "rsid"], table.frame.loc[keep, "genotype"], context.catalogue)
+    mismatch = result.flagged["genotypes.genotype.alleles"][keep]
     alleles = values["genotype"].where(~mismatch, None)  # reported as a warning; read as a no-call
     return pd.DataFrame({
         "patient_id": values["patient_id"].to_numpy(object),

@@ -50,6 +50,7 @@ class RuleResult:
     values: pd.DataFrame  # parsed + derived columns, all rows
     rejected: np.ndarray  # bool per row
     findings: list[Finding]
+    flagged: dict[str, np.ndarray] = field(default_factory=dict)  # rule id -> rows it flagged (all rows)
 
 
 def apply_rules(schema: FileSchema, table: RawTable, context: Context,
@@ -77,7 +78,7 @@ def apply_rules(schema: FileSchema, table: RawTable, context: Context,
             mask = mask & ~rejected
         if mask.any():
             findings.append(make_finding(rule, table, mask))
-    return RuleResult(values, rejected, findings)
+    return RuleResult(values, rejected, findings, {rule.id: mask for rule, mask in masks})
 
 
 def _check(rule: Rule, state: _State) -> np.ndarray:
