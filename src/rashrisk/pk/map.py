@@ -37,6 +37,21 @@ _MIN_VARIANCE = 1.0  # (ng/mL)^2, keeps v > 0 for a purely proportional error at
 _REQUIRED = ("patient_id", "concentration_ng_ml", "hours_after_dose", "dose_mg")
 
 
+def _layout(rows: np.ndarray, n_patients: int):
+    """For rows sorted by patient (``rows``: patient index of each), the count per patient, each
+    row's column and the shape (patients x width, width >= 1) of the padded arrays."""
+    counts = np.bincount(rows, minlength=n_patients)
+    col = np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows]
+    return counts, col, (n_patients, max(1, int(counts.max(initial=0))))
+
+
+def _pad(values, rows: np.ndarray, col: np.ndarray, shape: tuple, fill=0.0) -> np.ndarray:
+    """A ``shape`` array of ``fill`` with ``values`` at (``rows``, ``col``)."""
+    out = np.full(shape, fill)
+    out[rows, col] = values
+    return out
+
+
 def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: float):
     """Pad samples into (n_patients, max_samples) arrays."""
     missing = [c for c in _REQUIRED if c not in samples.columns]
@@ -71,23 +86,16 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     s["row"] = s["patient_id"].map(pos)
     s = s.sort_values(["row", "order"], kind="stable")
     rows = s["row"].to_numpy(dtype=int)
-    counts = np.bincount(rows, minlength=len(patient_ids))
-    width = max(1, int(counts.max(initial=0)))
-    col = np.arange(len(s)) - (np.cumsum(counts) - counts)[rows]
-    shape = (len(patient_ids), width)
-    arrays = {k: np.zeros(shape) for k in ("y", "t", "dose", "n_doses", "t_start")}
-    arrays["t_start"][:] = np.nan
-    arrays["n_doses"][:] = np.inf
-    arrays["t"][:] = 24.0
-    arrays["dose"][:] = 1.0
-    mask = np.zeros(shape, dtype=bool)
-    arrays["y"][rows, col] = s["y"].to_numpy()
-    arrays["t"][rows, col] = s["hours_after_dose"].to_numpy(dtype=float)
-    arrays["dose"][rows, col] = s["dose_mg"].to_numpy(dtype=float)
-    arrays["n_doses"][rows, col] = s["n_doses"].to_numpy(dtype=float)
-    if "hours_from_start" in s.columns:
-        arrays["t_start"][rows, col] = pd.to_numeric(s["hours_from_start"], errors="coerce").to_numpy(dtype=float)
-    mask[rows, col] = True
+    counts, col, shape = _layout(rows, len(patient_ids))
+    t_start = pd.to_numeric(s["hours_from_start"], errors="coerce").to_numpy(dtype=float) if "hours_from_start" in s.columns else np.nan
+    arrays = {
+        "y": _pad(s["y"].to_numpy(), rows, col, shape),
+        "t": _pad(s["hours_after_dose"].to_numpy(dtype=float), rows, col, shape, 24.0),
+        "dose": _pad(s["dose_mg"].to_numpy(dtype=float), rows, col, shape, 1.0),
+        "n_doses": _pad(s["n_doses"].to_numpy(dtype=float), rows, col, shape, np.inf),
+        "t_start": _pad(t_start, rows, col, shape, np.nan),
+    }
+    mask = _pad(True, rows, col, shape, False)
     last_dose = np.full(len(patient_ids), np.nan)
     has = counts > 0
     last_dose[has] = s["dose_mg"].to_numpy(dtype=float)[(np.cumsum(counts) - 1)[has]]  # latest sample per patient
@@ -114,13 +122,9 @@ def _history_arrays(dose_history: pd.DataFrame, patient_ids: list, arrays: dict,
     h["row"] = h["patient_id"].map(pos)
     h = h.sort_values(["row", "hours_from_start"], kind="stable")
     rows = h["row"].to_numpy(dtype=int)
-    counts = np.bincount(rows, minlength=len(patient_ids))
-    col = np.arange(len(h)) - (np.cumsum(counts) - counts)[rows]
-    width = max(1, int(counts.max(initial=0)))
-    times = np.zeros((len(patient_ids), width))
-    doses = np.zeros((len(patient_ids), width))
-    times[rows, col] = h["hours_from_start"].to_numpy(dtype=float)
-    doses[rows, col] = h["dose_mg"].to_numpy(dtype=float)
+    counts, col, shape = _layout(rows, len(patient_ids))
+    times = _pad(h["hours_from_start"].to_numpy(dtype=float), rows, col, shape)
+    doses = _pad(h["dose_mg"].to_numpy(dtype=float), rows, col, shape)
     has = counts > 0
     lacking = has & (mask & ~np.isfinite(arrays["t_start"])).any(axis=1)
     if lacking.any():
