@@ -11,6 +11,7 @@ import datetime as dt
 
 from rashrisk import __version__
 from rashrisk.scoring.output import json_safe
+from rashrisk.scoring.score import is_simulated
 
 METRIC_LABELS = {"auroc": "AUROC", "auprc": "AUPRC", "brier": "Brier score", "scaled_brier": "scaled Brier score",
                  "calibration_slope": "calibration slope", "calibration_intercept": "calibration intercept (in the large)",
@@ -103,7 +104,7 @@ def build_model_report_data(model, *, validation: dict | None = None, source: st
         "name": model.name, "version": str(model.version), "stage": model.stage, "source": source,
         "generated_on": (generated_on or dt.date.today()).isoformat(), "rashrisk_version": __version__,
         "intended_use": card.get("intended_use", ""), "disclaimer": card.get("disclaimer", ""),
-        "simulated": bool(card.get("simulated", trained.get("simulated", False))),
+        "simulated": is_simulated(model),
         "band_thresholds": card.get("band_thresholds", {}), "baseline_risk": card.get("baseline_risk"),
         "items": items,
     })

@@ -15,6 +15,7 @@ from rashrisk import __version__
 from rashrisk.errors import RashriskError
 from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
 from rashrisk.scoring.output import json_safe
+from rashrisk.scoring.score import is_simulated
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
 INPUT_LABELS = {
@@ -116,14 +117,13 @@ def _factors(model, X: pd.DataFrame):
 def _model_block(model, source: str) -> dict:
     card = model.card or {}
     trained = card.get("trained_on") or {}
-    simulated = bool(card.get("simulated", trained.get("simulated", False)))
     return {"name": model.name, "version": str(model.version), "source": source, "stage": model.stage,
             "intended_use": card.get("intended_use", ""), "disclaimer": card.get("disclaimer", ""),
-            "simulated": simulated, "trained_on": {k: trained.get(k) for k in ("cohort", "n", "events", "simulated")},
+            "simulated": is_simulated(model), "trained_on": {k: trained.get(k) for k in ("cohort", "n", "events", "simulated")},
             "limitations": list(card.get("limitations", []))}
 
 
-def _trough_block(cohort, frame, pid: str, pk_model, stage: str, landmark) -> dict:
+def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
     from rashrisk.pk.apriori import predict_trough
 
     patients = cohort.patients.copy()
@@ -142,7 +142,7 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str, landmark) -> di
     if stage == "tdm":
         from rashrisk.features.landmark import select_landmark_samples
 
-        samples, _ = select_landmark_samples(cohort.tdm, pd.Index([pid]), None, window=tuple(landmark))
+        samples, _ = select_landmark_samples(cohort.tdm, pd.Index([pid]), None, window=frame.landmark)
         if pid in samples.index:
             s = samples.loc[pid]
             block["measured"] = {"concentration_ng_ml": _float(s["concentration_ng_ml"]),
@@ -207,8 +207,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     used = used_inputs(model, X.columns)
     factors, attributions = _factors(model, X)
     risk = _risk_block(model, X, attributions)
-    landmark = (model.card or {}).get("landmark_days") or (7, 42)
-    trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage, landmark)
+    trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage)
     warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used)[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]
