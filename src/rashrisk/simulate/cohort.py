@@ -13,7 +13,7 @@ import pandas as pd
 
 from rashrisk.errors import ConfigError
 from rashrisk.simulate.config import SimulationConfig
-from rashrisk.simulate.exposure import individual_pk, trough_ss_ng_ml
+from rashrisk.simulate.exposure import individual_pk, pk_model, trough_ss_ng_ml
 from rashrisk.simulate.genotypes import observed_genotypes, simulate_genotypes
 from rashrisk.simulate.population import simulate_population
 
@@ -60,19 +60,21 @@ def _il6r_rsid(cfg: SimulationConfig) -> str:
 
 
 def _exposure(cfg: SimulationConfig, n: int, seed: int):
-    """Patients, true genotypes, individual PK parameters and the steady-state trough at the start dose."""
+    """Patients, true genotypes, the PK model, individual PK parameters and the steady-state trough at
+    the start dose."""
     patients = simulate_population(cfg, n, seed)
     genotypes = simulate_genotypes(cfg, n, seed)
     if ABCG2_RSID not in genotypes:
         raise ConfigError(f"{cfg.source}: [genotypes.alt_frequency] must include {ABCG2_RSID} (ABCG2, a PK covariate)")
-    pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed)
-    trough_start = trough_ss_ng_ml(patients["start_dose_mg"].to_numpy(), pk)
-    return patients, genotypes, pk, trough_start
+    model = pk_model(cfg)
+    pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed, model=model)
+    trough_start = trough_ss_ng_ml(model, patients["start_dose_mg"].to_numpy(), pk)
+    return patients, genotypes, model, pk, trough_start
 
 
 def simulate_exposure_only(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np.ndarray]:
     """The covariates the outcome model needs (used to solve the intercept on a reference population)."""
-    patients, genotypes, _, trough_start = _exposure(cfg, n, seed)
+    patients, genotypes, _, _, trough_start = _exposure(cfg, n, seed)
     return {
         "sex": patients["sex"].to_numpy(),
         "il6r_alt_count": genotypes[_il6r_rsid(cfg)],
@@ -87,13 +89,13 @@ def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort
 
     n = _check_n(n)
     seed = int(seed)
-    patients, genotypes, pk, trough_start = _exposure(cfg, n, seed)
+    patients, genotypes, model, pk, trough_start = _exposure(cfg, n, seed)
     observed, in_vcf = observed_genotypes(cfg, genotypes, seed)  # its own random stream: order is free
     start_dose = patients["start_dose_mg"].to_numpy()
     il6r = genotypes[_il6r_rsid(cfg)]
     lp = linear_predictor(cfg, patients["sex"].to_numpy(), il6r, trough_start)
     outcomes = simulate_outcomes(cfg, lp, start_dose, seed)
-    tdm = simulate_tdm(cfg, patients, pk, outcomes, seed)
+    tdm = simulate_tdm(cfg, patients, pk, outcomes, seed, model=model)
     # follow-up covers every recorded event
     last_day = np.zeros(n, dtype=np.int64)
     np.maximum.at(last_day, tdm["patient_index"].to_numpy(), tdm["sample_day"].to_numpy())
@@ -119,7 +121,7 @@ def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort
         "v_l": pk["v_l"].to_numpy(),
         "ka_per_h": pk["ka_per_h"].to_numpy(),
         "trough_ss_start_ng_ml": trough_start,
-        "trough_ss_400mg_ng_ml": trough_ss_ng_ml(400.0, pk),
+        "trough_ss_400mg_ng_ml": trough_ss_ng_ml(model, 400.0, pk),
         "log_odds_without_intercept": lp,
         "true_risk": outcomes["true_risk"].to_numpy(),
         "severe_rash": outcomes["severe_rash"].to_numpy(),
@@ -128,7 +130,7 @@ def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort
         "rash_onset_day": np.where(outcomes["rash_onset_day"].to_numpy() >= 0, outcomes["rash_onset_day"].to_numpy(), np.nan),
         "resumed": outcomes["resumed"].to_numpy(),
         "final_dose_mg": final,
-        "trough_ss_final_ng_ml": np.where(np.isnan(final), np.nan, trough_ss_ng_ml(np.nan_to_num(final, nan=1.0), pk) * late),
+        "trough_ss_final_ng_ml": np.where(np.isnan(final), np.nan, trough_ss_ng_ml(model, np.nan_to_num(final, nan=1.0), pk) * late),
     }
     return SimulatedCohort(
         seed=seed,

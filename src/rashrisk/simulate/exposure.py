@@ -51,9 +51,12 @@ def pk_covariates(patients: pd.DataFrame, abcg2_alt_count: np.ndarray) -> pd.Dat
     )
 
 
-def individual_pk(cfg: SimulationConfig, patients: pd.DataFrame, abcg2_alt_count: np.ndarray, seed: int) -> pd.DataFrame:
-    """Individual apparent parameters ``cl_l_h, v_l, ka_per_h`` (one row per patient)."""
-    model = pk_model(cfg)
+def individual_pk(cfg: SimulationConfig, patients: pd.DataFrame, abcg2_alt_count: np.ndarray, seed: int, *, model=None) -> pd.DataFrame:
+    """Individual apparent parameters ``cl_l_h, v_l, ka_per_h`` (one row per patient).
+
+    ``model``: the configured model when the caller already has it (default: :func:`pk_model`).
+    """
+    model = pk_model(cfg) if model is None else model
     rng = stream(seed, "pk_etas")
     etas = model.sample_etas(len(patients), rng)
     covariates = pk_covariates(patients, abcg2_alt_count)
@@ -81,18 +84,11 @@ def individual_pk(cfg: SimulationConfig, patients: pd.DataFrame, abcg2_alt_count
     )
 
 
-def trough_ss_ng_ml(dose_mg, pk: pd.DataFrame | dict) -> np.ndarray:
-    """Steady-state 24-h trough at ``dose_mg`` (once daily)."""
-    from rashrisk.pk.concentration import trough_ss_ng_ml as _trough
-
-    return np.asarray(_trough(dose_mg, pk["cl_l_h"], pk["v_l"], pk["ka_per_h"], tau_h=DOSING_INTERVAL_H), dtype=float)
+def trough_ss_ng_ml(model, dose_mg, pk: pd.DataFrame | dict) -> np.ndarray:
+    """Steady-state 24-h trough at ``dose_mg`` (once daily), by ``model``'s structure."""
+    return np.asarray(model.trough_ss_ng_ml(pk, dose_mg, tau_h=DOSING_INTERVAL_H), dtype=float)
 
 
-def concentration_ss_ng_ml(dose_mg, hours_after_dose, pk: pd.DataFrame | dict) -> np.ndarray:
-    """Steady-state concentration ``hours_after_dose`` after a once-daily dose."""
-    from rashrisk.pk.concentration import steady_state_ng_ml
-
-    return np.asarray(
-        steady_state_ng_ml(dose_mg, DOSING_INTERVAL_H, hours_after_dose, pk["cl_l_h"], pk["v_l"], pk["ka_per_h"]),
-        dtype=float,
-    )
+def concentration_ss_ng_ml(model, dose_mg, hours_after_dose, pk: pd.DataFrame | dict) -> np.ndarray:
+    """Steady-state concentration ``hours_after_dose`` after a once-daily dose, by ``model``'s structure."""
+    return np.asarray(model.concentration_ng_ml(pk, dose_mg, hours_after_dose, tau_h=DOSING_INTERVAL_H), dtype=float)

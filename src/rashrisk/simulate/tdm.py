@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.simulate.config import SimulationConfig
-from rashrisk.simulate.exposure import concentration_ss_ng_ml
+from rashrisk.simulate.exposure import concentration_ss_ng_ml, pk_model
 from rashrisk.simulate.rng import choice, stream
 
 SAMPLE_KINDS = ("routine", "onset", "escalation", "maintenance")
@@ -82,8 +82,14 @@ def simulate_tdm(
     pk: pd.DataFrame,
     outcomes: pd.DataFrame,
     seed: int,
+    *,
+    model=None,
 ) -> pd.DataFrame:
-    """All TDM samples, sorted by patient and time, with their true and measured concentrations."""
+    """All TDM samples, sorted by patient and time, with their true and measured concentrations.
+
+    ``model``: the configured PK model when the caller already has it (default: ``pk_model(cfg)``).
+    """
+    model = pk_model(cfg) if model is None else model
     start_dose = patients["start_dose_mg"].to_numpy(dtype=float)
     pid, day, dose_mg, kind = _events(cfg, outcomes, start_dose, seed)
     rng = stream(seed, "tdm_values")
@@ -98,7 +104,7 @@ def simulate_tdm(
     last_dose_time = start + ((day - 1) * 1440 + clock_min).astype("timedelta64[m]")
     sample_time = last_dose_time + np.round(hours * 60.0).astype(np.int64).astype("timedelta64[m]")
     pk_rows = {c: pk[c].to_numpy()[pid] for c in ("cl_l_h", "v_l", "ka_per_h")}
-    true_conc = concentration_ss_ng_ml(dose_mg, hours, pk_rows)
+    true_conc = concentration_ss_ng_ml(model, dose_mg, hours, pk_rows)
     late = np.where(kind >= 2, cfg.number("pk", "exposure_drift", "late_exposure_factor"), 1.0)
     measured = true_conc * late * np.exp(cfg.number("tdm", "residual_sd") * rng.standard_normal(m))
     units, probs = cfg.distribution(("tdm", "unit"), ("tdm", "unit_probability"))
