@@ -59,7 +59,7 @@ def predict_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel | Non
     if np.any(~np.isfinite(dose)) or np.any(dose <= 0):
         bad = dose[~(np.isfinite(dose) & (dose > 0))][0]
         raise ModelError(f"predict_trough: dose_mg = {float(bad):g}; expected a positive number of mg")
-    typical = model.typical_parameters(covariates)
+    typical, imputed = model.typical_and_imputed(covariates)
     trough_typical = np.asarray(model.trough_ss_ng_ml(typical, dose, tau_h=tau_h), dtype=float)
 
     rng = np.random.default_rng(seed)
@@ -78,7 +78,6 @@ def predict_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel | Non
         c = c * (1.0 + model.residual_proportional * eps_prop) + model.residual_additive_ng_ml * eps_add
         p05[rows], p95[rows] = _row_quantiles(np.maximum(c, 0.0), (0.05, 0.95))
 
-    imputed = model.imputed_covariates(covariates)
     warnings = model.domain_warnings_by_row(covariates)
     return pd.DataFrame(
         {

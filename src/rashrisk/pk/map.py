@@ -269,7 +269,7 @@ def map_estimate(
     if dose_history is not None:
         arrays.update(_history_arrays(dose_history, ids, arrays, mask))
 
-    typical = model.typical_parameters(cov)
+    typical, imputed = model.typical_and_imputed(cov)
     post = _Posterior(model, typical, arrays, mask)
     eta, info, converged = _fit(post, len(ids), model.n_eta)
     params = model.apply_etas(typical, eta)
@@ -295,6 +295,6 @@ def map_estimate(
     out["converged"] = converged
     for j, p in enumerate(model.iiv_parameters):
         out[f"eta_{p}"] = eta[:, j]
-    out["imputed_covariates"] = imputed_names(model.imputed_covariates(cov))
+    out["imputed_covariates"] = imputed_names(imputed)
     out["domain_warnings"] = ["; ".join(w) for w in model.domain_warnings_by_row(cov)]
     return out

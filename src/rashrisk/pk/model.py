@@ -157,7 +157,11 @@ class PopPKModel:
 
     def typical_parameters(self, covariates: pd.DataFrame) -> pd.DataFrame:
         """Typical (eta = 0) parameters per row of ``covariates`` from the covariate equations."""
-        values, _ = resolve_covariates(self.covariates, covariates, self.name)
+        return self.typical_and_imputed(covariates)[0]
+
+    def typical_and_imputed(self, covariates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`typical_parameters` and :meth:`imputed_covariates` from one resolution of the covariates."""
+        values, imputed = resolve_covariates(self.covariates, covariates, self.name)
         n = len(covariates)
         out = {}
         for p in self.parameter_names:
@@ -172,7 +176,7 @@ class PopPKModel:
                 else:
                     mult = mult * term
             out[p] = np.maximum(add * mult, _MIN_FRACTION_OF_TYPICAL * self.typical[p])
-        return pd.DataFrame(out, index=covariates.index)
+        return pd.DataFrame(out, index=covariates.index), imputed
 
     def sample_etas(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``(n, n_eta)`` draws of eta ~ N(0, Omega)."""
