@@ -208,14 +208,9 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     factors, attributions = _factors(model, X)
     risk = _risk_block(model, X, attributions)
     trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage)
-    warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used)[0]
+    carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
+    warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
-    carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]
-    if carried:  # say which covariate the a priori trough had to take at its reference value
-        warnings = [w if not w.startswith("apriori_trough_ng_ml:") else
-                    f"a priori trough: the PK model {pk_model.name} used its reference value for "
-                    f"{', '.join(c.removesuffix('_alt_count') for c in carried)} (not available for this patient)"
-                    for w in warnings]
     from rashrisk.explain.local import risk_alleles_of
 
     data = {

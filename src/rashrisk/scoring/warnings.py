@@ -10,8 +10,12 @@ PROVENANCE_WORDS = {"missing": "imputed (not recorded)", "defaulted": "a PK cova
                     "no-call": "genotype no-call"}
 
 
-def input_warnings(provenance: pd.DataFrame, used_columns) -> list[list[str]]:
-    """Per patient: imputed / defaulted inputs and genotype no-calls among the model's inputs."""
+def input_warnings(provenance: pd.DataFrame, used_columns, *, pk_reference: tuple[str, list[str]] | None = None
+                   ) -> list[list[str]]:
+    """Per patient: imputed / defaulted inputs and genotype no-calls among the model's inputs.
+
+    ``pk_reference``: (PK model name, the covariates it took at its reference value) when known
+    (the one-patient report); the a priori trough's message then names them."""
     used = [c for c in provenance.columns if c in set(used_columns)]
     out = []
     for row in provenance[used].itertuples(index=False, name=None):
@@ -19,6 +23,12 @@ def input_warnings(provenance: pd.DataFrame, used_columns) -> list[list[str]]:
         for column, state in zip(used, row):
             if state == "no-call":
                 messages.append(f"genotype no-call: {column.removesuffix('_alt_count')}")
+            elif (state in ("missing", "defaulted") and column == "apriori_trough_ng_ml"
+                  and pk_reference and pk_reference[1]):
+                name, covariates = pk_reference
+                messages.append(f"a priori trough: the PK model {name} used its reference value for "
+                                f"{', '.join(c.removesuffix('_alt_count') for c in covariates)} "
+                                "(not available for this patient)")
             elif state in ("missing", "defaulted"):
                 messages.append(f"{column}: {PROVENANCE_WORDS[state]}")
         out.append(messages)
@@ -63,8 +73,9 @@ def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
     return out
 
 
-def patient_warnings(provenance: pd.DataFrame, X: pd.DataFrame, model, used_columns) -> list[list[str]]:
+def patient_warnings(provenance: pd.DataFrame, X: pd.DataFrame, model, used_columns, *,
+                     pk_reference: tuple[str, list[str]] | None = None) -> list[list[str]]:
     """Per patient (``provenance`` aligned with ``X``): :func:`input_warnings` then
     :func:`training_range_warnings` of the model's inputs."""
-    return [a + b for a, b in zip(input_warnings(provenance, used_columns),
+    return [a + b for a, b in zip(input_warnings(provenance, used_columns, pk_reference=pk_reference),
                                   training_range_warnings(X, model, used_columns))]
