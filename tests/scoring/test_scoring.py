@@ -229,3 +229,16 @@ def test_the_tdm_model_reads_the_a_priori_trough_through_the_ratio(models, cohor
     assert {"trough_ratio_to_apriori", "map_trough_ng_ml", "apriori_trough_ng_ml"} <= set(used)
     assert "albumin_g_l" not in used
     assert "apriori_trough_ng_ml" in used_inputs(models["start"], frame.X.columns)
+
+
+def test_resolve_model_with_uri_names_the_registry_uri(models, tmp_path, monkeypatch):
+    from rashrisk.scoring import model_source
+
+    bundle = models["tdm"].save(tmp_path / "tdm-bundle")
+    assert model_source.resolve_model_with_uri("tdm", str(bundle))[2] is None
+    monkeypatch.setattr(model_source, "_champion", lambda stage: (models[stage], ""))
+    model, source, uri = model_source.resolve_model_with_uri("start")
+    assert source.startswith("registry champion") and uri == f"models:/{models['start'].name}@champion"
+    assert model_source.resolve_model("start") == (model, source)
+    monkeypatch.setattr(model_source, "_champion", lambda stage: (None, ""))
+    assert model_source.resolve_model_with_uri("start")[1:] == ("embedded default bundle", None)

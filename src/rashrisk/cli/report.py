@@ -86,15 +86,11 @@ def register(app) -> None:
         from rashrisk.cli.score import check_stage
         from rashrisk.report.model_card import build_model_report_data
         from rashrisk.report.render import render_model_report_html, write_pdf
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.scoring.model_source import resolve_model_with_uri
 
         _check_html(out)
         check_stage(stage)
-        from rashrisk.scoring.model_source import REGISTRY_SCHEMES
-
-        risk_model, source = resolve_model(None if model else stage, model)
-        registry_uri = model if model and str(model).startswith(REGISTRY_SCHEMES) else \
-            (f"models:/{risk_model.name}@champion" if source.startswith("registry champion") else None)
+        risk_model, source, registry_uri = resolve_model_with_uri(None if model else stage, model)
         data = build_model_report_data(risk_model, validation=_read_validation(validation, model, registry_uri),
                                        source=source)
         html = render_model_report_html(data)
