@@ -4,7 +4,8 @@
 model gives for a Chinese-GIST-like population at 400 and 600 mg, and the MAP validation: on
 patients simulated from a model (IIV and residual error) with one sample 16-30 h after the dose,
 the median absolute percentage error (MdAPE) of MAP, of the raw concentration and of the Wang
-log-linear correction against the true 24-h trough.
+log-linear correction against the true 24-h trough; then the coverage of the a priori 5-95%
+interval and the dose-history example quoted in docs/pk.md.
 
 The virtual population follows the Jiang 2023 cohort summary (54% male, weight 58.6 +/- 9.6 kg,
 median age 57 y) with ABCG2 rs2231142 T frequency 0.34 (Hardy-Weinberg). Covariates without a
@@ -93,6 +94,48 @@ def map_validation(model: PopPKModel, *, n: int = 300, seed: int = 0, window_h=(
     }
 
 
+def apriori_interval_coverage(model: PopPKModel | None = None, *, dose_mg: float = 400.0, n: int = 20_000, seed: int = 99,
+                              n_sim: int = 4000, interval_seed: int = 1) -> dict:
+    """Share of ``n`` simulated observed steady-state troughs of one patient (a 60 kg, 55-year-old
+    woman; default model widmer2006) inside :func:`predict_trough`'s 5-95% interval (target 90%)."""
+    from rashrisk.pk.apriori import predict_trough
+
+    model = model or load_pk_model("widmer2006")
+    one = pd.DataFrame({"sex": ["F"], "age_years": [55.0], "weight_kg": [60.0]})
+    interval = predict_trough(one, dose_mg, model=model, n_sim=n_sim, seed=interval_seed).iloc[0]
+    rng = np.random.default_rng(seed)
+    params = model.individual_parameters(pd.concat([one] * n, ignore_index=True), model.sample_etas(n, rng))
+    observed = model.add_residual_error(model.trough_ss_ng_ml(params, dose_mg), rng)
+    inside = (observed >= interval["trough_p05_ng_ml"]) & (observed <= interval["trough_p95_ng_ml"])
+    return {"model": model.name, "n": n, "coverage": float(np.mean(inside))}
+
+
+def dose_history_example(model: PopPKModel | None = None) -> dict:
+    """MAP after a dosing interruption, with and without the actual dosing history.
+
+    One patient (woman, 60 y, 55 kg; default model widmer2006, true etas 0.4 and 0.3): 20 days of
+    400 mg, 6 days off, one 300 mg dose on re-introduction, samples 2, 8 and 23 h after it (no
+    residual error). Returns the relative error of the MAP CL/F with the history and when steady
+    state at 300 mg is assumed.
+    """
+    model = model or load_pk_model("widmer2006")
+    cov = pd.DataFrame({"patient_id": ["b"], "sex": ["F"], "age_years": [60.0], "weight_kg": [55.0]})
+    times = np.concatenate([np.arange(20) * 24.0, [26 * 24.0]])
+    doses = np.concatenate([np.full(20, 400.0), [300.0]])
+    true = model.individual_parameters(cov, np.array([[0.4, 0.3]]))
+    t_start = 26 * 24.0 + np.array([2.0, 8.0, 23.0])
+    conc = model.history_concentration_ng_ml({k: true[k].to_numpy() for k in true}, times[None, :], doses[None, :], t_start[None, :])[0]
+    samples = pd.DataFrame({"patient_id": "b", "concentration_ng_ml": conc, "hours_after_dose": t_start - 26 * 24.0,
+                            "dose_mg": 300.0, "hours_from_start": t_start})
+    history = pd.DataFrame({"patient_id": "b", "hours_from_start": times, "dose_mg": doses})
+    with_history = map_estimate(cov, samples, model=model, dose_history=history).iloc[0]
+    steady_state = map_estimate(cov, samples.drop(columns="hours_from_start"), model=model).iloc[0]
+    true_cl = float(true["cl_l_h"].iloc[0])
+    return {"model": model.name, "true_cl_l_h": true_cl,
+            "cl_error_with_history": float(with_history.cl_l_h / true_cl - 1.0),
+            "cl_error_steady_state": float(steady_state.cl_l_h / true_cl - 1.0)}
+
+
 def plot_map_validation(path, *, model_name: str = "jiang2023", n: int = 2000, seed: int = 1) -> dict:
     """Save the MAP validation figure (percentage error vs sampling time, per method) to ``path``."""
     import matplotlib
@@ -127,6 +170,8 @@ def main() -> None:  # pragma: no cover - prints the doc tables
     # the simulator's tuned Jiang model (pipelines/simulate-*.toml at the time of writing)
     tuned = load_pk_model("jiang2023").with_overrides(typical={"cl_l_h": 9.3}, iiv_sd={"cl_l_h": 0.30}, reason="simulator tuning")
     rows.append(("jiang2023, CL/F 9.3 L/h, IIV CL 0.30 (simulator)", tuned))
+    narrower = load_pk_model("jiang2023").with_overrides(typical={"cl_l_h": 9.2}, iiv_sd={"cl_l_h": 0.25}, reason="alternative tuning")
+    rows.append(("jiang2023, CL/F 9.2 L/h, IIV CL 0.25", narrower))
     for label, model in rows:
         r = trough_distribution(model)
         print(
@@ -151,6 +196,13 @@ def main() -> None:  # pragma: no cover - prints the doc tables
             f"| {label} | {r['n']} | {r['mdape_map']:.1f}% | {r['mdape_raw']:.1f}% | {r['mdape_loglinear']:.1f}% | "
             f"{100 * r['interval_coverage']:.0f}% |"
         )
+    c = apriori_interval_coverage()
+    print(f"\nA priori 5-95% interval ({c['model']}, 400 mg, a 60 kg 55-year-old woman): covers "
+          f"{100 * c['coverage']:.1f}% of {c['n']:,} simulated observed troughs")
+    h = dose_history_example()
+    print(f"Dose history ({h['model']}; 20 days 400 mg, 6 days off, one 300 mg dose, samples 2/8/23 h after it): "
+          f"MAP CL/F error {100 * h['cl_error_with_history']:+.0f}% with the history, "
+          f"{100 * h['cl_error_steady_state']:+.0f}% assuming steady state")
 
 
 if __name__ == "__main__":  # pragma: no cover
