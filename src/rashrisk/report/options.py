@@ -28,7 +28,7 @@ DESENSITISATION = {
 }
 
 
-def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = None, weeks_on_treatment: float | None = None) -> list[dict]:
+def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = None) -> list[dict]:
     """Options for a risk band ('low' | 'intermediate' | 'high'); each has option, basis and reference."""
     out: list[dict] = []
     if band == "high":

@@ -41,7 +41,7 @@ def _figures(data: dict) -> dict:
     scale = max([abs(f["contribution"]) for f in data["factors"]] + [0.05])
     trough = data["trough"]
     measured = (trough.get("measured") or {}).get("concentration_ng_ml")
-    thresholds = risk.get("band_thresholds") or {"low_below": 0.05, "high_from": 0.15}
+    thresholds = risk["band_thresholds"]  # the model card's (RiskModel.band needs them)
     points = []
     if data.get("change"):
         s = data["change"]["start"]
