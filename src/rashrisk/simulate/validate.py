@@ -7,11 +7,14 @@
    and the median p-values of the clinical-course comparisons.
 2. Trough distribution at 400 mg (true steady-state troughs and measured early TDM troughs of a
    large cohort) against the observed Chinese GIST figures, and the 600/400 mg ratio.
+3. The standard error of the IL6R log-OR implied by the published 95% CI, against the expected
+   standard error of an additive and of a dominant coding in a study of the source's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 import numpy as np
@@ -22,7 +25,7 @@ OBSERVED_TROUGHS = (
     ("Chinese GIST n=122", "1327 +/- 623", "-", "-"),
 )
 SOURCE_STUDY = {"severe_percent": 7.6, "grade3_percent": 5.2, "recurrent_grade2_percent": 2.4, "odds_ratio": 1.966,
-                "ci": "1.143-3.380", "p_value": 0.015}
+                "ci": "1.143-3.380", "ci_low": 1.143, "ci_high": 3.380, "p_value": 0.015}
 
 
 def replicate_study(cfg, n_cohorts: int, n: int, seed: int) -> dict:
@@ -94,7 +97,38 @@ def trough_table(cfg, n: int, seed: int) -> dict:
     }
 
 
-def format_report(study: dict, troughs: dict, config_source: str) -> str:
+def il6r_risk_allele_frequency(cfg) -> float:
+    """Frequency of the configured IL6R risk allele in the configured ancestry (from the haplotype block)."""
+    from rashrisk.simulate.outcomes import il6r_risk_is_alt
+
+    block = cfg.get("genotypes", "il6r_block")
+    j = block["rsids"].index(cfg.get("outcome", "il6r", "rsid"))
+    freqs = block["frequency"][cfg.get("cohort", "ancestry")]
+    alt = float(sum(f for haplotype, f in zip(block["haplotypes"], freqs) if haplotype[j] == 1))
+    return alt if il6r_risk_is_alt(cfg) else 1.0 - alt
+
+
+def standard_errors(n: int, risk_allele_frequency: float) -> dict:
+    """The IL6R log-OR standard error implied by the published 95% CI, and the expected standard
+    error of a univariable logistic regression near OR 1 with the source's incidence:
+    1 / sqrt(n p (1 - p) Var(x)), x the coded genotype in Hardy-Weinberg equilibrium
+    (additive: Var = 2q(1 - q); dominant: c(1 - c), c = 1 - (1 - q)^2 the carrier frequency)."""
+    from rashrisk.analysis.logistic import Z_975
+
+    cases = round(n * SOURCE_STUDY["severe_percent"] / 100.0)
+    p = cases / n
+    q = risk_allele_frequency
+    carrier = 1.0 - (1.0 - q) ** 2
+    weight = n * p * (1.0 - p)
+    return {
+        "n_patients": n, "n_cases": cases, "risk_allele_frequency": q,
+        "published": (math.log(SOURCE_STUDY["ci_high"]) - math.log(SOURCE_STUDY["ci_low"])) / (2.0 * Z_975),
+        "additive": 1.0 / math.sqrt(weight * 2.0 * q * (1.0 - q)),
+        "dominant": 1.0 / math.sqrt(weight * carrier * (1.0 - carrier)),
+    }
+
+
+def format_report(study: dict, troughs: dict, config_source: str, ses: dict | None = None) -> str:
     s = study
     lines = [f"# Simulator validation (config {config_source})", "",
              f"## Source study replicated: {s['n_cohorts']} cohorts of {s['n_patients']} patients", "",
@@ -124,6 +158,13 @@ def format_report(study: dict, troughs: dict, config_source: str) -> str:
                                   ("measured_trough_400mg", "simulated: measured early TDM, 22-26 h, log-linear to 24 h", "ratio_600_400_measured")):
         d = troughs[key]
         lines.append(f"| {label} (n={d['n']}) | {d['mean']:.0f} +/- {d['sd']:.0f} | {d['percent_below_1100']:.1f}% | {troughs[ratio_key]:.2f} |")
+    if ses is not None:
+        lines += ["", f"## Standard error of the IL6R log-OR ({ses['n_patients']} patients, {ses['n_cases']} cases, "
+                      f"risk-allele frequency {ses['risk_allele_frequency']:.2f})", "",
+                  "| source | SE of log-OR |", "|---|---|",
+                  f"| published 95% CI {SOURCE_STUDY['ci']} | {ses['published']:.2f} |",
+                  f"| expected, additive (per allele) coding | {ses['additive']:.2f} |",
+                  f"| expected, dominant (carrier) coding | {ses['dominant']:.2f} |"]
     return "\n".join(lines)
 
 
@@ -140,7 +181,7 @@ def main(argv=None) -> int:
     cfg = load_config(args.config)
     study = replicate_study(cfg, args.cohorts, args.n, args.seed)
     troughs = trough_table(cfg, args.trough_n, args.seed + 100000)
-    print(format_report(study, troughs, cfg.source))
+    print(format_report(study, troughs, cfg.source, standard_errors(args.n, il6r_risk_allele_frequency(cfg))))
     return 0
 
 
