@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from rashrisk.errors import ConfigError
+from rashrisk.features.genotype import GENETIC_MODELS, RISK_ALLELES
 from rashrisk.features.preprocess import FeatureSpec
 
 FAMILIES = ("logistic", "xgboost")
@@ -121,11 +122,11 @@ class TrainingConfig:
         for name, ok, expected in rules:
             if not ok:
                 raise ConfigError(f"{source} [training] {name} = {getattr(self, name)!r}; expected {expected}")
-        if self.features.genotype_model not in ("additive", "dominant", "recessive"):
+        if self.features.genotype_model not in GENETIC_MODELS:
             raise ConfigError(f"{source} [features] genotype_model = {self.features.genotype_model!r}; "
-                              "expected additive, dominant or recessive")
+                              f"expected {', '.join(GENETIC_MODELS[:-1])} or {GENETIC_MODELS[-1]}")
         for rsid, allele in self.features.risk_allele.items():
-            if allele not in ("alt", "ref"):
+            if allele not in RISK_ALLELES:
                 raise ConfigError(f"{source} [features.risk_allele] {rsid} = {allele!r}; expected 'alt' or 'ref'")
 
 
