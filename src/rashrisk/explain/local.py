@@ -11,10 +11,8 @@ from rashrisk.explain.phrases import describe_factor, direction_text
 
 
 def risk_alleles_of(model) -> dict:
-    """{rsid: 'alt'|'ref'} counted as the risk allele, from the model card (default 'alt')."""
-    card = getattr(model, "card", {}) or {}
-    features = card.get("features", {}) if isinstance(card.get("features"), dict) else {}
-    return dict(features.get("risk_allele", card.get("risk_allele", {})) or {})
+    """{rsid: 'alt'|'ref'} counted as the risk allele, from the model card's genotype coding."""
+    return dict(model.card.genotype_coding.risk_allele)
 
 
 def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttributions]:

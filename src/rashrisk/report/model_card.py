@@ -55,7 +55,7 @@ def _riley_text(sample, n) -> str | None:
 def build_model_report_data(model, *, validation: dict | None = None, source: str = "",
                             generated_on: dt.date | None = None) -> dict:
     """The TRIPOD+AI items of ``model`` (a RiskModel) as JSON-able data."""
-    card = model.card or {}
+    card = model.card.to_dict()  # the card as data: this report is data too
     trained = card.get("trained_on") or {}
     v = card.get("validation") or {}
     report = validation or {}
@@ -84,7 +84,7 @@ def build_model_report_data(model, *, validation: dict | None = None, source: st
         {"id": "model", "title": "Model development",
          "text": f"Selected {family.get('family')} {family.get('params')}; calibration: {family.get('calibration')} "
                  f"(intercept {_fmt(family.get('calibration_intercept'))}, slope {_fmt(family.get('calibration_slope'))}); "
-                 f"PK model {family.get('pk_model')}.", "candidates": card.get("candidates", [])},
+                 f"PK model {card['pk_model']['name']} (content sha256 {card['pk_model']['sha256'][:12]}).", "candidates": card.get("candidates", [])},
         {"id": "validation", "title": "Validation",
          "text": f"Internal: bootstrap optimism correction ({v.get('n_boot')} resamples of the whole procedure) and "
                  "nested cross-validation of the selection. No external validation.",

@@ -88,11 +88,11 @@ def _risk_block(model, X: pd.DataFrame, attributions) -> dict:
     from rashrisk.scoring.score import served_risk
 
     risk, low, high = (float(np.asarray(v)[0]) for v in served_risk(model, X, attributions))
-    card = model.card or {}
-    baseline = _float(card.get("baseline_risk"))
+    card = model.card
+    baseline = _float(card.baseline_risk)
     return {
         "risk": risk, "risk_low": low, "risk_high": high, "band": str(model.band([risk])[0]),
-        "band_thresholds": dict(card.get("band_thresholds", {})),
+        "band_thresholds": {"low_below": card.band_thresholds.low_below, "high_from": card.band_thresholds.high_from},
         "baseline_risk": baseline,
         "in_words": in_words(risk),
         "interval_in_words": f"between {int(round(100 * low))} and {int(round(100 * high))} of 100",
@@ -115,12 +115,15 @@ def _factors(model, X: pd.DataFrame):
 
 
 def _model_block(model, source: str) -> dict:
-    card = model.card or {}
-    trained = card.get("trained_on") or {}
-    return {"name": model.name, "version": str(model.version), "source": source, "stage": model.stage,
-            "intended_use": card.get("intended_use", ""), "disclaimer": card.get("disclaimer", ""),
-            "simulated": is_simulated(model), "trained_on": {k: trained.get(k) for k in ("cohort", "n", "events", "simulated")},
-            "limitations": list(card.get("limitations", []))}
+    card = model.card
+    trained = card.trained_on
+    return {"name": model.name, "version": str(model.version), "bundle_sha256": model.bundle_sha256,
+            "source": source, "stage": model.stage, "intended_use": card.intended_use, "disclaimer": card.disclaimer,
+            "simulated": is_simulated(model),
+            "trained_on": {"cohort": trained.cohort, "n": trained.n, "events": trained.events,
+                           "simulated": trained.simulated},
+            "pk_model": {"name": card.pk_model.name, "sha256": card.pk_model.sha256},
+            "limitations": list(card.limitations)}
 
 
 def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:

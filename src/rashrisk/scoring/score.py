@@ -20,22 +20,17 @@ WARNING_SEPARATOR = "; "
 
 
 def model_label(model) -> str:
-    return f"{model.name} {model.version}"
+    """Name, version and bundle hash of the model that scored (the output's ``model`` column)."""
+    return model.label
 
 
 def is_simulated(model) -> bool:
-    card = model.card or {}
-    return bool(card.get("simulated", (card.get("trained_on") or {}).get("simulated", False)))
+    return bool(model.card.simulated)
 
 
-def pk_model_for(model, cohort=None):
-    """The PK model the risk model was trained with (card), else the cohort's default."""
-    from rashrisk.pk.model import default_pk_model, load_pk_model
-
-    name = ((model.card or {}).get("model") or {}).get("pk_model")
-    if name:
-        return load_pk_model(name)
-    return default_pk_model(getattr(cohort, "ancestry", None))
+def pk_model_for(model):
+    """The PK model the risk model was trained with, exactly as the card records it (never a default)."""
+    return model.card.pk_model.model()
 
 
 def used_inputs(model, columns) -> list[str]:
@@ -55,9 +50,8 @@ def build_frame(cohort, stage: str, model, *, pk_model=None):
     from rashrisk.features.frame import build_model_frame
 
     cohort = dataclasses.replace(cohort, outcomes=None)
-    landmark = tuple((model.card or {}).get("landmark_days") or (7, 42))
-    pk_model = pk_model or pk_model_for(model, cohort)
-    kwargs = {"landmark": landmark} if stage == "tdm" else {}
+    pk_model = pk_model or pk_model_for(model)
+    kwargs = {"landmark": model.card.landmark_days} if stage == "tdm" else {}
     return build_model_frame(cohort, stage, pk_model=pk_model, **kwargs), pk_model
 
 
@@ -94,7 +88,7 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) 
     used = used_inputs(model, X.columns)
     checks = patient_warnings(frame.provenance.reindex(X.index), X, model, used)
     extra = extra_warnings or [[] for _ in range(n)]
-    baseline = (model.card or {}).get("baseline_risk")
+    baseline = model.card.baseline_risk
     out = pd.DataFrame({
         "patient_id": X.index.astype(str), "status": np.full(n, "scored", dtype=object),
         "reason": np.full(n, "", dtype=object), "risk": risk, "risk_low": low, "risk_high": high,

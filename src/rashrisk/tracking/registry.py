@@ -27,12 +27,13 @@ METRIC_TAGS = ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "
 
 def version_tags(result, report: dict, fingerprint: str) -> dict:
     """Model-version tags: corrected metrics (and CIs), data fingerprint, n/events, cohort, stage."""
-    card = getattr(result.model, "card", None) or {}
-    trained_on = card.get("trained_on") or {}
+    trained_on = result.model.card.trained_on
     y = np.asarray(result.y, dtype=float)
     tags = {"stage": str(result.stage), "rashrisk_model_version": str(result.model.version),
-            "data_fingerprint": fingerprint, "cohort": str(trained_on.get("cohort", "")),
-            "simulated": str(bool(trained_on.get("simulated", False))).lower(),
+            "bundle_sha256": str(result.model.bundle_sha256 or ""),
+            "pk_model_sha256": result.model.card.pk_model.sha256,
+            "data_fingerprint": fingerprint, "cohort": str(trained_on.cohort),
+            "simulated": str(bool(trained_on.simulated)).lower(),
             "n": str(int(len(y))), "events": str(int(y.sum()))}
     for name in METRIC_TAGS:
         m = (report or {}).get("metrics", {}).get(name) or {}

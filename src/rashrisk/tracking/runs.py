@@ -10,6 +10,7 @@ described by file sha256 hashes and row counts only; the input example is synthe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -153,8 +154,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
     from rashrisk.tracking.store import client, experiment_id
 
     model = result.model
-    card = getattr(model, "card", None) or {}
-    trained_on = card.get("trained_on") or {}
+    trained_on = dataclasses.asdict(model.card.trained_on)
     experiment = experiment or trained_on.get("cohort") or "rashrisk"
     if not str(experiment).strip():
         raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
