@@ -11,16 +11,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["load_cohort", "train", "__version__"]
+__all__ = ["load_cohort", "train", "RashriskClassifier", "__version__"]
+
+# public name -> module that defines it (imported on first use)
+_LAZY = {"load_cohort": "rashrisk.contract.loader", "train": "rashrisk.models.train",
+         "RashriskClassifier": "rashrisk.models.classifier"}
 
 
 def __getattr__(name: str):
-    if name == "load_cohort":
-        from rashrisk.contract.loader import load_cohort
+    if name in _LAZY:
+        import importlib
 
-        return load_cohort
-    if name == "train":
-        from rashrisk.models.train import train
-
-        return train
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rashrisk' has no attribute {name!r}")

@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from rashrisk.features._base import frame_of
 from rashrisk.features.categorical import CategoricalEncoder
 from rashrisk.features.continuous import ContinuousEncoder
 from rashrisk.features.genotype import GenotypeEncoder
@@ -60,28 +61,9 @@ class ClinicalColumns(TransformerMixin, BaseEstimator):
                                      n_knots=self.n_knots)
         return GenotypeEncoder(model=self.genotype_model, risk_allele=self.risk_allele)
 
-    def _frame(self, X, *, reset: bool) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            frame = X
-        else:
-            array = np.asarray(X)
-            if array.ndim != 2:
-                raise ValueError(f"Expected 2D array, got {array.ndim}D array instead")
-            frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        if reset:
-            self.n_features_in_ = frame.shape[1]
-            if isinstance(X, pd.DataFrame):
-                self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif frame.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {frame.shape[1]} features, but {type(self).__name__} is expecting "
-                             f"{self.n_features_in_} features as input")
-        return frame
-
     def fit(self, X, y=None):
         self._validate_params()
-        frame = self._frame(X, reset=True)
+        frame = frame_of(self, X, reset=True)
         if frame.shape[0] == 0:
             raise ValueError(f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required.")
         named = {kind: [str(c) for c in getattr(self, kind)] for kind in KINDS}
@@ -96,7 +78,7 @@ class ClinicalColumns(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "transformers_")
-        frame = self._frame(X, reset=False)
+        frame = frame_of(self, X, reset=False)
         blocks = [encoder.transform(frame[cols]) for _, encoder, cols in self.transformers_]
         return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
 

@@ -46,7 +46,7 @@ STAGE_NAMES = {stage: f"rashrisk-{stage}" for stage in STAGES}
 CHECKED_PACKAGES = ("numpy", "scikit-learn", "xgboost")
 # fitted attributes of the classifier stored in model.json (the estimators are stored by their family)
 _FITTED = ("classes_", "n_features_in_", "feature_names_in_", "family_", "params_", "calibration_intercept_",
-           "calibration_slope_", "input_columns_", "preprocess_", "feature_names_", "feature_factor_",
+           "calibration_slope_", "cv_splits_", "input_columns_", "preprocess_", "feature_names_", "feature_factor_",
            "feature_means_", "input_summary_", "cv_results_", "oof_raw_logit_")
 
 
@@ -122,10 +122,10 @@ class RiskModel:
     feature_names_ = property(lambda self: self.classifier.feature_names_)
 
     def transform(self, X) -> np.ndarray:
-        return self.classifier.transform(X)
+        return self.classifier.feature_matrix(X)
 
     def raw_logit(self, X) -> np.ndarray:
-        return self.classifier.raw_logit_matrix(self.classifier.transform(X))
+        return self.classifier.raw_logit_matrix(self.classifier.feature_matrix(X))
 
     def decision_function_matrix(self, matrix, data=None) -> np.ndarray:
         return self.classifier.decision_function_matrix(matrix, data)

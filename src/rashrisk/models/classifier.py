@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_or_1d
 
 from rashrisk.errors import ModelError
+from rashrisk.features._base import frame_of
 from rashrisk.features.frame import STAGES
 from rashrisk.features.preprocess import FeatureSpec, used_columns
 from rashrisk.models.calibration import apply_platt, calibrate, expit
@@ -105,25 +106,10 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
     # ---- fitting ---------------------------------------------------------------------------------
 
     def _frame(self, X, *, reset: bool) -> pd.DataFrame:
-        if isinstance(X, pd.DataFrame):
-            frame = X
-        else:
-            array = np.asarray(X)
-            if array.ndim != 2:
-                raise ValueError(f"Expected 2D array, got {array.ndim}D array instead: a model frame has one row "
-                                 "per patient")
-            frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        if reset:
-            self.n_features_in_ = frame.shape[1]
-            if isinstance(X, pd.DataFrame):
-                self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        else:
+        if not reset:
             check_is_fitted(self, "estimator_")
-            if frame.shape[1] != self.n_features_in_ and not isinstance(X, pd.DataFrame):
-                raise ValueError(f"X has {frame.shape[1]} features, but {type(self).__name__} is expecting "
-                                 f"{self.n_features_in_} features as input")
+        frame = frame_of(self, X, reset=reset)
+        if not reset:
             missing = [c for c in self.input_columns_ if c not in frame.columns]
             if missing:
                 raise ModelError(f"model input: columns {missing} are missing; the model reads {self.input_columns_}")
@@ -143,7 +129,13 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         frame = self._frame(X, reset=True)
         y = column_or_1d(y, warn=True)
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
         check_classification_targets(y)
+        target = type_of_target(y, input_name="y", raise_unknown=True)
+        if target != "binary":
+            raise ValueError(f"Only binary classification is supported (severe rash or not). The type of the target "
+                             f"is {target}.")
         if len(frame) != len(y):
             raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
         self.classes_ = np.unique(y)
@@ -152,10 +144,12 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
                              f"class(es): {list(self.classes_)}")
         y01 = (y == self.classes_[1]).astype(int)
         smaller = int(min(y01.sum(), len(y01) - y01.sum()))
-        if smaller < self.cv_splits:
-            raise ValueError(f"the smaller class has {smaller} rows; {self.cv_splits}-fold stratified tuning needs "
-                             f"at least {self.cv_splits}")
+        if smaller < 2:
+            raise ValueError(f"the smaller class has {smaller} row(s); stratified tuning needs at least 2")
         config = self._spec(self.training_config(), [str(c) for c in frame.columns])
+        # fewer folds only when a class has fewer rows than cv_splits (never with the >= 10 events training requires)
+        self.cv_splits_ = min(config.cv_splits, smaller)
+        config = config.with_overrides(cv_splits=self.cv_splits_)
         seed = config.seed
         candidates = candidate_grid(config)
         rows, oof = tune(candidates, config, self.stage, frame, y01, seed=seed, n_splits=config.cv_splits,
@@ -200,7 +194,7 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "family_")
         return FAMILIES[self.family_]
 
-    def transform(self, X) -> np.ndarray:
+    def feature_matrix(self, X) -> np.ndarray:
         """The feature matrix the estimator sees (preprocessing of the clinical inputs)."""
         frame = self._frame(X, reset=False)
         return np.asarray(self.preprocess_.transform(frame[self.input_columns_]), dtype=np.float64)
@@ -215,7 +209,7 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """Served calibrated log-odds of severe rash."""
-        return self.decision_function_matrix(self.transform(X))
+        return self.decision_function_matrix(self.feature_matrix(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """(n, 2): probability of each class of ``classes_`` (the second: severe rash)."""
@@ -223,14 +217,15 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
-        """The class with probability >= 0.5 (a statistical convention, not a clinical threshold:
+        """The class with probability > 0.5 (a statistical convention, not a clinical threshold:
         use :meth:`predict_proba` and the card's risk bands)."""
-        return self.classes_[(self.decision_function(X) >= 0.0).astype(int)]
+        severe = self.decision_function(X) > 0.0
+        return self.classes_[severe.astype(int)]
 
     def predict_interval(self, X, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Percentile interval of the bootstrap ensemble's calibrated risks (model uncertainty),
         widened to include the point estimate when needed."""
-        return self.interval_from_matrix(self.transform(X), level=level)
+        return self.interval_from_matrix(self.feature_matrix(X), level=level)
 
     def interval_from_matrix(self, matrix: np.ndarray, logit: np.ndarray | None = None,
                              level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

@@ -136,7 +136,7 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
         row["nested_cv"] = nested_metrics.get(row["name"])
     seconds["nested_cv"] = time.perf_counter() - t0
 
-    matrix = classifier.transform(X)
+    matrix = classifier.feature_matrix(X)
     validation = {}
     if validate:
         t0 = time.perf_counter()
