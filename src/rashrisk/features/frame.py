@@ -38,6 +38,7 @@ class ModelFrame:
     imputed: pd.DataFrame  # bool per input: value not the patient's own (missing, no-call, PK reference covariate)
     provenance: pd.DataFrame  # str per input: measured | derived | predicted | defaulted | missing | no-call
     landmark: tuple[float, float] | None = None
+    pk_model: object = None  # the PopPKModel that predicted the troughs (recorded in the model card)
 
     @property
     def n(self) -> int:
@@ -128,7 +129,7 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     imputed = provenance.isin(["missing", "no-call", "defaulted"])
     excluded_df = pd.DataFrame(excluded, columns=["patient_id", "reason"])
     return ModelFrame(stage=stage, X=X, y=y, excluded=excluded_df, imputed=imputed, provenance=provenance,
-                      landmark=tuple(landmark) if stage == "tdm" else None)
+                      landmark=tuple(landmark) if stage == "tdm" else None, pk_model=pk_model)
 
 
 def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):

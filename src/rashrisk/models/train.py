@@ -94,13 +94,17 @@ def _nested_metrics(y, proba: dict) -> dict:
                    for k, v in performance_metrics(y, p).items()} for name, p in proba.items()}
 
 
-def train_frame(frame, config: TrainingConfig | None = None, *, pk_model: PopPKModel, cohort_name: str = "cohort",
+def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str = "cohort",
                 simulated: bool = False, fingerprint: dict | None = None, progress: Progress | None = None,
                 validate: bool = True) -> TrainingResult:
-    """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes, built with
-    ``pk_model`` (recorded in full in the card, so that scoring builds the same features)."""
+    """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes. The PK model
+    that built the frame (``frame.pk_model``) is recorded in full in the card, so that scoring builds
+    the same features."""
+    if not isinstance(frame.pk_model, PopPKModel):
+        raise RashriskError("the model frame does not say which PK model built it; build it with "
+                            "rashrisk.features.frame.build_model_frame")
     with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
-        return _train_frame(frame, config or TrainingConfig(), pk_model=pk_model, cohort_name=cohort_name,
+        return _train_frame(frame, config or TrainingConfig(), pk_model=frame.pk_model, cohort_name=cohort_name,
                             simulated=simulated, fingerprint=fingerprint or {}, progress=progress, validate=validate)
 
 
@@ -187,7 +191,7 @@ def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, pro
     with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
         frame = build_model_frame(cohort, stage, pk_model=pk_model, landmark=config.landmark)
         frame_seconds = time.perf_counter() - t0
-        result = train_frame(frame, config, pk_model=pk_model, cohort_name=cohort.name,
+        result = train_frame(frame, config, cohort_name=cohort.name,
                              simulated=_is_simulated(cohort), fingerprint=cohort_fingerprint(cohort),
                              progress=progress, validate=validate)
     result.seconds = {"model_frame": frame_seconds, **result.seconds}

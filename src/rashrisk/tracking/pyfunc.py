@@ -1,48 +1,36 @@
-"""The registered model: a ``mlflow.pyfunc.PythonModel`` wrapping a RiskModel bundle folder.
+"""The registered model: a ``mlflow.pyfunc.PythonModel`` serving a RiskModel bundle folder.
 
-``predict`` returns a DataFrame with one column ``risk`` (calibrated probability of severe
-rash), never classes. The bundle (``RiskModel.save`` output) is logged as the artifact
-``bundle`` and loaded with the class recorded at logging time (``module:QualName`` with a
-``load(dir)`` classmethod), so loading needs rashrisk installed but no pickled estimator code.
+The model is logged "from code" (:mod:`rashrisk.tracking.pyfunc_model`, a file MLflow copies and
+runs at load time; nothing is pickled) with the bundle (``RiskModel.save`` output, data only) as
+the artifact ``bundle``. ``predict`` returns a DataFrame with one column ``risk`` (calibrated
+probability of severe rash), never classes.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from importlib import metadata
+from importlib import metadata, resources
 
 import mlflow
 import numpy as np
 import pandas as pd
 
+from rashrisk.models.bundle import RiskModel
+
 BUNDLE_ARTIFACT = "bundle"
-LOADER_METADATA = "rashrisk_loader"  # MLmodel metadata key: "module:Class" with a load(dir) classmethod
+BUNDLE_METADATA = "rashrisk_bundle_sha256"  # MLmodel metadata key: the sha256 of the bundle's manifest
 RISK_COLUMN = "risk"
-
-
-def loader_spec(model) -> str:
-    cls = type(model)
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def load_bundle(spec: str, directory):
-    module_name, _, qualname = spec.partition(":")
-    obj = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj.load(directory)
+MODEL_CODE = "pyfunc_model.py"  # the models-from-code file, package data of rashrisk.tracking
 
 
 class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
-    """Serve a rashrisk model bundle: DataFrame of clinical inputs -> DataFrame ``risk``."""
+    """Serve a rashrisk model bundle: DataFrame of model inputs -> DataFrame ``risk``."""
 
-    def __init__(self, loader: str):
-        self.loader = loader
+    def __init__(self):
         self.model = None
 
     def load_context(self, context) -> None:
-        self.model = load_bundle(self.loader, context.artifacts[BUNDLE_ARTIFACT])
+        self.model = RiskModel.load(context.artifacts[BUNDLE_ARTIFACT])
 
     # a DataFrame type hint tells mlflow not to infer a schema from hints: the logged signature applies
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
@@ -105,7 +93,7 @@ def signature_for(model, example: pd.DataFrame):
 
 def pip_requirements(model) -> list[str]:
     """Pinned requirements of the serving environment (explicit: MLflow's inference takes ~5 s)."""
-    packages = ["mlflow", "numpy", "pandas", "scikit-learn", "joblib", "rashrisk"]
+    packages = ["mlflow", "numpy", "pandas", "scikit-learn", "rashrisk"]
     if getattr(model, "family", "") == "xgboost":
         packages.append("xgboost-cpu")
     pins = []
@@ -120,8 +108,7 @@ def pip_requirements(model) -> list[str]:
 def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict):
     """Log ``model`` (already saved in ``bundle_dir``) as the run's ``model``; returns mlflow's ModelInfo."""
     example = example_frame(model, X)
-    # mlflow warns that a PythonModel object is cloudpickled; ours holds only the loader name (the
-    # model itself is the bundle artifact), so the warning is noise for our users
+    # mlflow logs informational notes about models from code; they are noise for our users
     pyfunc_logger = logging.getLogger("mlflow.pyfunc")
     previous = pyfunc_logger.level
     pyfunc_logger.setLevel(logging.ERROR)
@@ -132,12 +119,14 @@ def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict
 
 
 def _log_model(model, bundle_dir, example: pd.DataFrame, metadata_: dict):
-    return mlflow.pyfunc.log_model(
-        name="model",
-        python_model=RiskModelPyfunc(loader_spec(model)),
-        artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
-        signature=signature_for(model, example),
-        input_example=example,
-        pip_requirements=pip_requirements(model),
-        metadata={**metadata_, LOADER_METADATA: loader_spec(model)},
-    )
+    code = resources.files("rashrisk.tracking").joinpath(MODEL_CODE)
+    with resources.as_file(code) as path:
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(path),
+            artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+            signature=signature_for(model, example),
+            input_example=example,
+            pip_requirements=pip_requirements(model),
+            metadata={**metadata_, BUNDLE_METADATA: model.bundle_sha256},
+        )

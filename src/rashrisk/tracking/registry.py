@@ -94,8 +94,9 @@ def update_champion(mlflow_client, name: str, version: str, tags: dict, *, promo
 def load_registered_model(uri: str):
     """The RiskModel behind a registered-model URI such as ``models:/rashrisk-tdm@champion``.
 
-    Downloads the logged model, reads the bundle class recorded in its metadata and loads the
-    ``bundle`` artifact with it (no pyfunc wrapper, no cloudpickle).
+    Downloads the logged model and loads its ``bundle`` artifact with :meth:`RiskModel.load` (every
+    file checked against the bundle's manifest), then checks the manifest's hash against the one
+    recorded when the model was logged. Nothing named in the files is imported.
     """
     import tempfile
     from pathlib import Path
@@ -104,7 +105,8 @@ def load_registered_model(uri: str):
     from mlflow.exceptions import MlflowException
     from mlflow.models import Model
 
-    from rashrisk.tracking.pyfunc import BUNDLE_ARTIFACT, LOADER_METADATA, load_bundle
+    from rashrisk.models.bundle import RiskModel
+    from rashrisk.tracking.pyfunc import BUNDLE_ARTIFACT, BUNDLE_METADATA
     from rashrisk.tracking.store import client, tracking_uri
 
     client()
@@ -115,9 +117,13 @@ def load_registered_model(uri: str):
             raise ModelError(f"cannot load {uri} from the MLflow store {tracking_uri()}: {exc.message}") from None
         metadata = Model.load(str(local)).metadata or {}
         bundle = local / "artifacts" / BUNDLE_ARTIFACT
-        if LOADER_METADATA not in metadata or not bundle.is_dir():
-            raise ModelError(f"{uri} is not a rashrisk model (no RiskModel bundle inside)")
-        return load_bundle(metadata[LOADER_METADATA], bundle)
+        if BUNDLE_METADATA not in metadata or not bundle.is_dir():
+            raise ModelError(f"{uri} is not a rashrisk model (no rashrisk bundle inside)")
+        model = RiskModel.load(bundle)
+        if model.bundle_sha256 != metadata[BUNDLE_METADATA]:
+            raise ModelError(f"{uri}: bundle sha256 {model.bundle_sha256[:12]} differs from the "
+                             f"{str(metadata[BUNDLE_METADATA])[:12]} recorded when it was logged; refused")
+        return model
 
 
 def champion_model(stage: str):
