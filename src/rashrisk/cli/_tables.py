@@ -126,12 +126,16 @@ def print_table(console, columns: Sequence[Col], rows: Sequence[Sequence[str]], 
 
 def _print_list(console, columns, rows, *, title, title_style, caption) -> None:
     from rich.markup import escape
+    from rich.padding import Padding
+    from rich.text import Text
 
+    # wrapped at the console width (also on a soft-wrap console), continuation lines indented
     if title:
-        console.print(title, style=title_style or "bold")
+        console.print(title, style=title_style or "bold", soft_wrap=False)
     for row in rows:
-        console.print(f"[bold]{row[0]}[/]")
+        console.print(f"[bold]{row[0]}[/]", soft_wrap=False)
         for column, cell in zip(columns[1:], row[1:]):
-            console.print(f"  {escape(column.header)}: {cell}")
+            line = Text.from_markup(f"{escape(column.header)}: {cell}")
+            console.print(Padding(line, (0, 0, 0, 2), expand=False), soft_wrap=False)
     if caption:
-        console.print(caption)
+        console.print(caption, soft_wrap=False)
