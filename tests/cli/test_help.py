@@ -125,3 +125,18 @@ def test_old_option_names_are_usage_errors_without_traceback(monkeypatch, capsys
         out = capsys.readouterr()
         assert info.value.code == 2 and "Traceback" not in out.out + out.err
         assert "--model" in out.err
+
+
+def test_help_imports_no_heavy_dependency():
+    """Commands import pandas, numpy, sklearn, mlflow, shap inside their bodies: --help stays fast."""
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from rashrisk.cli.main import app\n"
+        f"for path in {[list(p) for p in PATHS]!r}:\n"
+        "    assert CliRunner().invoke(app, [*path, '--help']).exit_code == 0, path\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'mlflow', 'shap') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
