@@ -11,9 +11,10 @@ def register(app) -> None:
     @app.command()
     def explain(
         input: Path = typer.Argument(..., help="Cohort folder or one-patient .json document."),
-        stage: str = typer.Option(..., "--stage", help="start or tdm."),
-        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI."),
-        out: Path = typer.Option(..., "--out", help="Output file: .csv, .parquet or .json."),
+        stage: str = typer.Option(..., "--stage", metavar="start|tdm", help="start or tdm."),
+        model: str = typer.Option(None, "--model", metavar="BUNDLE|URI", help="Model bundle folder or registry URI "
+                                  "(default: registry champion, else the embedded default)."),
+        out: Path = typer.Option(..., "--out", metavar="FILE", help="Output file: .csv, .parquet or .json."),
     ) -> None:
         """One row per patient and factor: contribution (log-odds), description, base_value, model_logit."""
         from rashrisk.cli.score import check_stage

@@ -20,10 +20,11 @@ def register(app) -> None:
     @app.command()
     def score(
         input: Path = typer.Argument(..., help="Cohort folder (outcomes not needed) or one-patient .json document."),
-        stage: str = typer.Option(..., "--stage", help="start (at imatinib start) or tdm (after the first trough)."),
-        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI "
+        stage: str = typer.Option(..., "--stage", metavar="start|tdm",
+                                  help="start (at imatinib start) or tdm (after the first trough)."),
+        model: str = typer.Option(None, "--model", metavar="BUNDLE|URI", help="Model bundle folder or registry URI "
                                   "(default: registry champion, else the embedded default)."),
-        out: Path = typer.Option(..., "--out", help="Output file: .csv, .parquet or .json."),
+        out: Path = typer.Option(..., "--out", metavar="FILE", help="Output file: .csv, .parquet or .json."),
     ) -> None:
         """Score patients: risk with 95% interval, band, top three factors, warnings. Every input patient appears."""
         from rashrisk.scoring.inputs import load_scoring_input
