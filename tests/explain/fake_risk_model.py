@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -16,6 +18,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from rashrisk.models.card import BandThresholds, GenotypeCoding
 
 NUMERIC = ["age_years", "weight_kg", "apriori_trough_ng_ml", "rs4129267_alt_count"]
 CATEGORICAL = ["sex", "ancestry"]
@@ -59,14 +62,17 @@ class FakeRiskModel:
         self.stage = stage
         self.name = f"rashrisk-{stage}"
         self.version = "test-1"
-        self.card = {
-            "intended_use": "research use only",
-            "trained_on": {"cohort": "unit-test", "simulated": True, "n": 0, "events": 0},
-            "band_thresholds": {"low_below": 0.05, "high_from": 0.15},
-            "baseline_risk": 0.076,
-            "disclaimer": "Research use only; trained on simulated data.",
-            "limitations": ["test model"],
-        }
+        self.card = SimpleNamespace(  # the ModelCard fields the explanation and report read
+            intended_use="research use only",
+            trained_on=SimpleNamespace(cohort="unit-test", simulated=True, n=0, events=0),
+            band_thresholds=BandThresholds(low_below=0.05, high_from=0.15),
+            baseline_risk=0.076, simulated=True, input_ranges={},
+            disclaimer="Research use only; trained on simulated data.",
+            limitations=("test model",),
+            genotype_coding=GenotypeCoding(genotypes=("rs4129267",), genetic_model="additive",
+                                           risk_allele={"rs4129267": "alt"}),
+            pk_model=SimpleNamespace(name="widmer2006", sha256="0" * 64),
+        )
         self.input_columns_ = NUMERIC + CATEGORICAL
 
     def fit(self, X: pd.DataFrame, y, *, seed: int = 0):
@@ -104,9 +110,9 @@ class FakeRiskModel:
         return 1 / (1 + np.exp(-(logit - 0.4))), 1 / (1 + np.exp(-(logit + 0.4)))
 
     def band(self, risk):
-        t = self.card["band_thresholds"]
+        t = self.card.band_thresholds
         risk = np.asarray(risk, dtype=float)
-        return np.where(risk < t["low_below"], "low", np.where(risk >= t["high_from"], "high", "intermediate"))
+        return np.where(risk < t.low_below, "low", np.where(risk >= t.high_from, "high", "intermediate"))
 
 
 def _leaf_sum(booster, matrix) -> np.ndarray:

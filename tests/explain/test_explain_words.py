@@ -5,6 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+
+from rashrisk.models.card import GenotypeCoding
 from fake_risk_model import fitted
 
 from rashrisk.explain.counterfactual import counterfactuals
@@ -60,7 +62,8 @@ def test_trough_and_ratio_are_one_early_trough_factor_and_the_day_its_own():
 
 def test_top_factors_by_absolute_contribution():
     contributions = pd.DataFrame([[0.1, -0.5, 0.3, 0.0]], columns=list("abcd"))
-    model, X = SimpleNamespace(card={}), pd.DataFrame(index=[0])  # no inputs: each factor reads "<name> not recorded"
+    coding = GenotypeCoding(genotypes=(), genetic_model="additive", risk_allele={})
+    model, X = SimpleNamespace(card=SimpleNamespace(genotype_coding=coding)), pd.DataFrame(index=[0])  # no inputs: each factor reads "<name> not recorded"
     columns = top_factor_columns(model, X, contributions, 3)
     assert [[str(c[0]).split(" not recorded")[0] for c in columns]] == [["b", "c", "a"]]
 

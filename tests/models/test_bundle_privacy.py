@@ -104,4 +104,4 @@ def test_the_embedded_bundles_hold_aggregates_only(stage):
     assert not hasattr(model, "background_")
     assert b"SIM0" not in pickle.dumps(model) and "SIM0" not in json.dumps(model.card)
     assert len(model.feature_means_) == len(model.feature_names_)
-    assert set(model.card["input_ranges"]) <= set(model.input_columns_)
+    assert set(model.card.input_ranges) <= set(model.input_columns_)

@@ -1,6 +1,8 @@
 """Scoring: every input patient appears (scored or not_scored with a reason), outputs, model choice."""
 
+import dataclasses
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -50,7 +52,7 @@ def test_every_input_patient_appears_once(models, damaged_cohort, stage):
 
 def test_band_follows_the_card_thresholds(models, cohort_dir):
     table = score_input(load_scoring_input(cohort_dir), "start", models["start"])
-    t = models["start"].card["band_thresholds"]
+    t = dataclasses.asdict(models["start"].card.band_thresholds)
     expected = np.where(table["risk"] < t["low_below"], "low", np.where(table["risk"] >= t["high_from"], "high", "intermediate"))
     assert (table["band"].to_numpy() == expected).all()
 
@@ -158,14 +160,14 @@ def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
     model = models["start"]
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, "start", model)
     X = frame.X.iloc[:3].copy()
-    weight = model.card["input_ranges"]["weight_kg"]
+    weight = model.card.input_ranges["weight_kg"]
     assert weight["min"] <= weight["p01"] <= weight["p99"] <= weight["max"]
     X["weight_kg"] = [weight["max"] + 1.0, weight["min"], weight["max"]]  # the bounds themselves are inside
     warnings = training_range_warnings(X, model, ["weight_kg"])
     assert warnings[0] == [f"weight_kg = {weight['max'] + 1.0:,.4g} outside the training range "
                            f"({weight['min']:,.4g}-{weight['max']:,.4g})"]
     assert warnings[1] == [] and warnings[2] == []
-    model_with_pair_ranges = type("M", (), {"card": {"input_ranges": {"age_years": [20, 88]}}})()
+    model_with_pair_ranges = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": [20, 88]}))
     X["age_years"] = [50.0, 95.0, 19.0]
     assert training_range_warnings(X, model_with_pair_ranges, ["age_years"]) == [
         [], ["age_years = 95 outside the training range (20-88)"], ["age_years = 19 outside the training range (20-88)"]]
@@ -190,7 +192,7 @@ def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_d
     interval from the explanation's matrix give the same interval as evaluating every member on its own
     (the forest table sums leaves in float64 where XGBoost uses float32: equal to 1e-6 in risk)."""
     from rashrisk.models.calibration import expit
-    from rashrisk.models.candidates import estimator_raw_logit
+    family = model.classifier.model_family
 
     model = models[stage]
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, stage, model)
@@ -198,8 +200,8 @@ def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_d
     matrix = model.transform(X)
     point = expit(model.decision_function(X))
     assert point == pytest.approx(expit(model.calibration_intercept_ + model.calibration_slope_
-                                        * estimator_raw_logit(model.estimator_, matrix, model.leaf_table_)), abs=1e-15)
-    logits = np.column_stack([estimator_raw_logit(est, matrix, leaves) for est, leaves in model.ensemble_])
+                                        * family.raw_logit(model.estimator_, model.leaf_table_, matrix)), abs=1e-15)
+    logits = np.column_stack([family.raw_logit(est, leaves, matrix) for est, leaves in model.ensemble_])
     risks = expit(model.calibration_intercept_ + model.calibration_slope_ * logits)
     low = np.minimum(np.quantile(risks, 0.025, axis=1), point)
     high = np.maximum(np.quantile(risks, 0.975, axis=1), point)
