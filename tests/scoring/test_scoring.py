@@ -45,7 +45,8 @@ def test_every_input_patient_appears_once(models, damaged_cohort, stage):
     assert ((scored["risk_low"] <= scored["risk"]) & (scored["risk"] <= scored["risk_high"])).all()
     assert set(scored["band"]) <= {"low", "intermediate", "high"}
     assert (scored["factor_1"].str.len() > 0).all()
-    assert (table["model"] == f"{models[stage].name} {models[stage].version}").all()
+    label = f"{models[stage].name} {models[stage].version} (bundle sha256 {models[stage].bundle_sha256[:12]})"
+    assert (table["model"] == label).all()
     if stage == "tdm":  # patients without a sample in the landmark window are listed with that reason
         assert not_scored["reason"].str.startswith("excluded:").sum() == len(not_scored) - 1
 
@@ -192,9 +193,8 @@ def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_d
     interval from the explanation's matrix give the same interval as evaluating every member on its own
     (the forest table sums leaves in float64 where XGBoost uses float32: equal to 1e-6 in risk)."""
     from rashrisk.models.calibration import expit
-    family = model.classifier.model_family
-
     model = models[stage]
+    family = model.classifier.model_family
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, stage, model)
     X = frame.X
     matrix = model.transform(X)

@@ -45,7 +45,8 @@ def write_table(table: pd.DataFrame, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table.to_csv(path, index=False, float_format="%.6g")
+        # full precision (shortest round-trip repr): risks, intervals and log-odds read back exactly
+        table.to_csv(path, index=False)
     elif suffix == ".parquet":
         table.to_parquet(path, index=False)
     else:
