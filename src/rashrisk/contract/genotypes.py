@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashrisk.contract.cohort import Finding, LoadReport
+from rashrisk.contract.cohort import LoadReport
 from rashrisk.contract.readers import find_table, read_and_check_rows
 from rashrisk.contract.rules import Context
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
+from rashrisk.findings import Finding
 
 VCF_NAMES = ("genotypes.vcf", "genotypes.vcf.gz")
 
