@@ -27,7 +27,7 @@ app = typer.Typer(
 @app.command()
 def version() -> None:
     """Print the rashrisk version."""
-    from rashrisk import __version__
+    from rashrisk._version import __version__
 
     typer.echo(__version__)
 

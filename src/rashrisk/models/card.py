@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rashrisk import __version__
+from rashrisk._version import __version__
 from rashrisk.features.frame import TDM_COLUMNS
 from rashrisk.models.validation import instability_sentence
 

@@ -168,7 +168,7 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
 
     fingerprint = fingerprint or {}
     digest = hashlib.sha256(repr((sorted(fingerprint.get("files", {}).items()), config.to_dict(), stage)).encode())
-    from rashrisk import __version__
+    from rashrisk._version import __version__
 
     version = f"{__version__}+{digest.hexdigest()[:10]}"
     # aggregates only: the bundle and its card carry no patient rows or identifiers

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rashrisk import __version__
+from rashrisk._version import __version__
 from rashrisk.scoring.output import json_safe
 from rashrisk.scoring.score import is_simulated
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from rashrisk import __version__
+from rashrisk._version import __version__
 from rashrisk.errors import RashriskError
 from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
 from rashrisk.scoring.output import json_safe

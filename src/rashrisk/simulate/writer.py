@@ -144,7 +144,7 @@ def vcf_variants(rsids) -> pd.DataFrame:
 
 def vcf_bytes_parts(sim: SimulatedCohort):
     """Yield the VCF as byte chunks: header lines, then one chunk per variant row."""
-    from rashrisk import __version__
+    from rashrisk._version import __version__
 
     variants = vcf_variants(sim.observed_genotypes.keys())
     ids = sim.patients["patient_id"].to_numpy()[sim.in_vcf]
