@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from rashrisk.analysis.association import association, genotype_counts, hwe_in_controls, risk_allele_counts
+from rashrisk.analysis.association import association, genotype_counts, hwe_in_controls
 from rashrisk.analysis.course import (
     final_dose_by_grade,
     onset_and_reescalation_samples,
@@ -18,6 +18,7 @@ from rashrisk.analysis.course import (
     troughs_onset_vs_reescalation,
 )
 from rashrisk.analysis.incidence import _require_outcomes, incidence_table
+from rashrisk.genotype.coding import risk_allele_counts
 
 DEFAULT_RSID = "rs4129267"
 

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rashrisk.analysis.association import GENETIC_MODELS
 from rashrisk.errors import ConfigError
+from rashrisk.genotype.coding import GENETIC_MODELS
 
 SCHEMA = "rashrisk-simulate-v1"
 ANCESTRIES = ("EAS", "EUR")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from rashrisk.analysis.association import code_genotype, risk_allele_count
+from rashrisk.genotype.coding import code_genotype, risk_allele_count
 from rashrisk.simulate.config import SimulationConfig
 from rashrisk.simulate.rng import choice, stream
 
