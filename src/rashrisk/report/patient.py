@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from rashrisk._json import json_safe
 from rashrisk._version import __version__
 from rashrisk.errors import RashriskError
 from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
-from rashrisk.scoring.output import json_safe
 from rashrisk.scoring.score import is_simulated
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
