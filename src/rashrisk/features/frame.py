@@ -17,8 +17,8 @@ import pandas as pd
 
 from rashrisk.errors import RashriskError
 from rashrisk.features.landmark import select_landmark_samples
+from rashrisk.stages import STAGES
 
-STAGES = ("start", "tdm")
 PATIENT_COLUMNS = ("sex", "age_years", "weight_kg", "height_cm", "bsa_m2", "albumin_g_l", "ancestry",
                    "setting", "start_dose_mg")
 TDM_COLUMNS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
