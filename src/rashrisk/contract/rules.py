@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rashrisk.findings import MAX_LINES_SHOWN, Finding
 from rashrisk.contract.parse import is_present, parse_column
 from rashrisk.contract.schema import TODAY, Col, FileSchema, Rule, rules_for
+from rashrisk.findings import MAX_LINES_SHOWN, Finding
+from rashrisk.genotype.alleles import allele_counts, parse_genotype
 
 
 
@@ -217,8 +218,6 @@ def allele_mismatch(rsid: pd.Series, genotype_text: pd.Series, catalogue: pd.Dat
 
     Decided once per distinct (rsid, genotype text) pair, so a large file costs a factorize.
     """
-    from rashrisk.genotype.alleles import allele_counts, parse_genotype
-
     letters = catalogue.set_index("rsid")[["ref", "alt"]]
     rsid_codes, rsid_values = pd.factorize(rsid.to_numpy(object))
     text_codes, text_values = pd.factorize(genotype_text.to_numpy(object))

@@ -17,6 +17,10 @@ import pandas as pd
 
 from rashrisk.errors import RashriskError
 from rashrisk.features.landmark import select_landmark_samples
+from rashrisk.genotype.table import allele_count_wide
+from rashrisk.pk.apriori import predict_trough
+from rashrisk.pk.map import map_estimate
+from rashrisk.pk.model import default_pk_model
 from rashrisk.stages import STAGES
 
 PATIENT_COLUMNS = ("sex", "age_years", "weight_kg", "height_cm", "bsa_m2", "albumin_g_l", "ancestry",
@@ -59,8 +63,6 @@ def _patients_table(cohort) -> pd.DataFrame:
 
 
 def _genotype_table(cohort, index: pd.Index) -> pd.DataFrame:
-    from rashrisk.genotype.table import allele_count_wide
-
     if cohort.genotypes is None or len(cohort.genotypes) == 0:
         return pd.DataFrame(index=index)
     wide = allele_count_wide(cohort.genotypes, allele="alt")
@@ -72,8 +74,6 @@ def _apriori(covariates: pd.DataFrame, pk_model) -> tuple[pd.Series, np.ndarray]
     """Typical a priori trough at the start dose, and per patient whether the PK model used a
     reference value for a covariate the cohort carries but this patient lacks ('defaulted').
     Covariates the contract never carries (e.g. red-cell count) are a property of the PK model."""
-    from rashrisk.pk.apriori import predict_trough
-
     table = covariates.reset_index()
     out = predict_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model,
                          n_sim=APRIORI_SIMULATIONS)
@@ -88,8 +88,6 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     if stage not in STAGES:
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     if pk_model is None:
-        from rashrisk.pk.model import default_pk_model
-
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
     patients = _patients_table(cohort)
     excluded = []
@@ -132,8 +130,6 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
 
 
 def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
-    from rashrisk.pk.map import map_estimate
-
     samples, excluded = select_landmark_samples(cohort.tdm, X.index, cohort.outcomes, window=landmark)
     keep = X.index.isin(samples.index)
     X, provenance = X.loc[keep].copy(), provenance.loc[keep].copy()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sklearn.compose import ColumnTransformer
 
+from rashrisk.errors import ConfigError
 from rashrisk.features.categorical import CategoricalEncoder
 from rashrisk.features.continuous import ContinuousEncoder
 from rashrisk.features.genotype import GenotypeEncoder
@@ -43,8 +44,6 @@ class FeatureSpec:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:
-            from rashrisk.errors import ConfigError
-
             raise ConfigError(f"[features]: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**kwargs)
