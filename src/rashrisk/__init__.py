@@ -9,7 +9,7 @@ Decision support for research use. The friendly top-level API is imported lazily
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from rashrisk._version import __version__
 
 __all__ = ["load_cohort", "train", "RashriskClassifier", "__version__"]
 

@@ -1,3 +1,4 @@
-"""The package version, in one place (pyproject, the CLI, model cards and bundles read it)."""
+"""The rashrisk version: the one place it is written (pyproject.toml reads it, model cards and
+bundle versions quote it)."""
 
 __version__ = "0.1.0"

@@ -91,7 +91,7 @@ def register(app) -> None:
 
         from rashrisk import load_cohort
         from rashrisk.analysis import analyze_cohort
-        from rashrisk.analysis.association import GENETIC_MODELS
+        from rashrisk.genotype.coding import GENETIC_MODELS
         from rashrisk.errors import RashriskError
 
         models = tuple(genetic_model) if genetic_model else ("additive", "dominant")

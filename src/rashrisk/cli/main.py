@@ -26,7 +26,7 @@ app = App(
 )
 
 def _version_text() -> str:
-    from rashrisk import __version__
+    from rashrisk._version import __version__
 
     return f"rashrisk {__version__}"
 

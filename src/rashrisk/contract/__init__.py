@@ -9,5 +9,5 @@ genotypes the genotype file (VCF via rashrisk.genotype, or genotypes.csv) and ge
 loader    ``load_cohort(path, *, build=None) -> Cohort``
 summary   the validation report as a JSON-ready dict (``rashrisk validate``)
 docs      ``docs/data-contract.md`` generated from the schema
-cohort    the ``Cohort`` / ``LoadReport`` / ``Finding`` dataclasses
+cohort    the ``Cohort`` / ``LoadReport`` dataclasses (``Finding`` / ``FileReport``: rashrisk.findings)
 """

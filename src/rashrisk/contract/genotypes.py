@@ -12,11 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashrisk.contract.cohort import Finding, LoadReport
+from rashrisk.contract.cohort import LoadReport
 from rashrisk.contract.readers import find_table, read_and_check_rows
 from rashrisk.contract.rules import Context
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
+from rashrisk.findings import Finding
+from rashrisk.genotype.catalogue import load_catalogue
+from rashrisk.genotype.qc import genotype_qc
+from rashrisk.genotype.table import complete_genotype_table
+from rashrisk.genotype.vcf import read_vcf
 
 VCF_NAMES = ("genotypes.vcf", "genotypes.vcf.gz")
 
@@ -34,9 +39,6 @@ def find_genotype_file(folder: Path) -> Path | None:
 
 def load_genotypes(folder: Path, context: Context, report: LoadReport, *, build: str | None,
                    ancestry: str | None) -> pd.DataFrame:
-    from rashrisk.genotype.catalogue import load_catalogue
-    from rashrisk.genotype.table import complete_genotype_table
-
     catalogue = load_catalogue()
     context.catalogue = catalogue
     patient_ids = [str(p) for p in context.patient_ids_accepted]
@@ -48,8 +50,6 @@ def load_genotypes(folder: Path, context: Context, report: LoadReport, *, build:
             "(every genotype is a no-call without one)", "file.genotypes_missing", 0))
         genotypes = complete_genotype_table(_no_calls(), patient_ids, catalogue)
     elif path.name in VCF_NAMES:
-        from rashrisk.genotype.vcf import read_vcf
-
         result = read_vcf(path, patient_ids, build=build, catalogue=catalogue)
         report.files[path.name] = result.file_report
         report.findings.extend(result.findings)
@@ -83,8 +83,6 @@ def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd
 
 
 def _qc(genotypes: pd.DataFrame, catalogue: pd.DataFrame, ancestry: str | None, report: LoadReport, file: str):
-    from rashrisk.genotype.qc import genotype_qc
-
     qc_table, findings = genotype_qc(genotypes, catalogue, ancestry, file=file)
     report.findings.extend(findings)
     return qc_table

@@ -2,7 +2,7 @@
 
 :func:`apply_rules` parses every declared column, lets the caller add joined and derived
 columns, evaluates each rule of the file to a boolean mask, rejects rows with any error and groups
-the violations of each rule into one :class:`~rashrisk.contract.cohort.Finding`. A rule whose
+the violations of each rule into one :class:`~rashrisk.findings.Finding`. A rule whose
 column is absent raises :class:`SchemaError` (a bug in the schema, never a silent skip).
 """
 
@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.cohort import MAX_LINES_SHOWN, Finding
 from rashrisk.contract.parse import is_present, parse_column
 from rashrisk.contract.schema import TODAY, Col, FileSchema, Rule, rules_for
+from rashrisk.findings import MAX_LINES_SHOWN, Finding
+from rashrisk.genotype.alleles import allele_counts, parse_genotype
 
 
 
@@ -217,8 +218,6 @@ def allele_mismatch(rsid: pd.Series, genotype_text: pd.Series, catalogue: pd.Dat
 
     Decided once per distinct (rsid, genotype text) pair, so a large file costs a factorize.
     """
-    from rashrisk.genotype.alleles import allele_counts, parse_genotype
-
     letters = catalogue.set_index("rsid")[["ref", "alt"]]
     rsid_codes, rsid_values = pd.factorize(rsid.to_numpy(object))
     text_codes, text_values = pd.factorize(genotype_text.to_numpy(object))

@@ -8,24 +8,9 @@
 
 from __future__ import annotations
 
+from rashrisk.explain.attributions import explain_log_odds
+from rashrisk.explain.counterfactual import counterfactuals
+from rashrisk.explain.global_importance import global_explanation
+from rashrisk.explain.local import explain_factors, explanation_table
+
 __all__ = ["explain_log_odds", "explain_factors", "explanation_table", "counterfactuals", "global_explanation"]
-
-
-def __getattr__(name: str):
-    if name == "explain_log_odds":
-        from rashrisk.explain.attributions import explain_log_odds
-
-        return explain_log_odds
-    if name in ("explain_factors", "explanation_table"):
-        from rashrisk.explain import local
-
-        return getattr(local, name)
-    if name == "counterfactuals":
-        from rashrisk.explain.counterfactual import counterfactuals
-
-        return counterfactuals
-    if name == "global_explanation":
-        from rashrisk.explain.global_importance import global_explanation
-
-        return global_explanation
-    raise AttributeError(f"module 'rashrisk.explain' has no attribute {name!r}")

@@ -11,6 +11,7 @@ import math
 from functools import lru_cache
 
 from rashrisk.explain.factors import EARLY_TROUGH
+from rashrisk.genotype.catalogue import load_catalogue
 
 ANCESTRY_WORDS = {"EAS": "East Asian", "EUR": "European", "AFR": "African", "SAS": "South Asian",
                   "AMR": "admixed American", "OTH": "other"}
@@ -23,8 +24,6 @@ PLAIN_NAMES = {"age_years": "age", "weight_kg": "weight", "height_cm": "height",
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict:
-    from rashrisk.genotype.catalogue import load_catalogue  # package data: a failure here is a bug
-
     table = load_catalogue()
     return {r.rsid: (r.gene, r.ref, r.alt) for r in table.itertuples()}
 

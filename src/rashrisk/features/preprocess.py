@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rashrisk.errors import ConfigError
 from rashrisk.features.columns import ClinicalColumns
 
 GENOTYPE_SUFFIX = "_alt_count"
@@ -39,8 +40,6 @@ class FeatureSpec:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:
-            from rashrisk.errors import ConfigError
-
             raise ConfigError(f"[features]: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**kwargs)

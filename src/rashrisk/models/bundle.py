@@ -29,11 +29,11 @@ import numpy as np
 
 from rashrisk._version import __version__
 from rashrisk.errors import ModelError
-from rashrisk.features.frame import STAGES
 from rashrisk.models.candidates import FAMILIES, Candidate
 from rashrisk.models.card import ModelCard, card_markdown
 from rashrisk.models.classifier import RashriskClassifier
 from rashrisk.models.state import decode, encode
+from rashrisk.stages import STAGES, model_name
 
 FORMAT = "rashrisk-bundle"
 FORMAT_VERSION = 1
@@ -41,7 +41,7 @@ MANIFEST = "manifest.json"
 MODEL_JSON = "model.json"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
-STAGE_NAMES = {stage: f"rashrisk-{stage}" for stage in STAGES}
+STAGE_NAMES = {stage: model_name(stage) for stage in STAGES}
 # packages whose major version must match the bundle's (their fitted state is read back as written)
 CHECKED_PACKAGES = ("numpy", "scikit-learn", "xgboost")
 # fitted attributes of the classifier stored in model.json (the estimators are stored by their family)

@@ -32,13 +32,13 @@ from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_
 
 from rashrisk.errors import ModelError
 from rashrisk.features._base import frame_of
-from rashrisk.features.frame import STAGES
 from rashrisk.features.preprocess import FeatureSpec, used_columns
 from rashrisk.models.calibration import apply_platt, calibrate, expit
 from rashrisk.models.candidates import FAMILIES, FittedCandidate, candidate_grid, fit_estimator
 from rashrisk.models.config import LogisticGrid, TrainingConfig, XGBoostGrid
 from rashrisk.models.input_summary import summarize_inputs
 from rashrisk.models.selection import best, tune
+from rashrisk.stages import STAGES
 
 
 class RashriskClassifier(ClassifierMixin, BaseEstimator):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rashrisk import __version__
-from rashrisk.scoring.output import json_safe
+from rashrisk._json import json_safe
+from rashrisk._version import __version__
 from rashrisk.scoring.score import is_simulated
 
 METRIC_LABELS = {"auroc": "AUROC", "auprc": "AUPRC", "brier": "Brier score", "scaled_brier": "scaled Brier score",

@@ -11,11 +11,17 @@ import math
 import numpy as np
 import pandas as pd
 
-from rashrisk import __version__
+from rashrisk._json import json_safe
+from rashrisk._version import __version__
 from rashrisk.errors import RashriskError
+from rashrisk.explain.counterfactual import counterfactuals
+from rashrisk.explain.local import explain_factors, factor_rows, risk_alleles_of
+from rashrisk.explain.phrases import genotype_with_count, variant_alleles
+from rashrisk.features.landmark import select_landmark_samples
+from rashrisk.pk.apriori import predict_trough
 from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
-from rashrisk.scoring.output import json_safe
-from rashrisk.scoring.score import is_simulated
+from rashrisk.scoring.score import build_frame, is_simulated, served_risk, used_inputs
+from rashrisk.scoring.warnings import patient_warnings
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
 INPUT_LABELS = {
@@ -50,8 +56,6 @@ def _format_value(column: str, value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if column.endswith("_alt_count"):
-        from rashrisk.explain.phrases import genotype_with_count
-
         return genotype_with_count(column.removesuffix("_alt_count"), int(round(float(value))))
     if isinstance(value, (float, np.floating)):
         if column == "trough_ratio_to_apriori":
@@ -70,8 +74,6 @@ def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict
     rows = []
     for column in frame.X.columns:
         if column.endswith("_alt_count"):
-            from rashrisk.explain.phrases import variant_alleles
-
             gene = variant_alleles(column.removesuffix("_alt_count"))[0]
             label, unit = f"{gene} {column.removesuffix('_alt_count')} genotype".strip(), ""
         else:
@@ -85,8 +87,6 @@ def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict
 
 
 def _risk_block(model, X: pd.DataFrame, attributions) -> dict:
-    from rashrisk.scoring.score import served_risk
-
     risk, low, high = (float(np.asarray(v)[0]) for v in served_risk(model, X, attributions))
     card = model.card
     baseline = _float(card.baseline_risk)
@@ -104,8 +104,6 @@ def _risk_block(model, X: pd.DataFrame, attributions) -> dict:
 
 def _factors(model, X: pd.DataFrame):
     """(the patient's factors, strongest first, and the explanation they come from)."""
-    from rashrisk.explain.local import explain_factors, factor_rows
-
     contributions, attributions = explain_factors(model, X)
     rows = factor_rows(model, X, contributions, attributions)
     items = [{"factor": f, "description": d, "contribution": float(c), "direction": t}
@@ -127,8 +125,6 @@ def _model_block(model, source: str) -> dict:
 
 
 def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
-    from rashrisk.pk.apriori import predict_trough
-
     patients = cohort.patients.copy()
     patients["patient_id"] = patients["patient_id"].astype(str)
     covariates = patients.set_index("patient_id").loc[[pid]]
@@ -143,8 +139,6 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
              "pk_defaulted_covariates": [c for c in str(apriori["imputed_covariates"]).split(", ") if c],
              "measured": None, "map_ng_ml": None}
     if stage == "tdm":
-        from rashrisk.features.landmark import select_landmark_samples
-
         samples, _ = select_landmark_samples(cohort.tdm, pd.Index([pid]), None, window=frame.landmark)
         if pid in samples.index:
             s = samples.loc[pid]
@@ -176,8 +170,6 @@ def one_patient_cohort(cohort, pid: str):
 
 
 def _patient_frame(scoring_input, stage: str, model, pid: str):
-    from rashrisk.scoring.score import build_frame
-
     if pid not in scoring_input.patient_ids:
         shown = ", ".join(scoring_input.patient_ids[:5])
         raise RashriskError(f"patient {pid!r} is not in {scoring_input.source} (patients.csv); "
@@ -198,10 +190,6 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     ``scoring_input``: from :func:`rashrisk.scoring.inputs.load_scoring_input`. At the TDM stage
     ``start_model`` (the start-stage model) is scored too, to show how the risk moved and why.
     """
-    from rashrisk.explain.counterfactual import counterfactuals
-    from rashrisk.scoring.score import used_inputs
-    from rashrisk.scoring.warnings import patient_warnings
-
     pid = str(patient_id)
     if stage not in STAGE_LABELS:
         raise RashriskError(f"--stage {stage!r}; expected one of {', '.join(STAGE_LABELS)}")
@@ -214,7 +202,6 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
     warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
-    from rashrisk.explain.local import risk_alleles_of
 
     data = {
         "schema": "rashrisk.patient-report/1",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from rashrisk._json import json_safe
 from rashrisk.errors import RashriskError
 
 FORMATS = (".csv", ".parquet", ".json")
@@ -20,24 +18,6 @@ def check_output_path(path) -> Path:
     if path.suffix.lower() not in FORMATS:
         raise RashriskError(f"--out {path}: unknown extension {path.suffix!r}; expected one of {', '.join(FORMATS)}")
     return path
-
-
-def json_safe(value):
-    """``value`` with numpy scalars made Python numbers (NaN -> None), dates ISO text, and dicts,
-    lists and tuples converted element by element (tuples become lists), ready for ``json.dumps``."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()
-    return value
 
 
 def write_table(table: pd.DataFrame, path) -> Path:
