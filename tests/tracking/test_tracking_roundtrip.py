@@ -123,6 +123,19 @@ def test_fresh_process_loads_champion_and_gets_probabilities(real_tdm, store):
     assert risk == pytest.approx(result.model.predict_proba(X)[:, 1], rel=1e-9)
 
 
+def test_no_registered_model_file_is_a_pickle(real_tdm, logged, store):
+    """Logged from code with a data-only bundle: nothing in the registry's artifacts unpickles."""
+    files = [f for f in (store["root"] / "artifacts").rglob("*") if f.is_file() and "/models/" in f.as_posix()]
+    assert any(f.name == "manifest.json" for f in files) and any(f.suffix == ".py" for f in files)
+    pickles = [f for f in files if f.suffix in (".pkl", ".joblib", ".pickle")
+               or f.read_bytes()[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")]
+    assert pickles == []
+    from mlflow.tracking import MlflowClient
+
+    version = MlflowClient(tracking_uri=store["uri"]).get_model_version("rashrisk-tdm", "1")
+    assert version.tags["bundle_sha256"] == real_tdm[0].model.bundle_sha256
+
+
 def test_global_explanations_are_logged_at_training_time(real_tdm, store):
     from mlflow.tracking import MlflowClient
 
