@@ -31,5 +31,5 @@ def register(app) -> None:
         frame, _ = build_frame(scoring_input.cohort, stage, risk_model)
         table = explanation_table(risk_model, frame.X)
         write_table(table, out)
-        typer.echo(f"{risk_model.name} {risk_model.version} ({source}): {frame.X.shape[0]} patients explained, "
+        typer.echo(f"{risk_model.label} ({source}): {frame.X.shape[0]} patients explained, "
                    f"{len(scoring_input.patient_ids) - frame.X.shape[0]} not explained (see `rashrisk score`) -> {out}")

@@ -72,7 +72,7 @@ def register(app) -> None:
         if pdf:
             write_pdf(html, pdf)
         # no patient values on the console (it may end up in logs): only where the report went
-        typer.echo(f"{stage} report ({risk_model.name} {risk_model.version}) -> {out}" + (f", {pdf}" if pdf else ""))
+        typer.echo(f"{stage} report ({risk_model.label}) -> {out}" + (f", {pdf}" if pdf else ""))
 
     @app.command("model-report")
     def model_report(
@@ -102,5 +102,5 @@ def register(app) -> None:
         out.write_text(html, encoding="utf-8")
         if pdf:
             write_pdf(html, pdf)
-        typer.echo(f"{risk_model.name} {risk_model.version} -> {out}")
+        typer.echo(f"{risk_model.label} -> {out}")
 

@@ -38,5 +38,5 @@ def register(app) -> None:
         table = score_input(load_scoring_input(input), stage, risk_model)
         write_table(table, out)
         n_scored = int((table["status"] == "scored").sum())
-        typer.echo(f"{risk_model.name} {risk_model.version} ({source}): {n_scored} scored, "
+        typer.echo(f"{risk_model.label} ({source}): {n_scored} scored, "
                    f"{len(table) - n_scored} not scored -> {out}")

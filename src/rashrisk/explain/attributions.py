@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import ModelError
+from rashrisk.explain.tree import tree_raw_contributions
 
 
 @dataclass
@@ -89,7 +90,6 @@ def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
         # (tests compare it with model.decision_function bit for bit)
         logit = intercept + slope * np.asarray(estimator.decision_function(matrix), dtype=np.float64)
     elif type(estimator).__module__.startswith("xgboost"):
-        from rashrisk.explain.tree import tree_raw_contributions
 
         raw_values, raw_base = tree_raw_contributions(estimator, matrix)
         values = slope * raw_values

@@ -21,6 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from rashrisk._version import __version__
+from rashrisk.contract.loader import load_cohort
 from rashrisk.errors import RashriskError
 from rashrisk.features.frame import STAGES, build_model_frame
 from rashrisk.models.bundle import RiskModel, risk_band
@@ -182,7 +183,6 @@ def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, pro
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     config = config or TrainingConfig()
     if isinstance(cohort, (str, Path)):
-        from rashrisk.contract.loader import load_cohort
 
         cohort = load_cohort(cohort)
     if pk_model is None:
@@ -217,7 +217,6 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
     if seed is not None:
         settings = settings.with_overrides(seed=int(seed))
     if isinstance(cohort, (str, Path)):
-        from rashrisk.contract.loader import load_cohort
 
         cohort = load_cohort(cohort)
     if stage == "both":
@@ -241,7 +240,6 @@ def train_stages(cohort, stages, config: TrainingConfig | None = None, *, n_jobs
     from concurrent.futures import ProcessPoolExecutor
 
     if isinstance(cohort, (str, Path)):
-        from rashrisk.contract.loader import load_cohort
 
         cohort = load_cohort(cohort)
     context = multiprocessing.get_context("spawn")

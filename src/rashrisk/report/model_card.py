@@ -101,7 +101,8 @@ def build_model_report_data(model, *, validation: dict | None = None, source: st
     ]
     return json_safe({
         "schema": "rashrisk.model-report/1",
-        "name": model.name, "version": str(model.version), "stage": model.stage, "source": source,
+        "name": model.name, "version": str(model.version), "bundle_sha256": model.bundle_sha256,
+        "stage": model.stage, "source": source,
         "generated_on": (generated_on or dt.date.today()).isoformat(), "rashrisk_version": __version__,
         "intended_use": card.get("intended_use", ""), "disclaimer": card.get("disclaimer", ""),
         "simulated": is_simulated(model),

@@ -13,6 +13,10 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import RashriskError
+from rashrisk.explain.local import explain_factors, top_factor_columns
+from rashrisk.features.frame import DERIVED_FROM, build_model_frame
+from rashrisk.models.calibration import expit
+from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings
 
 OUTPUT_COLUMNS = ["patient_id", "status", "reason", "risk", "risk_low", "risk_high", "band", "baseline_risk",
                   "factor_1", "factor_2", "factor_3", "warnings", "model", "simulated_data"]
@@ -36,7 +40,6 @@ def pk_model_for(model):
 def used_inputs(model, columns) -> list[str]:
     """The clinical input columns that reach at least one model feature, directly or through a
     derived input (the tdm model reads the a priori trough through the trough ratio)."""
-    from rashrisk.features.frame import DERIVED_FROM
 
     factors = set(getattr(model, "feature_factor_", {}).values())
     model_columns = getattr(model, "input_columns_", None) or list(columns)
@@ -47,7 +50,6 @@ def used_inputs(model, columns) -> list[str]:
 
 def build_frame(cohort, stage: str, model, *, pk_model=None):
     """The model frame of ``cohort`` for scoring (outcomes ignored; the card's PK model and landmark)."""
-    from rashrisk.features.frame import build_model_frame
 
     cohort = dataclasses.replace(cohort, outcomes=None)
     pk_model = pk_model or pk_model_for(model)
@@ -59,7 +61,6 @@ def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.nd
     """(risk, interval low, interval high) of the patients of ``X`` from their explanation
     (:func:`rashrisk.explain.local.explain_factors`): the same served log-odds as ``predict_proba``,
     and the interval from the matrix already preprocessed for the explanation when the model can."""
-    from rashrisk.models.calibration import expit
 
     risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
     from_matrix = getattr(model, "interval_from_matrix", None)
@@ -72,8 +73,6 @@ def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.nd
 
 def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) -> pd.DataFrame:
     """Scored rows (one per patient of ``frame.X``) with the output columns."""
-    from rashrisk.explain.local import explain_factors, top_factor_columns
-    from rashrisk.scoring.warnings import patient_warnings
 
     X = frame.X
     n = len(X)
@@ -114,7 +113,6 @@ def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
 
 def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order."""
-    from rashrisk.scoring.warnings import pk_domain_warnings
 
     if model.stage != stage:
         raise RashriskError(f"--stage {stage} but the model is {model.name} (stage {model.stage})")

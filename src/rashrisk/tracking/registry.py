@@ -19,6 +19,8 @@ import math
 import numpy as np
 
 from rashrisk.errors import ModelError
+from rashrisk.models.bundle import RiskModel, STAGE_NAMES
+from rashrisk.tracking.store import client, store_exists, tracking_uri
 
 CHAMPION = "champion"
 PREFIX = "rashrisk-"
@@ -105,9 +107,7 @@ def load_registered_model(uri: str):
     from mlflow.exceptions import MlflowException
     from mlflow.models import Model
 
-    from rashrisk.models.bundle import RiskModel
     from rashrisk.tracking.pyfunc import BUNDLE_ARTIFACT, BUNDLE_METADATA
-    from rashrisk.tracking.store import client, tracking_uri
 
     client()
     with tempfile.TemporaryDirectory(prefix="rashrisk-model-") as tmp:
@@ -128,8 +128,6 @@ def load_registered_model(uri: str):
 
 def champion_model(stage: str):
     """The champion RiskModel of ``stage`` ('start' | 'tdm'), or None when there is no store or no champion."""
-    from rashrisk.models.bundle import STAGE_NAMES
-    from rashrisk.tracking.store import client, store_exists
 
     if stage not in STAGE_NAMES:
         raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
@@ -143,7 +141,6 @@ def champion_model(stage: str):
 
 def list_registered() -> list[dict]:
     """Every version of the rashrisk registered models with aliases and key metrics (newest first per model)."""
-    from rashrisk.tracking.store import client, store_exists
 
     if not store_exists():
         return []
@@ -181,7 +178,6 @@ def run_id_of(uri: str) -> str:
     """The training run behind ``models:/NAME/VERSION``, ``models:/NAME@ALIAS`` or ``runs:/RUN_ID/...``."""
     from mlflow.exceptions import MlflowException
 
-    from rashrisk.tracking.store import client, tracking_uri
 
     text = str(uri)
     if text.startswith("runs:/"):
@@ -220,7 +216,6 @@ def run_validation_report(uri: str) -> dict | None:
 
     from mlflow.exceptions import MlflowException
 
-    from rashrisk.tracking.store import client, tracking_uri
 
     mlflow_client = client()
     run_id = run_id_of(uri)

@@ -21,6 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from rashrisk.errors import RashriskError
+from rashrisk.explain import global_explanation
+from rashrisk.models.plots import calibration_plot_png, decision_curve_png
+from rashrisk.models.validation import validation_report_markdown
+from rashrisk.tracking.store import client, experiment_id
 
 MAX_PARAM_CHARS = 500
 
@@ -89,8 +93,6 @@ def _nested_cv_metrics(nested: dict | None) -> dict:
 
 
 def _write_artifacts(folder: Path, result) -> None:
-    from rashrisk.models.plots import calibration_plot_png, decision_curve_png
-    from rashrisk.models.validation import validation_report_markdown
 
     report = result.validation or {}
     (folder / "validation").mkdir()
@@ -115,7 +117,6 @@ def _write_artifacts(folder: Path, result) -> None:
 def _write_global_explanations(folder: Path, model, X) -> float:
     """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
     additivity error) and the PNGs of :func:`rashrisk.explain.global_explanation`; returns seconds."""
-    from rashrisk.explain import global_explanation
 
     t0 = time.perf_counter()
     summary, images = global_explanation(model, X)
@@ -151,7 +152,6 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
 
     from rashrisk.tracking import registry
     from rashrisk.tracking.pyfunc import log_risk_model
-    from rashrisk.tracking.store import client, experiment_id
 
     model = result.model
     trained_on = dataclasses.asdict(model.card.trained_on)
