@@ -91,15 +91,35 @@ class LoadReport:
 
 @dataclass
 class Cohort:
+    """Validated tables of one cohort (see the module docstring) and how every input row fared.
+
+    ``input_rows``: per table read ('patients', 'genotypes' unless from a VCF, 'tdm', 'outcomes'), one
+    record per input row: ``patient_id`` as written, ``line`` (the file line, or the DataFrame row
+    position), ``where`` (e.g. 'patients.csv line 3', 'patients (DataFrame) row 1'), ``accepted`` and
+    ``reason`` (the error messages for that row, '' when accepted).
+    """
+
     name: str
-    path: Path
+    path: Path | None  # the folder read; None for a cohort built from DataFrames
     patients: pd.DataFrame
     genotypes: pd.DataFrame
     tdm: pd.DataFrame
     outcomes: pd.DataFrame | None
     report: LoadReport
     ancestry: str | None = None  # the cohort's majority ancestry (for QC and PK model choice)
+    input_rows: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def n_patients(self) -> int:
         return len(self.patients)
+
+    @classmethod
+    def from_frames(cls, patients, genotypes=None, tdm=None, outcomes=None, *, name: str = "cohort",
+                    source: str = "DataFrame") -> "Cohort":
+        """A cohort from DataFrames in the contract's file layout, checked like a folder's files.
+
+        See :func:`rashrisk.contract.frames.cohort_from_frames`.
+        """
+        from rashrisk.contract.frames import cohort_from_frames
+
+        return cohort_from_frames(patients, genotypes, tdm, outcomes, name=name, source=source)

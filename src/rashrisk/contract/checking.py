@@ -1,0 +1,117 @@
+"""One table, whatever its source (a CSV or Parquet file, a DataFrame), through the same checks.
+
+:func:`raw_table` turns a text frame into a :class:`RawTable` (blank rows dropped, each row's
+location kept); :func:`check_table` records the table's :class:`FileReport`, rejects every row when
+a required column is missing, else applies every row rule of the schema, and returns one record per
+row read (:func:`row_record`): where it was, its patient id as written, accepted or not and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.contract.cohort import FileReport, Finding, LoadReport
+from rashrisk.contract.rules import Context, RawTable, RuleResult, apply_rules, format_message
+from rashrisk.contract.schema import FileSchema, rules_for
+from rashrisk.errors import CohortError
+
+ROW_RECORD_COLUMNS = ("patient_id", "line", "where", "accepted", "reason")
+
+# A table source: called once, in contract order; returns the raw table and the blank rows skipped.
+ReadTable = Callable[[], tuple[RawTable, int]]
+
+
+def raw_table(text: pd.DataFrame, schema: FileSchema, *, label: str, first_row: int,
+              row_word: str) -> tuple[RawTable, int]:
+    """``text`` (every cell a str) as a RawTable of its non-blank rows; rows are numbered from
+    ``first_row`` (2 for a file: line 1 is the header; 0 for a DataFrame)."""
+    if not len(text.columns):
+        raise CohortError(f"{label}: no columns (expected {', '.join(schema.present_columns)})")
+    blank = (text.to_numpy() == "").all(axis=1) if len(text) else np.zeros(0, dtype=bool)
+    lines = np.arange(first_row, len(text) + first_row)[~blank]
+    text = text.loc[~blank].reset_index(drop=True)
+    extra = [c for c in text.columns if c not in schema.names]
+    return RawTable(label, text, lines, extra, row_word), int(blank.sum())
+
+
+@dataclass
+class CheckedTable:
+    table: RawTable
+    result: RuleResult | None  # None when the table is unusable (a required column missing)
+    rows: pd.DataFrame  # one record per row read (ROW_RECORD_COLUMNS)
+
+    @property
+    def usable(self) -> bool:
+        return self.result is not None
+
+
+def check_table(schema: FileSchema, read: ReadTable, context: Context, report: LoadReport,
+                derive_fn=None) -> CheckedTable:
+    """Read one table and check it: FileReport and findings recorded in ``report``."""
+    table, blank_rows = read()
+    name = table.file_name
+    file_report = FileReport(name, rows_read=len(table.frame), extra_columns=list(table.extra_columns))
+    report.files[name] = file_report
+    if blank_rows:
+        report.findings.append(Finding("warning", name, None, [], f"{name}: {blank_rows} blank "
+                                       f"{table.row_word}(s) skipped (not rows)", "file.blank_lines", blank_rows))
+    missing = [c for c in schema.present_columns if c not in table.frame.columns]
+    if missing:
+        finding = _missing_columns(schema, table, missing)
+        report.findings.append(finding)
+        file_report.rows_rejected = len(table.frame)
+        return CheckedTable(table, None, row_record(table, np.ones(len(table.frame), dtype=bool),
+                                                    np.full(len(table.frame), finding.message, dtype=object)))
+    for column in schema.names:
+        if column not in table.frame.columns:
+            table.frame[column] = ""
+    result = apply_rules(schema, table, context, derive_fn)
+    report.findings.extend(result.findings)
+    file_report.rows_rejected = int(result.rejected.sum())
+    return CheckedTable(table, result, row_record(table, result.rejected, _row_reasons(schema, table, result)))
+
+
+def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) -> Finding:
+    name = table.file_name
+    near = {c.lower().strip(): c for c in table.frame.columns}
+    hints = [f" (found {near[m]!r}: names are exact and lower case)" for m in missing if m in near]
+    header = ", line 1: missing from the header" if table.row_word == "line" else ": missing from the columns"
+    return Finding(
+        "error", name, missing[0], [1] if table.row_word == "line" else [],
+        f"{name}, column {', '.join(missing)}{header}{''.join(hints)} ... expected the required column(s) "
+        f"{', '.join(schema.present_columns)}; all {len(table.frame)} row(s) rejected", "file.required_columns",
+        len(table.frame))
+
+
+def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> np.ndarray:
+    """Per row: '; '-joined messages of the error rules it broke, each naming that row alone ('' if none)."""
+    reasons: dict[int, list[str]] = {}
+    for rule in rules_for(schema.key):
+        mask = result.flagged.get(rule.id)
+        if rule.level != "error" or mask is None or not mask.any():
+            continue
+        raw = table.frame[rule.column].to_numpy() if rule.column in table.frame else None
+        for position in np.flatnonzero(mask):
+            shown = [raw[position]] if raw is not None else []
+            reasons.setdefault(int(position), []).append(format_message(
+                table.file_name, rule.column, [int(table.lines[position])], 1, shown, rule.expected,
+                row_word=table.row_word))
+    out = np.full(len(table.frame), "", dtype=object)
+    for position, messages in reasons.items():
+        out[position] = "; ".join(messages)
+    return out
+
+
+def row_record(table: RawTable, rejected: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
+    """One row per row read: ``patient_id`` as written ('' when empty or absent), ``line`` (file line or
+    DataFrame row), ``where`` ('patients.csv line 3'), ``accepted`` and ``reason`` ('' when accepted)."""
+    n = len(table.frame)
+    ids = table.frame["patient_id"].to_numpy(object) if "patient_id" in table.frame else np.full(n, "", dtype=object)
+    lines = np.asarray(table.lines, dtype=np.int64)
+    where = (f"{table.file_name} {table.row_word} " + pd.Series(lines, dtype=np.int64).astype(str)).to_numpy(object)
+    return pd.DataFrame({"patient_id": ids, "line": lines, "where": where, "accepted": ~np.asarray(rejected, bool),
+                         "reason": np.where(rejected, reasons, "").astype(object)}, columns=list(ROW_RECORD_COLUMNS))
