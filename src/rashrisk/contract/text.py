@@ -28,12 +28,15 @@ def column_as_text(column: pd.Series) -> pd.Series:
         text = column.map(lambda v: "" if pd.isna(v) else v.isoformat())
     elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         text = column.astype(object).astype(str)  # vectorised; bool -> 'True'/'False'
+    elif pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        text = column.astype(object)  # already text (e.g. read with dtype=str)
     else:
-        text = column.map(_cell_text)
+        text = column.map(cell_text)
     return text.where(~missing, "").astype(object)
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
+    """One value as text ('' = missing)."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, (dt.datetime, dt.date)):  # incl. pandas Timestamp: ISO 8601 with a 'T'
