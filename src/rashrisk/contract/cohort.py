@@ -118,7 +118,13 @@ class Cohort:
                     source: str = "DataFrame") -> "Cohort":
         """A cohort from DataFrames in the contract's file layout, checked like a folder's files.
 
-        See :func:`rashrisk.contract.frames.cohort_from_frames`.
+        ``patients``, ``genotypes`` (long: patient_id, rsid, genotype), ``tdm`` and ``outcomes`` have
+        the columns of patients.csv, genotypes.csv, tdm.csv and outcomes.csv; cells may be text (as
+        ``pd.read_csv(..., dtype=str, keep_default_na=False)`` reads them) or typed values. The same
+        rules, derivations and messages as :func:`rashrisk.load_cohort` apply; messages name the table
+        as 'patients (DataFrame)' ('DataFrame' is ``source``) and a row by its position, 'row 2' being
+        ``patients.iloc[2]``. A table that cannot be used at all raises :class:`~rashrisk.errors.CohortError`.
+        See :mod:`rashrisk.contract.frames` and docs/api.md.
         """
         from rashrisk.contract.frames import cohort_from_frames
 
