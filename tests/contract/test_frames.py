@@ -250,3 +250,14 @@ def test_every_folder_row_is_in_the_record(bad_folder):
         assert len(rows) == report.rows_read and int(rows["accepted"].sum()) == report.rows_accepted
         assert (rows.loc[~rows["accepted"], "reason"].str.len() > 0).all()
     assert "genotypes" not in load_cohort(example_cohort_path()).input_rows  # a VCF's rows are variants
+
+
+def test_rashrisk_cohort_is_exported_lazily():
+    import subprocess
+    import sys
+
+    code = ("import sys, rashrisk; light = 'pandas' not in sys.modules; "
+            "from rashrisk.contract.cohort import Cohort; "
+            "print(light, rashrisk.Cohort is Cohort, 'Cohort' in rashrisk.__all__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"]
