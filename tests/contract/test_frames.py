@@ -71,10 +71,11 @@ def assert_same_cohort(by_folder: Cohort, by_frames: Cohort) -> None:
     got = [(f.level, f.rule, f.file, f.column, f.lines, f.count, f.message) for f in by_frames.report.findings]
     assert got == expected
     assert by_folder.input_rows.keys() == by_frames.input_rows.keys()
-    for table, rows in by_folder.input_rows.items():
+    for table, record in by_folder.input_rows.items():
+        rows = record.to_frame()
         shifted = rows.assign(line=rows["line"] - 2, where=rows["where"].map(lambda w: _frame_name(_frame_location(w))),
                               reason=rows["reason"].map(lambda r: _frame_name(_frame_location(r))))
-        pd.testing.assert_frame_equal(shifted, by_frames.input_rows[table])
+        pd.testing.assert_frame_equal(shifted, by_frames.input_rows[table].to_frame())
 
 
 def test_example_cohort_from_frames_equals_the_folder(example_csv_folder):
@@ -121,7 +122,7 @@ def test_bad_rows_are_rejected_with_the_same_reasons(bad_folder):
     soft = next(f for f in by_frames.report.warnings if f.rule == "patients.weight_kg.soft_range")
     assert soft.message == "patients (DataFrame), column weight_kg, row 5: '0.065' ... expected plausibly >= 35 and <= 150"
     assert by_frames.report.files["patients (DataFrame)"].rows_rejected == 9
-    rows = by_frames.input_rows["patients"]
+    rows = by_frames.input_rows["patients"].to_frame()
     assert len(rows) == 16 and rows["accepted"].sum() == by_frames.n_patients == 7
     assert rows.loc[1, "reason"] == ("patients (DataFrame), column sex, row 1: 'X' ... expected one of F, M "
                                      "(case-insensitive)")
@@ -131,10 +132,10 @@ def test_bad_rows_are_rejected_with_the_same_reasons(bad_folder):
         assert f"column start_dose_mg, row {row}: '0' ... expected > 0 and <= 1000" in rows.loc[row, "reason"]
     assert rows.loc[12, "reason"].count(";") == 1 and "column sex, row 12: empty" in rows.loc[12, "reason"]
     assert (rows.loc[rows["accepted"], "reason"] == "").all()
-    tdm_rows = by_frames.input_rows["tdm"]
+    tdm_rows = by_frames.input_rows["tdm"].to_frame()
     assert "column unit, row 2: 'mg/dL'" in tdm_rows.loc[2, "reason"]
     # the folder's record: same rows, file lines
-    folder_rows = by_folder.input_rows["patients"]
+    folder_rows = by_folder.input_rows["patients"].to_frame()
     assert folder_rows.loc[3, "where"] == "patients.csv line 5" and "line 5: '-5'" in folder_rows.loc[3, "reason"]
 
 
@@ -211,7 +212,7 @@ def test_missing_required_column_rejects_every_row(example_csv_folder):
     finding = next(f for f in cohort.report.errors if f.rule == "file.required_columns")
     assert finding.lines == [] and finding.message.startswith(
         "tdm (DataFrame), column dose_mg: missing from the columns (found 'Dose_MG': names are exact and lower case)")
-    rows = cohort.input_rows["tdm"]
+    rows = cohort.input_rows["tdm"].to_frame()
     assert not rows["accepted"].any() and (rows["reason"] == finding.message).all()
     assert cohort.tdm.empty and "concentration_ng_ml" in cohort.tdm
 
@@ -226,7 +227,7 @@ def test_blank_rows_are_skipped_and_positions_kept():
     assert blank.message == "patients (DataFrame): 1 blank row(s) skipped (not rows)"
     (error,) = cohort.report.errors
     assert error.lines == [2] and "row 2: '-1.0'" in error.message  # a float column (it has a None)
-    assert list(cohort.input_rows["patients"]["line"]) == [0, 2]
+    assert list(cohort.input_rows["patients"].line) == [0, 2]
 
 
 @pytest.mark.parametrize("patients, match", [
@@ -245,7 +246,8 @@ def test_unusable_tables_raise_a_cohort_error_naming_them(patients, match):
 
 def test_every_folder_row_is_in_the_record(bad_folder):
     cohort = load_cohort(bad_folder)
-    for table, rows in cohort.input_rows.items():
+    for table, record in cohort.input_rows.items():
+        rows = record.to_frame()
         report = cohort.report.files[f"{table}.csv"]
         assert len(rows) == report.rows_read and int(rows["accepted"].sum()) == report.rows_accepted
         assert (rows.loc[~rows["accepted"], "reason"].str.len() > 0).all()

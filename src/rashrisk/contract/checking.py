@@ -2,8 +2,8 @@
 
 :func:`raw_table` turns a text frame into a :class:`RawTable` (blank rows dropped, each row's
 location kept); :func:`check_table` records the table's :class:`FileReport`, rejects every row when
-a required column is missing, else applies every row rule of the schema, and returns one record per
-row read (:func:`row_record`): where it was, its patient id as written, accepted or not and why.
+a required column is missing, else applies every row rule of the schema, and returns a record of
+every row read (:class:`InputRows`): where it was, its patient id as written, accepted or not and why.
 """
 
 from __future__ import annotations
@@ -39,10 +39,40 @@ def raw_table(text: pd.DataFrame, schema: FileSchema, *, label: str, first_row: 
 
 
 @dataclass
+class InputRows:
+    """Every row read from one table: arrays with one entry per row (no copy of the table is made),
+    and the reasons of the rejected rows only."""
+
+    table: str  # as messages name it: 'patients.csv', 'patients (DataFrame)'
+    row_word: str  # 'line' (a file line) or 'row' (a DataFrame row position)
+    patient_id: np.ndarray  # as written ('' when empty or the column is absent)
+    line: np.ndarray  # int64: the file line, or the DataFrame row position
+    accepted: np.ndarray  # bool
+    reasons: dict[int, str]  # row index -> the messages of every error rule the row broke, '; '-joined
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def where(self, i: int) -> str:
+        """Row ``i`` located as messages do, e.g. 'patients.csv line 5', 'patients (DataFrame) row 3'."""
+        return f"{self.table} {self.row_word} {int(self.line[i])}"
+
+    def reason(self, i: int) -> str:
+        return self.reasons.get(i, "")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per input row: ROW_RECORD_COLUMNS ('reason' is '' for an accepted row)."""
+        n = len(self)
+        return pd.DataFrame({"patient_id": self.patient_id, "line": self.line,
+                             "where": [self.where(i) for i in range(n)], "accepted": self.accepted,
+                             "reason": [self.reasons.get(i, "") for i in range(n)]}, columns=list(ROW_RECORD_COLUMNS))
+
+
+@dataclass
 class CheckedTable:
     table: RawTable
     result: RuleResult | None  # None when the table is unusable (a required column missing)
-    rows: pd.DataFrame  # one record per row read (ROW_RECORD_COLUMNS)
+    rows: InputRows
 
     @property
     def usable(self) -> bool:
@@ -64,15 +94,16 @@ def check_table(schema: FileSchema, read: ReadTable, context: Context, report: L
         finding = _missing_columns(schema, table, missing)
         report.findings.append(finding)
         file_report.rows_rejected = len(table.frame)
-        return CheckedTable(table, None, row_record(table, np.ones(len(table.frame), dtype=bool),
-                                                    np.full(len(table.frame), finding.message, dtype=object)))
+        rejected = np.ones(len(table.frame), dtype=bool)
+        return CheckedTable(table, None, input_rows(table, rejected, dict.fromkeys(range(len(rejected)),
+                                                                                   finding.message)))
     for column in schema.names:
         if column not in table.frame.columns:
             table.frame[column] = ""
     result = apply_rules(schema, table, context, derive_fn)
     report.findings.extend(result.findings)
     file_report.rows_rejected = int(result.rejected.sum())
-    return CheckedTable(table, result, row_record(table, result.rejected, _row_reasons(schema, table, result)))
+    return CheckedTable(table, result, input_rows(table, result.rejected, _row_reasons(schema, table, result)))
 
 
 def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) -> Finding:
@@ -87,8 +118,8 @@ def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) ->
         len(table.frame))
 
 
-def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> np.ndarray:
-    """Per row: '; '-joined messages of the error rules it broke, each naming that row alone ('' if none)."""
+def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> dict[int, str]:
+    """Rejected row -> '; '-joined messages of the error rules it broke, each naming that row alone."""
     reasons: dict[int, list[str]] = {}
     for rule in rules_for(schema.key):
         mask = result.flagged.get(rule.id)
@@ -100,18 +131,11 @@ def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> np.
             reasons.setdefault(int(position), []).append(format_message(
                 table.file_name, rule.column, [int(table.lines[position])], 1, shown, rule.expected,
                 row_word=table.row_word))
-    out = np.full(len(table.frame), "", dtype=object)
-    for position, messages in reasons.items():
-        out[position] = "; ".join(messages)
-    return out
+    return {position: "; ".join(messages) for position, messages in reasons.items()}
 
 
-def row_record(table: RawTable, rejected: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
-    """One row per row read: ``patient_id`` as written ('' when empty or absent), ``line`` (file line or
-    DataFrame row), ``where`` ('patients.csv line 3'), ``accepted`` and ``reason`` ('' when accepted)."""
+def input_rows(table: RawTable, rejected: np.ndarray, reasons: dict[int, str]) -> InputRows:
     n = len(table.frame)
     ids = table.frame["patient_id"].to_numpy(object) if "patient_id" in table.frame else np.full(n, "", dtype=object)
-    lines = np.asarray(table.lines, dtype=np.int64)
-    where = (f"{table.file_name} {table.row_word} " + pd.Series(lines, dtype=np.int64).astype(str)).to_numpy(object)
-    return pd.DataFrame({"patient_id": ids, "line": lines, "where": where, "accepted": ~np.asarray(rejected, bool),
-                         "reason": np.where(rejected, reasons, "").astype(object)}, columns=list(ROW_RECORD_COLUMNS))
+    return InputRows(table.file_name, table.row_word, ids, np.asarray(table.lines, dtype=np.int64),
+                     ~np.asarray(rejected, dtype=bool), reasons)

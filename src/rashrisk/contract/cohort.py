@@ -93,10 +93,10 @@ class LoadReport:
 class Cohort:
     """Validated tables of one cohort (see the module docstring) and how every input row fared.
 
-    ``input_rows``: per table read ('patients', 'genotypes' unless from a VCF, 'tdm', 'outcomes'), one
-    record per input row: ``patient_id`` as written, ``line`` (the file line, or the DataFrame row
-    position), ``where`` (e.g. 'patients.csv line 3', 'patients (DataFrame) row 1'), ``accepted`` and
-    ``reason`` (the error messages for that row, '' when accepted).
+    ``input_rows``: per table read ('patients', 'genotypes' unless from a VCF, 'tdm', 'outcomes'), a
+    :class:`~rashrisk.contract.checking.InputRows`: for every input row its ``patient_id`` as written,
+    ``line`` (the file line, or the DataFrame row position), ``accepted``, and for a rejected row its
+    reason (the error messages naming that row); ``.to_frame()`` gives them as a table.
     """
 
     name: str
@@ -107,7 +107,7 @@ class Cohort:
     outcomes: pd.DataFrame | None
     report: LoadReport
     ancestry: str | None = None  # the cohort's majority ancestry (for QC and PK model choice)
-    input_rows: dict[str, pd.DataFrame] = field(default_factory=dict)
+    input_rows: dict = field(default_factory=dict)  # table key -> InputRows
 
     @property
     def n_patients(self) -> int:

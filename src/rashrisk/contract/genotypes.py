@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rashrisk.contract.checking import ReadTable, check_table
+from rashrisk.contract.checking import InputRows, ReadTable, check_table
 from rashrisk.contract.cohort import Finding, LoadReport
 from rashrisk.contract.readers import find_table
 from rashrisk.contract.rules import Context
@@ -47,7 +47,7 @@ def find_genotype_file(folder: Path) -> Path | None:
 
 
 def load_genotypes(source: GenotypeSource, context: Context, report: LoadReport, *,
-                   ancestry: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                   ancestry: str | None) -> tuple[pd.DataFrame, InputRows | None]:
     """The long genotype table of the accepted patients, and the long table's row record (None for a
     VCF, whose rows are variants, or without genotypes)."""
     from rashrisk.genotype.catalogue import load_catalogue

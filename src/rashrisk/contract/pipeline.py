@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from rashrisk.contract import derive
-from rashrisk.contract.checking import CheckedTable, ReadTable, check_table
+from rashrisk.contract.checking import CheckedTable, InputRows, ReadTable, check_table
 from rashrisk.contract.cohort import Cohort, Finding, LoadReport
 from rashrisk.contract.genotypes import GenotypeSource, load_genotypes
 from rashrisk.contract.rules import Context
@@ -38,7 +38,7 @@ def check_cohort(sources: CohortSources) -> Cohort:
     """Read and check every table of ``sources``; the tables hold only accepted rows, in canonical units."""
     report = LoadReport()
     context = Context()
-    input_rows: dict[str, pd.DataFrame] = {}
+    input_rows: dict[str, InputRows] = {}
 
     checked = check_table(PATIENTS, sources.patients, context, report, derive.patients)
     patients = _accepted(PATIENTS, checked, input_rows)
@@ -70,7 +70,7 @@ def check_cohort(sources: CohortSources) -> Cohort:
                   outcomes=outcomes, report=report, ancestry=ancestry, input_rows=input_rows)
 
 
-def _accepted(schema: FileSchema, checked: CheckedTable, input_rows: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _accepted(schema: FileSchema, checked: CheckedTable, input_rows: dict[str, InputRows]) -> pd.DataFrame:
     """The accepted rows in canonical form (an empty table when the table is unusable)."""
     input_rows[schema.key] = checked.rows
     if not checked.usable:

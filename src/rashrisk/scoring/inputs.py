@@ -28,12 +28,11 @@ def _rejections(cohort) -> tuple[list[str], dict[str, str]]:
     accepted = set(cohort.patients["patient_id"].astype(str))
     rejected: dict[str, str] = {}
     ordered: dict[str, None] = {}
-    for pid, where, row_accepted, reason in rows[["patient_id", "where", "accepted", "reason"]].itertuples(
-            index=False, name=None):
-        key = pid or f"(empty patient_id, {where})"
+    for i, (pid, row_accepted) in enumerate(zip(rows.patient_id, rows.accepted)):
+        key = pid or f"(empty patient_id, {rows.where(i)})"
         ordered.setdefault(key, None)
         if not row_accepted and key not in accepted and key not in rejected:
-            rejected[key] = "input rejected: " + (reason or f"row rejected by the cohort loader ({where})")
+            rejected[key] = "input rejected: " + (rows.reason(i) or f"row rejected by the cohort loader ({rows.where(i)})")
     return list(ordered), rejected
 
 
