@@ -87,8 +87,9 @@ def check_table(schema: FileSchema, read: ReadTable, context: Context, report: L
     file_report = FileReport(name, rows_read=len(table.frame), extra_columns=list(table.extra_columns))
     report.files[name] = file_report
     if blank_rows:
-        report.findings.append(Finding("warning", name, None, [], f"{name}: {blank_rows} blank "
-                                       f"{table.row_word}(s) skipped (not rows)", "file.blank_lines", blank_rows))
+        what = "line(s) skipped (not rows)" if table.row_word == "line" else "row(s) skipped (every cell missing)"
+        report.findings.append(Finding("warning", name, None, [], f"{name}: {blank_rows} blank {what}",
+                                       "file.blank_lines", blank_rows))
     missing = [c for c in schema.present_columns if c not in table.frame.columns]
     if missing:
         finding = _missing_columns(schema, table, missing)
