@@ -32,7 +32,8 @@ def _rejections(cohort) -> tuple[list[str], dict[str, str]]:
         key = pid or f"(empty patient_id, {rows.where(i)})"
         ordered.setdefault(key, None)
         if not row_accepted and key not in accepted and key not in rejected:
-            rejected[key] = "input rejected: " + (rows.reason(i) or f"row rejected by the cohort loader ({rows.where(i)})")
+            reason = rows.reason(i) or f"row rejected by the cohort loader ({rows.where(i)})"
+            rejected[key] = "input rejected: " + reason
     return list(ordered), rejected
 
 
