@@ -4,6 +4,8 @@ Decision support for research use. The friendly top-level API is imported lazily
 ``import rashrisk`` stays light:
 
 - :func:`load_cohort` reads and validates a cohort folder (contract v1).
+- :class:`Cohort` the validated cohort; ``Cohort.from_frames(patients, genotypes, tdm, outcomes)``
+  checks DataFrames in the contract's file layout with the same rules and messages.
 - :func:`train` trains the start and/or TDM-landmark model (``rashrisk.models.train.train``).
 """
 
@@ -11,10 +13,10 @@ from __future__ import annotations
 
 from rashrisk._version import __version__
 
-__all__ = ["load_cohort", "train", "RashriskClassifier", "__version__"]
+__all__ = ["Cohort", "load_cohort", "train", "RashriskClassifier", "__version__"]
 
 # public name -> module that defines it (imported on first use)
-_LAZY = {"load_cohort": "rashrisk.contract.loader", "train": "rashrisk.models.train",
+_LAZY = {"Cohort": "rashrisk.contract.cohort", "load_cohort": "rashrisk.contract.loader", "train": "rashrisk.models.train",
          "RashriskClassifier": "rashrisk.models.classifier"}
 
 

@@ -244,3 +244,44 @@ def test_resolve_model_with_uri_names_the_registry_uri(models, tmp_path, monkeyp
     assert model_source.resolve_model("start") == (model, source)
     monkeypatch.setattr(model_source, "_champion", lambda stage: (None, ""))
     assert model_source.resolve_model_with_uri("start")[1:] == ("embedded default bundle", None)
+
+
+def test_one_patient_document_writes_no_temporary_folder(models, monkeypatch):
+    import tempfile
+
+    from rashrisk.scoring.inputs import scoring_input_from_document
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the one-patient path must not write a temporary folder")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    scoring_input = scoring_input_from_document(_patient_document(age_years=-5), source="request body")
+    assert scoring_input.cohort.path is None
+    assert scoring_input.rejected == {"JSON-1": "input rejected: patients (request body), column age_years, row 0: "
+                                                "'-5' ... expected >= 0 and <= 120"}
+    table = score_input(scoring_input, "start", models["start"])
+    assert table.loc[0, "status"] == "not_scored" and "'-5'" in table.loc[0, "reason"]
+
+
+def test_each_rejected_patient_gets_its_own_row_reason(models, cohort_dir, tmp_path):
+    """More broken rows than a finding lists (five): each reason still names that patient's line."""
+    import shutil
+
+    folder = tmp_path / "many_broken"
+    shutil.copytree(cohort_dir, folder)
+    patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
+    broken = list(range(0, 14, 2))  # seven rows
+    patients.loc[broken, "sex"] = "X"
+    patients.loc[1, "patient_id"] = " " + patients.loc[1, "patient_id"]  # a warning: kept under the id as written
+    patients.to_csv(folder / "patients.csv", index=False)
+    scoring_input = load_scoring_input(folder)
+    assert scoring_input.patient_ids == patients["patient_id"].tolist()
+    for row in broken:
+        pid = patients.loc[row, "patient_id"]
+        assert scoring_input.rejected[pid] == (f"input rejected: patients.csv, column sex, line {row + 2}: 'X' ... "
+                                               "expected one of F, M (case-insensitive)")
+    assert len(scoring_input.rejected) == len(broken)
+    table = score_input(scoring_input, "start", models["start"]).set_index("patient_id")
+    assert table.loc[patients.loc[1, "patient_id"], "status"] == "scored"
+    assert len(table) == len(patients)
