@@ -6,18 +6,23 @@ Decision support for research use. The friendly top-level API is imported lazily
 - :func:`load_cohort` reads and validates a cohort folder (contract v1).
 - :class:`Cohort` the validated cohort; ``Cohort.from_frames(patients, genotypes, tdm, outcomes)``
   checks DataFrames in the contract's file layout with the same rules and messages.
-- :func:`train` trains the start and/or TDM-landmark model (``rashrisk.models.train.train``).
+- :func:`model_frame` the model frame of a stage; :class:`RashriskClassifier` the scikit-learn
+  classifier of one stage; :func:`train` trains, validates and cards the start and/or TDM model
+  (always a mapping stage -> result).
+- :func:`load_model`, :func:`score`, :func:`explain`, :func:`report`: what ``rashrisk score``,
+  ``explain`` and ``report`` do, from Python (docs/api.md).
 """
 
 from __future__ import annotations
 
 from rashrisk._version import __version__
 
-__all__ = ["Cohort", "load_cohort", "train", "RashriskClassifier", "__version__"]
-
 # public name -> module that defines it (imported on first use)
-_LAZY = {"Cohort": "rashrisk.contract.cohort", "load_cohort": "rashrisk.contract.loader", "train": "rashrisk.models.train",
-         "RashriskClassifier": "rashrisk.models.classifier"}
+_LAZY = {"Cohort": "rashrisk.contract.cohort", "load_cohort": "rashrisk.contract.loader",
+         "model_frame": "rashrisk.scoring.front", "RashriskClassifier": "rashrisk.models.classifier",
+         "train": "rashrisk.models.train", "load_model": "rashrisk.scoring.front", "score": "rashrisk.scoring.front",
+         "explain": "rashrisk.scoring.front", "report": "rashrisk.report.front"}
+__all__ = [*_LAZY, "__version__"]
 
 
 def __getattr__(name: str):

@@ -11,7 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from rashrisk.contract.cohort import Cohort
+from rashrisk.contract.loader import load_cohort
 from rashrisk.errors import CohortError
+from rashrisk.scoring.patient_json import check_patient_document, document_frames, read_patient_document, rows_frames
 
 
 @dataclass
@@ -39,9 +42,6 @@ def _rejections(cohort) -> tuple[list[str], dict[str, str]]:
 
 def load_scoring_input(path) -> ScoringInput:
     """Load ``path`` (a cohort folder or a ``.json`` patient document) for scoring."""
-    from rashrisk.contract.loader import load_cohort
-    from rashrisk.scoring.patient_json import read_patient_document
-
     path = Path(path)
     if path.is_dir():
         cohort = load_cohort(path)
@@ -63,11 +63,19 @@ def scoring_input_from_document(document: dict, *, name: str = "patient", source
     The document becomes the contract's tables in memory (:func:`rashrisk.scoring.patient_json.document_frames`)
     and goes through ``Cohort.from_frames``: messages name e.g. ``patients (request body), column sex, row 0``.
     """
-    from rashrisk.contract.cohort import Cohort
-    from rashrisk.scoring.patient_json import check_patient_document, document_frames
-
     frames = document_frames(check_patient_document(document, source))
     return _scoring_input(Cohort.from_frames(**frames, name=name, source=source), source)
+
+
+def scoring_input_from_rows(rows, *, name: str = "rows", source: str = "patient rows") -> ScoringInput:
+    """Flat patient rows (:func:`rashrisk.scoring.patient_json.rows_frames`, e.g. what an MLflow
+    client sends) checked by the cohort rules."""
+    return _scoring_input(Cohort.from_frames(**rows_frames(rows), name=name, source=source), source)
+
+
+def scoring_input_from_cohort(cohort) -> ScoringInput:
+    """An already loaded :class:`~rashrisk.contract.cohort.Cohort` (folder or DataFrames) for scoring."""
+    return _scoring_input(cohort, str(cohort.path or cohort.name))
 
 
 def _scoring_input(cohort, source: str) -> ScoringInput:
