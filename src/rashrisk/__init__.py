@@ -19,9 +19,9 @@ from rashrisk._version import __version__
 
 # public name -> module that defines it (imported on first use)
 _LAZY = {"Cohort": "rashrisk.contract.cohort", "load_cohort": "rashrisk.contract.loader",
-         "model_frame": "rashrisk.scoring.front", "RashriskClassifier": "rashrisk.models.classifier",
-         "train": "rashrisk.models.train", "load_model": "rashrisk.scoring.front", "score": "rashrisk.scoring.front",
-         "explain": "rashrisk.scoring.front", "report": "rashrisk.report.front"}
+         "model_frame": "rashrisk.front.scoring", "RashriskClassifier": "rashrisk.models.classifier",
+         "train": "rashrisk.models.train", "load_model": "rashrisk.front.scoring", "score": "rashrisk.front.scoring",
+         "explain": "rashrisk.front.scoring", "report": "rashrisk.front.report"}
 __all__ = [*_LAZY, "__version__"]
 
 

@@ -57,3 +57,31 @@ def start_frame(simulated_cohort):
 
     frame = build_model_frame(simulated_cohort, "start")
     return frame.X, frame.y.to_numpy(dtype=int)
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("sex", "X", "column sex"), ("sex", "", "column sex"), ("age_years", -5.0, "column age_years"),
+    ("weight_kg", -10.0, "column weight_kg"), ("rs4129267_alt_count", 7.0, "column rs4129267_alt_count"),
+    ("rs4129267_alt_count", 1.5, "column rs4129267_alt_count"),
+])
+def test_predict_proba_checks_its_input_with_the_contract_rules(start_frame, column, value, message):
+    from rashrisk.contract.model_inputs import ModelInputError
+
+    X, y = start_frame
+    model = RashriskClassifier(candidates=("logistic",), interval_bootstrap=2).fit(X, y)
+    bad = X.iloc[:3].copy()
+    bad[column] = bad[column].astype(object)
+    bad.iloc[1, bad.columns.get_loc(column)] = value
+    with pytest.raises(ModelInputError, match=message) as info:
+        model.predict_proba(bad)
+    assert str(bad.index[1]) in str(info.value)
+
+
+def test_sex_spellings_the_contract_accepts_score_as_the_canonical_code(start_frame):
+    X, y = start_frame
+    model = RashriskClassifier(candidates=("logistic",), interval_bootstrap=2).fit(X, y)
+    rows = X[X["sex"] == "M"].iloc[:2].copy()
+    expected = model.predict_proba(rows)
+    for spelling in ("m", "male", "Male"):
+        rows["sex"] = spelling
+        np.testing.assert_array_equal(model.predict_proba(rows), expected)

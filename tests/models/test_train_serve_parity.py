@@ -46,7 +46,7 @@ def test_served_frame_equals_training_frame(simulated_cohort, fast, tmp_path, st
 
 @pytest.mark.parametrize("stage", ["start", "tdm"])
 def test_logistic_contributions_average_to_zero_on_the_training_patients(simulated_cohort, fast, tmp_path, stage):
-    from rashrisk.explain.local import explain_factors
+    from rashrisk.explanations.local import explain_factors
 
     result = train_stage(simulated_cohort, stage, fast(candidates=("logistic",)), validate=False)
     served, frame, _ = served_frame(result.model, simulated_cohort, stage, tmp_path)
@@ -72,8 +72,8 @@ def test_the_eas_default_prior_is_recorded_with_its_override(simulated_cohort, f
 
 def test_explanations_use_the_cards_risk_allele(simulated_cohort, fast, tmp_path):
     """With the reference allele as the risk allele, an alt/alt patient has no risk allele."""
-    from rashrisk.explain.local import explanation_table
-    from rashrisk.explain.phrases import genotype_with_count
+    from rashrisk.explanations.local import explanation_table
+    from rashrisk.explanations.phrases import genotype_with_count
     from rashrisk.features.preprocess import FeatureSpec
 
     features = FeatureSpec(risk_allele={"rs4129267": "ref"})

@@ -59,7 +59,7 @@ def test_band_follows_the_card_thresholds(models, cohort_dir):
 
 
 def test_default_bundle_explanations_are_additive(models, cohort_dir):
-    from rashrisk.explain.attributions import explain_log_odds
+    from rashrisk.explanations.attributions import explain_log_odds
 
     scoring_input = load_scoring_input(cohort_dir)
     for stage, model in models.items():
@@ -131,7 +131,7 @@ def test_unknown_output_extension_is_a_user_error(tmp_path):
 
 
 def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch):
-    from rashrisk.scoring import model_source
+    from rashrisk.tracking import model_source
 
     with pytest.raises(ModelError, match="not a model bundle folder"):
         model_source.resolve_model("start", str(tmp_path / "nowhere"))
@@ -234,7 +234,7 @@ def test_the_tdm_model_reads_the_a_priori_trough_through_the_ratio(models, cohor
 
 
 def test_resolve_model_with_uri_names_the_registry_uri(models, tmp_path, monkeypatch):
-    from rashrisk.scoring import model_source
+    from rashrisk.tracking import model_source
 
     bundle = models["tdm"].save(tmp_path / "tdm-bundle")
     assert model_source.resolve_model_with_uri("tdm", str(bundle))[2] is None

@@ -18,9 +18,9 @@ def register(app) -> None:
     ) -> None:
         """One row per patient and factor: contribution (log-odds), description, base_value, model_logit."""
         from rashrisk.cli.score import check_stage
-        from rashrisk.explain.local import explanation_table
+        from rashrisk.explanations.local import explanation_table
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolve_model
         from rashrisk.scoring.output import check_output_path, write_table
         from rashrisk.scoring.score import build_frame
 

@@ -53,10 +53,10 @@ def register(app) -> None:
     ) -> None:
         """Clinician report for one patient: risk, reasons, inputs, troughs and options, as HTML (and PDF)."""
         from rashrisk.cli.score import check_stage
-        from rashrisk.report.patient import build_report_data
-        from rashrisk.report.render import render_report_html, write_pdf
+        from rashrisk.reports.patient import build_report_data
+        from rashrisk.reports.render import render_report_html, write_pdf
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolve_model
 
         check_stage(stage)
         _check_html(out)
@@ -88,9 +88,9 @@ def register(app) -> None:
     ) -> None:
         """The model card with TRIPOD+AI items (data, predictors, outcome, validation, calibration, limitations)."""
         from rashrisk.cli.score import check_stage
-        from rashrisk.report.model_card import build_model_report_data
-        from rashrisk.report.render import render_model_report_html, write_pdf
-        from rashrisk.scoring.model_source import resolve_model_with_uri
+        from rashrisk.reports.model_card import build_model_report_data
+        from rashrisk.reports.render import render_model_report_html, write_pdf
+        from rashrisk.tracking.model_source import resolve_model_with_uri
 
         _check_html(out)
         check_stage(stage)

@@ -28,7 +28,7 @@ def register(app) -> None:
     ) -> None:
         """Score patients: risk with 95% interval, band, top three factors, warnings. Every input patient appears."""
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolve_model
         from rashrisk.scoring.output import check_output_path, write_table
         from rashrisk.scoring.score import score_input
 

@@ -30,6 +30,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import assert_all_finite, check_is_fitted, column_or_1d
 
+from rashrisk.contract.model_inputs import check_model_frame
 from rashrisk.errors import ModelError
 from rashrisk.features._base import frame_of
 from rashrisk.features.preprocess import FeatureSpec, used_columns
@@ -106,9 +107,13 @@ class RashriskClassifier(ClassifierMixin, BaseEstimator):
     # ---- fitting ---------------------------------------------------------------------------------
 
     def _frame(self, X, *, reset: bool) -> pd.DataFrame:
+        """``X`` as a frame; a model frame's clinical columns checked by the contract's rules first
+        (sex spelled 'm' or 'male' becomes 'M'; 'X', an age of -5 or an allele count of 7 is an error)."""
         if not reset:
             check_is_fitted(self, "estimator_")
         frame = frame_of(self, X, reset=reset)
+        if isinstance(X, pd.DataFrame):
+            frame = check_model_frame(frame)
         if not reset:
             missing = [c for c in self.input_columns_ if c not in frame.columns]
             if missing:

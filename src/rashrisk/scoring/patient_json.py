@@ -75,8 +75,8 @@ def rows_frames(rows: pd.DataFrame) -> dict[str, pd.DataFrame | None]:
     """Flat rows, one per patient, as the keyword arguments of ``Cohort.from_frames``: the patients.csv
     fields, one column per genotyped variant named by its rsID (``rs4129267`` = ``"C/T"``, empty =
     no-call) and, for the TDM stage, the tdm.csv fields of one sample per row (``sample_time``,
-    ``last_dose_time``, ``dose_mg``, ``concentration``, ``unit``, ``below_loq``). Unknown columns are an
-    error: a misspelt field must not be scored as missing."""
+    ``last_dose_time``, ``dose_mg``, ``concentration``, ``unit``, ``below_loq``). Any other column goes
+    with the patient's fields, where the loader keeps and lists extra columns as it does for a file."""
     if not isinstance(rows, pd.DataFrame):
         raise CohortError(f"expected a DataFrame of patient rows, got {type(rows).__name__}")
     rows = rows.reset_index(drop=True)
@@ -84,12 +84,7 @@ def rows_frames(rows: pd.DataFrame) -> dict[str, pd.DataFrame | None]:
         rows = rows.assign(patient_id=[f"row{i}" for i in range(len(rows))])
     columns = [str(c) for c in rows.columns]
     variants = [c for c in columns if c.lower().startswith("rs") and c[2:].isdigit()]
-    unknown = sorted(set(columns) - set(PATIENT_FIELDS) - set(TDM_FIELDS) - set(variants))
-    if unknown:
-        raise CohortError(f"patient rows: unknown columns {unknown}; expected the patients.csv fields "
-                          f"({', '.join(PATIENT_FIELDS)}), rsID genotype columns and optionally one TDM sample "
-                          f"({', '.join(TDM_FIELDS)})")
-    patients = rows[[f for f in PATIENT_FIELDS if f in columns]].astype(object)
+    patients = rows[[c for c in columns if c not in TDM_FIELDS and c not in variants]].astype(object)
     genotypes = rows.melt(id_vars="patient_id", value_vars=variants, var_name="rsid", value_name="genotype")
     sample_fields = [f for f in TDM_FIELDS if f in columns]
     tdm = rows[["patient_id", *sample_fields]].astype(object) if sample_fields else None

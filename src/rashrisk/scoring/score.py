@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import RashriskError
-from rashrisk.explain.local import explain_factors, top_factor_columns
+from rashrisk.explanations.local import explain_factors, top_factor_columns
 from rashrisk.features.frame import DERIVED_FROM, build_model_frame
 from rashrisk.models.calibration import expit
 from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings
@@ -59,7 +59,7 @@ def build_frame(cohort, stage: str, model, *, pk_model=None):
 
 def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(risk, interval low, interval high) of the patients of ``X`` from their explanation
-    (:func:`rashrisk.explain.local.explain_factors`): the same served log-odds as ``predict_proba``,
+    (:func:`rashrisk.explanations.local.explain_factors`): the same served log-odds as ``predict_proba``,
     and the interval from the matrix already preprocessed for the explanation when the model can."""
 
     risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once

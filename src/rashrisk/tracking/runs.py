@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rashrisk.errors import RashriskError
-from rashrisk.explain import global_explanation
+from rashrisk.explanations import global_explanation
 from rashrisk.models.plots import calibration_plot_png, decision_curve_png
 from rashrisk.models.validation import validation_report_markdown
 from rashrisk.tracking.store import client, experiment_id
@@ -116,7 +116,7 @@ def _write_artifacts(folder: Path, result) -> None:
 
 def _write_global_explanations(folder: Path, model, X) -> float:
     """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
-    additivity error) and the PNGs of :func:`rashrisk.explain.global_explanation`; returns seconds."""
+    additivity error) and the PNGs of :func:`rashrisk.explanations.global_explanation`; returns seconds."""
 
     t0 = time.perf_counter()
     summary, images = global_explanation(model, X)
@@ -194,7 +194,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
                     (artifacts / "model_card" / name).write_bytes((bundle_dir / name).read_bytes())
             mlflow.log_artifacts(str(artifacts))
             _log_candidates(mlflow, result, exp_id)
-            info = log_risk_model(model, bundle_dir, X=X,
+            info = log_risk_model(model, bundle_dir,
                                   metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
             tags = registry.version_tags(result, report, combined)
             registered = mlflow.register_model(info.model_uri, model.name, tags=tags)  # one call, tags included

@@ -6,7 +6,7 @@ For every patient ``base_value + contributions.sum() == model.decision_function(
   matrix (``model.feature_means_``, stored in the bundle as aggregates, no patient rows),
   ``phi_j = slope * coef_j * (x_j - mean_j)``;
 - XGBoost: TreeSHAP (``shap.TreeExplainer``, path-dependent) of the raw margin, times the
-  calibration slope; see :mod:`rashrisk.explain.tree` for how float64 precision is kept.
+  calibration slope; see :mod:`rashrisk.explanations.tree` for how float64 precision is kept.
 
 The calibration (Platt, or the identity for a logistic model served as fitted) is affine in
 log-odds, so scaling raw attributions by its slope and moving its intercept into the base value
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import ModelError
-from rashrisk.explain.tree import tree_raw_contributions
+from rashrisk.explanations.tree import tree_raw_contributions
 
 
 @dataclass

@@ -6,8 +6,8 @@ import re
 import pytest
 from markupsafe import escape
 
-from rashrisk.report.model_card import NOT_AVAILABLE, build_model_report_data
-from rashrisk.report.render import render_model_report_html, render_report_html, write_pdf
+from rashrisk.reports.model_card import NOT_AVAILABLE, build_model_report_data
+from rashrisk.reports.render import render_model_report_html, render_report_html, write_pdf
 
 SECTIONS = ("header", "disclaimer", "risk", "factors", "trough", "options", "inputs", "model")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rashrisk.explain.attributions import LogOddsAttributions, explain_log_odds
-from rashrisk.explain.factors import factor_contributions, factor_inputs
-from rashrisk.explain.phrases import describe_factor, direction_text
+from rashrisk.explanations.attributions import LogOddsAttributions, explain_log_odds
+from rashrisk.explanations.factors import factor_contributions, factor_inputs
+from rashrisk.explanations.phrases import describe_factor, direction_text
 
 
 def risk_alleles_of(model) -> dict:

@@ -1,5 +1,5 @@
 """The Python API of scoring (re-exported as ``rashrisk.load_model``, ``rashrisk.model_frame``,
-``rashrisk.score`` and ``rashrisk.explain``): the same code paths as ``rashrisk score`` and
+``rashrisk.score`` and ``rashrisk.explanations``): the same code paths as ``rashrisk score`` and
 ``rashrisk explain``, on a cohort folder, a one-patient JSON document (a path or a parsed dict), a
 :class:`~rashrisk.contract.cohort.Cohort` (e.g. from ``Cohort.from_frames``), or flat patient rows.
 """
@@ -13,13 +13,13 @@ import pandas as pd
 from rashrisk.contract.cohort import Cohort
 from rashrisk.contract.loader import load_cohort
 from rashrisk.errors import RashriskError
-from rashrisk.explain.local import explanation_table
+from rashrisk.explanations.local import explanation_table
 from rashrisk.features.frame import ModelFrame, build_model_frame
 from rashrisk.models.bundle import RiskModel
 from rashrisk.pk.model import default_pk_model
 from rashrisk.scoring.inputs import (ScoringInput, load_scoring_input, scoring_input_from_cohort,
                                      scoring_input_from_document, scoring_input_from_rows)
-from rashrisk.scoring.model_source import resolve_model
+from rashrisk.tracking.model_source import resolve_model
 from rashrisk.scoring.score import build_frame, score_input
 from rashrisk.stages import STAGES
 

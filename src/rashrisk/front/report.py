@@ -1,14 +1,14 @@
-"""The Python API of the clinician report (re-exported as ``rashrisk.report``): the report of one
+"""The Python API of the clinician report (re-exported as ``rashrisk.reports``): the report of one
 patient as data, and optionally as HTML and PDF files, by the same code as ``rashrisk report``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rashrisk.report.patient import build_report_data
-from rashrisk.report.render import render_report_html, write_pdf
-from rashrisk.scoring.front import risk_model_for, scoring_input
-from rashrisk.scoring.model_source import resolve_model
+from rashrisk.reports.patient import build_report_data
+from rashrisk.reports.render import render_report_html, write_pdf
+from rashrisk.front.scoring import risk_model_for, scoring_input
+from rashrisk.tracking.model_source import resolve_model
 
 
 def report(patient_id: str, cohort, stage: str, *, model=None, start_model=None, html=None, pdf=None) -> dict:

@@ -1,6 +1,6 @@
 """The clinician report as data: ``build_report_data(...) -> dict`` (JSON-able; the API returns it).
 
-The HTML/PDF rendering (:mod:`rashrisk.report.render`) only lays this dict out.
+The HTML/PDF rendering (:mod:`rashrisk.reports.render`) only lays this dict out.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import pandas as pd
 from rashrisk._json import json_safe
 from rashrisk._version import __version__
 from rashrisk.errors import RashriskError
-from rashrisk.explain.counterfactual import counterfactuals
-from rashrisk.explain.local import explain_factors, factor_rows, risk_alleles_of
-from rashrisk.explain.phrases import genotype_with_count, variant_alleles
+from rashrisk.explanations.counterfactual import counterfactuals
+from rashrisk.explanations.local import explain_factors, factor_rows, risk_alleles_of
+from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.pk.apriori import predict_trough
-from rashrisk.report.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
+from rashrisk.reports.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
 from rashrisk.scoring.score import build_frame, is_simulated, served_risk, used_inputs
 from rashrisk.scoring.warnings import patient_warnings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rashrisk.report.render import render_report_html
+from rashrisk.reports.render import render_report_html
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -14,10 +14,10 @@ import io
 import numpy as np
 import pandas as pd
 
-from rashrisk.explain.local import explain_factors
+from rashrisk.explanations.local import explain_factors
 from rashrisk.models.calibration import expit
-from rashrisk.explain.factors import factor_inputs
-from rashrisk.explain.phrases import PLAIN_NAMES, genotype_with_count, variant_alleles
+from rashrisk.explanations.factors import factor_inputs
+from rashrisk.explanations.phrases import PLAIN_NAMES, genotype_with_count, variant_alleles
 
 DEPENDENCE_GENOTYPE = "rs4129267"
 

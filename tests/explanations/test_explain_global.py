@@ -3,7 +3,7 @@
 import numpy as np
 from fake_risk_model import fitted
 
-from rashrisk.explain.global_importance import global_explanation
+from rashrisk.explanations.global_importance import global_explanation
 
 
 def test_true_drivers_rank_above_null_factors():

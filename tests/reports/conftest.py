@@ -9,7 +9,7 @@ import pytest
 @pytest.fixture(scope="session")
 def report_pair(models, cohort_dir):
     """Report data of one patient at both stages (a patient with a landmark sample)."""
-    from rashrisk.report.patient import build_report_data
+    from rashrisk.reports.patient import build_report_data
     from rashrisk.scoring.inputs import load_scoring_input
     from rashrisk.scoring.score import build_frame
 

@@ -9,10 +9,10 @@ import pytest
 from rashrisk.models.card import GenotypeCoding
 from fake_risk_model import fitted
 
-from rashrisk.explain.counterfactual import counterfactuals
-from rashrisk.explain.factors import factor_contributions
-from rashrisk.explain.local import explanation_table, top_factor_columns
-from rashrisk.explain.phrases import describe_factor, direction_text, genotype_text
+from rashrisk.explanations.counterfactual import counterfactuals
+from rashrisk.explanations.factors import factor_contributions
+from rashrisk.explanations.local import explanation_table, top_factor_columns
+from rashrisk.explanations.phrases import describe_factor, direction_text, genotype_text
 
 
 @pytest.mark.parametrize("count, expected", [

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from fake_risk_model import clinical_frame, fitted
 
-from rashrisk.explain.attributions import explain_log_odds
-from rashrisk.explain.factors import factor_contributions
+from rashrisk.explanations.attributions import explain_log_odds
+from rashrisk.explanations.factors import factor_contributions
 
 
 @pytest.fixture(scope="module", params=["logistic", "xgboost"])
@@ -42,7 +42,7 @@ def test_linear_attribution_is_slope_times_coef_times_centred_feature():
 
 
 def test_tree_attribution_scales_raw_treeshap_by_the_platt_slope():
-    from rashrisk.explain.tree import _import_shap
+    from rashrisk.explanations.tree import _import_shap
 
     shap = _import_shap()
     model, X = fitted("xgboost", n=600)
@@ -66,7 +66,7 @@ def test_a_patient_changing_only_genotype_moves_only_the_genotype_factor_for_a_l
 
 
 def test_no_patients_gives_empty_attributions(model):
-    from rashrisk.explain.local import explanation_table
+    from rashrisk.explanations.local import explanation_table
 
     X, _ = clinical_frame(5, seed=1)
     attributions = explain_log_odds(model, X.iloc[:0])

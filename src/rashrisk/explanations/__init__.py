@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-from rashrisk.explain.attributions import explain_log_odds
-from rashrisk.explain.counterfactual import counterfactuals
-from rashrisk.explain.global_importance import global_explanation
-from rashrisk.explain.local import explain_factors, explanation_table
+from rashrisk.explanations.attributions import explain_log_odds
+from rashrisk.explanations.counterfactual import counterfactuals
+from rashrisk.explanations.global_importance import global_explanation
+from rashrisk.explanations.local import explain_factors, explanation_table
 
 __all__ = ["explain_log_odds", "explain_factors", "explanation_table", "counterfactuals", "global_explanation"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from rashrisk.explain.factors import EARLY_TROUGH
+from rashrisk.explanations.factors import EARLY_TROUGH
 from rashrisk.genotype.catalogue import load_catalogue
 
 ANCESTRY_WORDS = {"EAS": "East Asian", "EUR": "European", "AFR": "African", "SAS": "South Asian",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rashrisk.errors import ModelError
+from rashrisk.models.bundle import RiskModel, default_bundle_dir
+from rashrisk.tracking.registry import champion_model, load_registered_model
 
 REGISTRY_SCHEMES = ("models:/", "runs:/")
 
@@ -19,12 +21,8 @@ def resolve_model(stage: str | None, model: str | None = None):
 def resolve_model_with_uri(stage: str | None, model: str | None = None):
     """:func:`resolve_model` plus the registry URI the model was loaded from (``--model`` itself, or
     ``models:/<name>@champion``), None for a bundle folder or the embedded default."""
-    from rashrisk.models.bundle import RiskModel, default_bundle_dir
-
     if model:
         if str(model).startswith(REGISTRY_SCHEMES):
-            from rashrisk.tracking import load_registered_model
-
             return _checked(load_registered_model(str(model)), stage, str(model)), f"registry {model}", str(model)
         if Path(model).is_dir():
             return _checked(RiskModel.load(model), stage, str(model)), f"bundle {model}", None
@@ -45,8 +43,6 @@ def _champion(stage: str):
     """(registry champion or None, problem or ''). No registry or no champion is not a problem; an
     unreadable registry is reported (never an error: the default bundle serves)."""
     try:
-        from rashrisk.tracking import champion_model
-
         return champion_model(stage), ""
     except Exception as exc:  # noqa: BLE001 - any registry failure falls back, and is named in the source
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"

@@ -1,6 +1,6 @@
 """Render report data (dicts) to self-contained HTML (Jinja2, autoescape) and to PDF (WeasyPrint).
 
-Templates and CSS are package data (``rashrisk/report/templates``); the CSS is inlined and every
+Templates and CSS are package data (``rashrisk/reports/templates``); the CSS is inlined and every
 figure is inline SVG, so a report is one file that opens offline and prints on A4.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from rashrisk.report import svg
+from rashrisk.reports import svg
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +20,7 @@ def environment():
     from jinja2 import Environment, FunctionLoader, select_autoescape
 
     def load(name: str):
-        text = resources.files("rashrisk.report").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+        text = resources.files("rashrisk.reports").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
         return text, None, lambda: True
 
     env = Environment(loader=FunctionLoader(load), autoescape=select_autoescape(["html", "j2"], default=True),
@@ -32,7 +32,7 @@ def environment():
 
 
 def _css() -> str:
-    return resources.files("rashrisk.report").joinpath("templates").joinpath("report.css").read_text(encoding="utf-8")
+    return resources.files("rashrisk.reports").joinpath("templates").joinpath("report.css").read_text(encoding="utf-8")
 
 
 def _figures(data: dict) -> dict:

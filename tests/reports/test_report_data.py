@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rashrisk.errors import RashriskError
-from rashrisk.report.options import options_for
-from rashrisk.report.patient import build_report_data, in_words
+from rashrisk.reports.options import options_for
+from rashrisk.reports.patient import build_report_data, in_words
 
 
 @pytest.mark.parametrize("risk, words", [(0.089, "about 9 of 100 similar patients"), (0.004, "fewer than 1 of 100 similar patients"),

@@ -12,8 +12,8 @@ import math
 
 import pandas as pd
 
-from rashrisk.explain.factors import EARLY_TROUGH
-from rashrisk.explain.phrases import genotype_with_count, variant_alleles
+from rashrisk.explanations.factors import EARLY_TROUGH
+from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 
 
 def _pct(p: float) -> str:
