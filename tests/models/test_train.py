@@ -157,11 +157,13 @@ def test_no_outcomes_or_too_few_events_is_a_user_error(simulated_cohort, fast):
 def test_friendly_train_accepts_a_config_dict(simulated_cohort):
     import rashrisk
 
-    result = rashrisk.train(simulated_cohort, "start", validate=False, config={
+    results = rashrisk.train(simulated_cohort, "start", validate=False, config={
         "training": {"cv_splits": 3, "cv_repeats": 1, "nested_outer_splits": 2, "nested_inner_splits": 2,
                      "interval_bootstrap": 3, "candidates": ["logistic"]},
         "logistic": {"C": [0.3]},
     })
+    assert list(results) == ["start"]  # always a mapping stage -> result, one stage or both
+    result = results["start"]
     assert result.model.params["C"] == 0.3 and result.stage == "start"
 
 

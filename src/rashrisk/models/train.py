@@ -203,8 +203,8 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
     """Friendly entry point: ``rashrisk.train("cohort_dir", "tdm")``.
 
     ``cohort``: a folder path or a loaded Cohort. ``config``: None (defaults), a TOML path, a dict
-    shaped like the TOML, or a :class:`TrainingConfig`. ``stage='both'`` returns
-    ``{"start": TrainingResult, "tdm": TrainingResult}``; a single stage returns its result.
+    shaped like the TOML, or a :class:`TrainingConfig`. Always a mapping stage -> TrainingResult:
+    ``{"start": ..., "tdm": ...}`` for ``stage='both'``, ``{"tdm": ...}`` for one stage.
     """
     if config is None:
         settings = TrainingConfig()
@@ -219,9 +219,8 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
     if isinstance(cohort, (str, Path)):
 
         cohort = load_cohort(cohort)
-    if stage == "both":
-        return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in STAGES}
-    return train_stage(cohort, stage, settings, progress=progress, validate=validate)
+    stages = STAGES if stage == "both" else (stage,)
+    return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in stages}
 
 
 def _train_stage_worker(cohort, stage: str, config: TrainingConfig, validate: bool) -> TrainingResult:
