@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rashrisk.contract.model_inputs import ModelInputError
 from rashrisk.errors import RashriskError
 from rashrisk.features.frame import build_model_frame
 from rashrisk.models.bundle import RiskModel
@@ -133,10 +134,14 @@ def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fas
         assert 0 < terms["rs4129267_alt_count"]["value_when_missing"] < 2
         trough = terms["apriori_trough_ng_ml_log"]
         assert trough["input_when_missing"] == pytest.approx(np.exp(trough["value_when_missing"]))
-        # a patient with every input missing gets intercept + sum(coefficient x value when missing)
+        # a row with every input missing gets intercept + sum(coefficient x value when missing) from the
+        # fitted preprocessing; served, it is refused (sex, age, weight and dose are required inputs)
         blank = pd.DataFrame([[np.nan] * len(model.input_columns_)], columns=model.input_columns_)
         by_hand = equation["intercept"] + sum(t["coefficient"] * t["value_when_missing"] for t in equation["terms"])
-        assert model.decision_function(blank)[0] == pytest.approx(by_hand, abs=1e-9)
+        served = model.decision_function_matrix(model.preprocess_.transform(blank))[0]
+        assert served == pytest.approx(by_hand, abs=1e-9)
+        with pytest.raises(ModelInputError, match="column age_years, patient 0: empty"):
+            model.decision_function(blank)
     assert "### Full model" in card_markdown(model.card)
     xgb = train_frame(frame, fast(candidates=("xgboost",)), validate=False).model
     assert xgb.card.model.equation is None

@@ -86,10 +86,9 @@ def _ci(triple, digits: int = 3) -> str:
 
 
 def _short_label(model) -> str:
-    p = model.params
-    if model.family == "logistic":
-        return f"logistic L2 C={p.get('C')}" + (" + splines" if p.get("splines") else "")
-    return f"xgboost depth={p.get('max_depth')} trees={p.get('n_estimators')} eta={p.get('learning_rate')}"
+    from rashrisk.models.candidates import FAMILIES
+
+    return FAMILIES[model.family].short_label(model.params)
 
 
 def _print_summary(results, console=None) -> None:

@@ -55,16 +55,11 @@ def load_genotypes(source: GenotypeSource, context: Context, report: LoadReport,
                    ancestry: str | None) -> tuple[pd.DataFrame, InputRows | None]:
     """The long genotype table of the accepted patients, and the long table's row record (None for a
     VCF, whose rows are variants, or without genotypes)."""
-    from rashrisk.genotype.catalogue import load_catalogue
-    from rashrisk.genotype.table import complete_genotype_table
-
     catalogue = load_catalogue()
     context.catalogue = catalogue
     patient_ids = [str(p) for p in context.patient_ids_accepted]
     rows = None
     if source.vcf is not None:
-        from rashrisk.genotype.vcf import read_vcf
-
         result = read_vcf(source.vcf, patient_ids, build=source.build, catalogue=catalogue)
         report.files[source.vcf.name] = result.file_report
         report.findings.extend(result.findings)

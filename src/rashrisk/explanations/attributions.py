@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import ModelError
+from rashrisk.models.candidates import FAMILIES
 from rashrisk.explanations.tree import tree_raw_contributions
 
 
@@ -65,10 +66,6 @@ def background_means(model, names: list[str]) -> np.ndarray:
     return means
 
 
-def _is_linear(estimator) -> bool:
-    return hasattr(estimator, "coef_") and hasattr(estimator, "intercept_")
-
-
 def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
     """Attributions of ``model`` (a RiskModel) for the clinical frame ``X``, in calibrated log-odds."""
     if len(X) == 0:  # nothing to explain (e.g. every patient excluded at the landmark)
@@ -80,7 +77,11 @@ def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
     slope = float(model.calibration_slope_)
     intercept = float(model.calibration_intercept_)
     estimator = model.estimator_
-    if _is_linear(estimator):
+    family = FAMILIES.get(model.family)
+    if family is None:
+        raise ModelError(f"{model.name} {model.version}: cannot explain a model of family {model.family!r}; "
+                         f"expected one of {sorted(FAMILIES)}")
+    if family.linear:
         coef = np.asarray(estimator.coef_, dtype=np.float64).ravel()
         means = background_means(model, names)
         values = slope * coef * (matrix - means)
@@ -89,16 +90,12 @@ def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
         # the served log-odds, computed as RiskModel.decision_function does, on the matrix already built
         # (tests compare it with model.decision_function bit for bit)
         logit = intercept + slope * np.asarray(estimator.decision_function(matrix), dtype=np.float64)
-    elif type(estimator).__module__.startswith("xgboost"):
-
+    else:  # a tree family: TreeSHAP
         raw_values, raw_base = tree_raw_contributions(estimator, matrix)
         values = slope * raw_values
         base = intercept + slope * raw_base
         from_matrix = getattr(model, "decision_function_matrix", None)  # RiskModel: no second preprocessing
         logit = np.asarray(from_matrix(matrix) if from_matrix else model.decision_function(X), dtype=np.float64)
-    else:
-        raise ModelError(f"{model.name} {model.version}: cannot explain an estimator of type "
-                         f"{type(estimator).__name__}; expected LogisticRegression or XGBClassifier")
     frame = pd.DataFrame(values, index=X.index, columns=names)
     return LogOddsAttributions(values=frame, base_value=np.asarray(base, dtype=np.float64), model_logit=logit,
                                matrix=matrix)

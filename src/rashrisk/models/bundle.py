@@ -42,8 +42,9 @@ MODEL_JSON = "model.json"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
 STAGE_NAMES = {stage: model_name(stage) for stage in STAGES}
-# packages whose major version must match the bundle's (their fitted state is read back as written)
-CHECKED_PACKAGES = ("numpy", "scikit-learn", "xgboost")
+# packages whose major version must match the bundle's (their fitted state is read back as written),
+# besides the ones the model's family reads its estimator with (ModelFamily.packages)
+CHECKED_PACKAGES = ("numpy", "scikit-learn")
 # fitted attributes of the classifier stored in model.json (the estimators are stored by their family)
 _FITTED = ("classes_", "n_features_in_", "feature_names_in_", "family_", "params_", "calibration_intercept_",
            "calibration_slope_", "cv_splits_", "input_columns_", "preprocess_", "feature_names_", "feature_factor_",
@@ -173,7 +174,7 @@ class RiskModel:
         files[CARD_MD] = card_markdown(self.card).encode("utf-8")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "rashrisk_version": __version__,
                     "stage": clf.stage, "name": self.name, "version": self.version, "family": clf.family_,
-                    "packages": {p: _package_version(p) for p in CHECKED_PACKAGES},
+                    "packages": {p: _package_version(p) for p in (*CHECKED_PACKAGES, *family.packages)},
                     "files": {name: sha256_bytes(data) for name, data in sorted(files.items())}}
         for old in directory.glob("*"):
             if old.is_file() and (old.suffix in (".json", ".md", ".joblib")):
@@ -246,12 +247,14 @@ def _check_manifest(manifest, path: Path) -> None:
                          f"version {FORMAT_VERSION} only")
     if not isinstance(manifest.get("files"), dict):
         raise ModelError(f"{path}: the manifest has no file list")
-    for package, written in (manifest.get("packages") or {}).items():
-        if package not in CHECKED_PACKAGES or written is None:
-            continue
-        installed = _package_version(package)
-        if package == "xgboost" and manifest.get("family") != "xgboost":
-            continue
+    family = FAMILIES.get(manifest.get("family"))
+    if family is None:
+        raise ModelError(f"{path}: model family {manifest.get('family')!r}; expected one of {sorted(FAMILIES)}")
+    packages = manifest.get("packages") or {}
+    for package in (*CHECKED_PACKAGES, *family.packages):
+        written, installed = packages.get(package), _package_version(package)
+        if written is None:
+            raise ModelError(f"{path}: the manifest does not say which {package} version wrote the bundle")
         if _major(installed) != _major(written):
             raise ModelError(f"{path}: written with {package} {written}, but {package} {installed or 'is not installed'} "
                              f"is installed; the major versions must match")

@@ -21,6 +21,11 @@ class ModelFamily:
 
     name: str = ""
     linear: bool = False  # explained by linear SHAP (coefficients) rather than TreeSHAP
+    packages: tuple[str, ...] = ()  # the package (beyond numpy and scikit-learn) its fitted state is read with
+
+    def short_label(self, params: dict) -> str:
+        """A few words for summary tables, e.g. 'logistic L2 C=0.3'."""
+        raise NotImplementedError
 
     def grid_points(self, config) -> list[dict]:
         """Every point of this family's grid (``config.<name>``), as parameter dicts."""

@@ -16,6 +16,9 @@ class LogisticFamily(ModelFamily):
     name = "logistic"
     linear = True
 
+    def short_label(self, params):
+        return f"logistic L2 C={params.get('C')}" + (" + splines" if params.get("splines") else "")
+
     def preprocess(self, columns_step):
         return Pipeline([("columns", columns_step), ("standardise", StandardScaler())])
 

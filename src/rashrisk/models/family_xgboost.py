@@ -36,6 +36,10 @@ def monotone_constraints(feature_names, factors: dict, increasing) -> tuple[int,
 class XGBoostFamily(ModelFamily):
     name = "xgboost"
     linear = False
+    packages = ("xgboost",)
+
+    def short_label(self, params):
+        return f"xgboost depth={params.get('max_depth')} trees={params.get('n_estimators')} eta={params.get('learning_rate')}"
 
     def fit(self, params, config, matrix, y, feature_names, factors, *, seed, exact=False):
         import xgboost as xgb

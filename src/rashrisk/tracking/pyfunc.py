@@ -95,8 +95,7 @@ def signature_for(example: pd.DataFrame):
 def pip_requirements(model) -> list[str]:
     """Pinned requirements of the serving environment (explicit: MLflow's inference takes ~5 s)."""
     packages = ["mlflow", "numpy", "pandas", "scikit-learn", "rashrisk"]
-    if getattr(model, "family", "") == "xgboost":
-        packages.append("xgboost-cpu")
+    packages += ["xgboost-cpu" if p == "xgboost" else p for p in model.classifier.model_family.packages]
     pins = []
     for name in packages:
         try:
