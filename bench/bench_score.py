@@ -74,10 +74,10 @@ def main(argv=None) -> None:
                         help="also benchmark an XGBoost TDM model trained here on a simulated cohort")
     args = parser.parse_args(argv)
 
-    from rashrisk.explain.attributions import explain_log_odds
+    from rashrisk.explanations.attributions import explain_log_odds
     from rashrisk.models.bundle import load_default_model
-    from rashrisk.report.patient import build_report_data
-    from rashrisk.report.render import render_report_html, write_pdf
+    from rashrisk.reports.patient import build_report_data
+    from rashrisk.reports.render import render_report_html, write_pdf
     from rashrisk.scoring.inputs import load_scoring_input
     from rashrisk.scoring.score import build_frame, score_frame
     from rashrisk.simulate.cohort import simulate_cohort
@@ -99,7 +99,7 @@ def main(argv=None) -> None:
                   f"({len(frames[stage].X)} patients in the frame; {type(model.estimator_).__name__}, "
                   f"{len(model.ensemble_)} bootstrap members for the interval)")
 
-        from rashrisk.explain.local import explain_factors, top_factor_columns
+        from rashrisk.explanations.local import explain_factors, top_factor_columns
 
         for stage, model in models.items():
             big = tiled(frames[stage], 100_000)

@@ -4,23 +4,30 @@ Decision support for research use. The friendly top-level API is imported lazily
 ``import rashrisk`` stays light:
 
 - :func:`load_cohort` reads and validates a cohort folder (contract v1).
-- :func:`train` trains the start and/or TDM-landmark model (``rashrisk.models.train.train``).
+- :class:`Cohort` the validated cohort; ``Cohort.from_frames(patients, genotypes, tdm, outcomes)``
+  checks DataFrames in the contract's file layout with the same rules and messages.
+- :func:`model_frame` the model frame of a stage; :class:`RashriskClassifier` the scikit-learn
+  classifier of one stage; :func:`train` trains, validates and cards the start and/or TDM model
+  (always a mapping stage -> result).
+- :func:`load_model`, :func:`score`, :func:`explain`, :func:`report`: what ``rashrisk score``,
+  ``explain`` and ``report`` do, from Python (docs/api.md).
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from rashrisk._version import __version__
 
-__all__ = ["load_cohort", "train", "__version__"]
+# public name -> module that defines it (imported on first use)
+_LAZY = {"Cohort": "rashrisk.contract.cohort", "load_cohort": "rashrisk.contract.loader",
+         "model_frame": "rashrisk.front.scoring", "RashriskClassifier": "rashrisk.models.classifier",
+         "train": "rashrisk.models.train", "load_model": "rashrisk.front.scoring", "score": "rashrisk.front.scoring",
+         "explain": "rashrisk.front.scoring", "report": "rashrisk.front.report"}
+__all__ = [*_LAZY, "__version__"]
 
 
 def __getattr__(name: str):
-    if name == "load_cohort":
-        from rashrisk.contract.loader import load_cohort
+    if name in _LAZY:
+        import importlib
 
-        return load_cohort
-    if name == "train":
-        from rashrisk.models.train import train
-
-        return train
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'rashrisk' has no attribute {name!r}")

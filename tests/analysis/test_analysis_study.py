@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 from rashrisk.analysis import analyze_tables
-from rashrisk.analysis.association import genotype_counts, hwe_in_controls, risk_allele_counts
+from rashrisk.analysis.association import genotype_counts, hwe_in_controls
 from rashrisk.analysis.course import onset_and_reescalation_samples, onset_by_grade, troughs_onset_vs_reescalation
 from rashrisk.analysis.incidence import incidence_table
 from rashrisk.errors import RashriskError
+from rashrisk.genotype.coding import risk_allele_counts
 
 
 def _outcomes(grades, recurrent, onset):

@@ -4,6 +4,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from rashrisk.features.categorical import CategoricalEncoder
+from rashrisk.features.columns import ClinicalColumns
 from rashrisk.features.continuous import ContinuousEncoder
 from rashrisk.features.genotype import GenotypeEncoder
 
@@ -14,6 +15,7 @@ ESTIMATORS = [
     ContinuousEncoder(),
     ContinuousEncoder(spline_columns=("x0",), add_indicator="always"),
     CategoricalEncoder(),
+    ClinicalColumns(),  # no columns named: every column continuous
 ]
 
 

@@ -1,4 +1,4 @@
-"""A model bundle (pickled RiskModel and its card) carries aggregates only: no training patient's
+"""A model bundle (its files, and the RiskModel in memory) carries aggregates only: no training patient's
 identifier and no row of training values, neither for a freshly trained bundle nor the embedded ones."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def test_a_trained_bundle_holds_no_patient_rows_or_ids(trained, tmp_path):
     numeric = X[model.input_columns_].select_dtypes("number").dropna()
     assert arrays_holding_rows(model, numeric.to_numpy(dtype=np.float64)) == []
     folder = model.save(tmp_path / "bundle")
-    serialized = pickle.dumps(model) + (folder / "card.json").read_bytes() + (folder / "card.md").read_bytes()
+    serialized = pickle.dumps(model) + b"".join(f.read_bytes() for f in sorted(folder.iterdir()))
     leaked = [pid for pid in X.index.astype(str) if pid.encode() in serialized]
     assert leaked == []
     # what the bundle has instead: aggregates over every training patient
@@ -102,6 +102,9 @@ def test_the_embedded_bundles_hold_aggregates_only(stage):
     model = load_default_model(stage)
     assert patient_tables(model) == []
     assert not hasattr(model, "background_")
-    assert b"SIM0" not in pickle.dumps(model) and "SIM0" not in json.dumps(model.card)
+    from rashrisk.models.bundle import default_bundle_dir
+
+    assert not any(b"SIM0" in f.read_bytes() for f in default_bundle_dir(stage).iterdir())
+    assert b"SIM0" not in pickle.dumps(model) and "SIM0" not in json.dumps(model.card.to_dict())
     assert len(model.feature_means_) == len(model.feature_names_)
-    assert set(model.card["input_ranges"]) <= set(model.input_columns_)
+    assert set(model.card.input_ranges) <= set(model.input_columns_)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rashrisk.models.bundle import _ForestTable
+from rashrisk.models.xgb_logit import ForestTable as _ForestTable
 
 
 @pytest.fixture(scope="module")

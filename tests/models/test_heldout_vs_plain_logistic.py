@@ -31,7 +31,7 @@ def test_trained_model_is_no_worse_than_plain_logistic_on_held_out_patients(simu
     train_idx, test_idx = train_test_split(np.arange(len(y)), test_size=1 / 3, stratify=y, random_state=5)
     train = frame.__class__(stage="start", X=frame.X.iloc[train_idx], y=frame.y.iloc[train_idx],
                             excluded=frame.excluded, imputed=frame.imputed.iloc[train_idx],
-                            provenance=frame.provenance.iloc[train_idx])
+                            provenance=frame.provenance.iloc[train_idx], pk_model=frame.pk_model)
     model = train_frame(train, fast(), validate=False).model
     X_test, y_test = frame.X.iloc[test_idx], y[test_idx]
     p_model = model.predict_proba(X_test)[:, 1]

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rashrisk.contract.model_inputs import ModelInputError
 from rashrisk.errors import RashriskError
 from rashrisk.features.frame import build_model_frame
 from rashrisk.models.bundle import RiskModel
 from rashrisk.models.card import card_markdown
-from rashrisk.models.candidates import estimator_raw_logit
 from rashrisk.models.train import train_frame, train_stage
 
 
@@ -25,14 +25,16 @@ def test_training_smoke_gives_a_validated_calibrated_bundle(start_result, tmp_pa
     assert result.validation["bootstrap"]["n_boot"] == 10
     instability = result.validation["instability"]  # the interval ensemble's refits, Riley and Collins 2023
     assert instability["n_models"] == 5 and 0 < instability["mape_mean"] < 0.05
-    assert model.card["validation"]["instability"] == instability
+    assert model.card.validation["instability"] == instability
     assert 0.5 < result.validation["metrics"]["auroc"]["corrected"] < 1.0
     assert {row["name"] for row in result.candidates} == {"logistic", "xgboost"}
     assert result.selected in ("logistic", "xgboost")
     assert result.oof_proba.shape == (len(X),) and np.all((result.oof_proba > 0) & (result.oof_proba < 1))
     # the served log-odds are the affine calibration of the estimator's own log-odds (computed apart
     # from the bundle: scikit-learn's decision_function or XGBoost's float32 margin)
-    own = estimator_raw_logit(model.estimator_, model.transform(X))
+    matrix = model.transform(X)
+    own = (model.estimator_.decision_function(matrix) if model.family == "logistic" else
+           model.estimator_.get_booster().inplace_predict(matrix.astype(np.float32), predict_type="margin"))
     np.testing.assert_allclose(model.decision_function(X),
                                model.calibration_intercept_ + model.calibration_slope_ * own, rtol=0, atol=1e-5)
     proba = model.predict_proba(X)
@@ -51,8 +53,9 @@ def test_training_smoke_gives_a_validated_calibrated_bundle(start_result, tmp_pa
     loaded = RiskModel.load(tmp_path / "start")
     np.testing.assert_array_equal(loaded.predict_proba(X), proba)
     assert "not for clinical use" in (tmp_path / "start" / "card.md").read_text()
-    assert loaded.card["trained_on"]["simulated"] is True
-    assert (tmp_path / "start" / "model.joblib").stat().st_size < 5_000_000
+    assert loaded.card.trained_on.simulated is True
+    assert sum(f.stat().st_size for f in (tmp_path / "start").iterdir()) < 5_000_000
+    assert not list((tmp_path / "start").glob("*.joblib")) and not list((tmp_path / "start").glob("*.pkl"))
 
 
 def test_fingerprint_has_hashes_and_counts_but_no_patient_ids(start_result):
@@ -95,7 +98,8 @@ def test_xgboost_bundle_is_monotone_in_the_risk_allele_count(simulated_cohort, f
         X["rs4129267_alt_count"] = count
         risks.append(model.predict_proba(X)[:, 1])
     assert np.all(risks[1] >= risks[0] - 1e-12) and np.all(risks[2] >= risks[1] - 1e-12)
-    own_margin = estimator_raw_logit(model.estimator_, model.transform(X))  # XGBoost's float32 margin
+    own_margin = model.estimator_.get_booster().inplace_predict(  # XGBoost's float32 margin
+        model.transform(X).astype(np.float32), predict_type="margin")
     np.testing.assert_allclose(model.decision_function(X),
                                model.calibration_intercept_ + model.calibration_slope_ * own_margin, rtol=0, atol=1e-5)
 
@@ -105,9 +109,9 @@ def test_logistic_is_served_as_fitted_unless_configured_for_platt(simulated_coho
     served = train_frame(frame, fast(candidates=("logistic",)), validate=False).model
     assert (served.calibration_intercept_, served.calibration_slope_) == (0.0, 1.0)
     np.testing.assert_array_equal(served.decision_function(frame.X), served.raw_logit(frame.X))
-    assert served.card["model"]["calibration"].startswith("identity")
+    assert served.card.model.calibration.startswith("identity")
     platt = train_frame(frame, fast(candidates=("logistic",), platt_families=("logistic",)), validate=False).model
-    assert platt.calibration_slope_ != 1.0 and platt.card["model"]["calibration"].startswith("Platt")
+    assert platt.calibration_slope_ != 1.0 and platt.card.model.calibration.startswith("Platt")
     np.testing.assert_array_equal(platt.raw_logit(frame.X), served.raw_logit(frame.X))  # same fit, other map
 
 
@@ -117,7 +121,7 @@ def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fas
     frame = build_model_frame(simulated_cohort, "start")
     for platt in ((), ("logistic",)):  # identity and Platt calibration both folded in
         model = train_frame(frame, fast(candidates=("logistic",), platt_families=platt), validate=False).model
-        equation = model.card["model"]["equation"]
+        equation = model.card.model.equation
         features = model.preprocess_.named_steps["columns"].transform(frame.X[model.input_columns_])
         np.testing.assert_allclose(equation_log_odds(equation, features), model.decision_function(frame.X),
                                    rtol=0, atol=1e-9)
@@ -130,13 +134,17 @@ def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fas
         assert 0 < terms["rs4129267_alt_count"]["value_when_missing"] < 2
         trough = terms["apriori_trough_ng_ml_log"]
         assert trough["input_when_missing"] == pytest.approx(np.exp(trough["value_when_missing"]))
-        # a patient with every input missing gets intercept + sum(coefficient x value when missing)
+        # a row with every input missing gets intercept + sum(coefficient x value when missing) from the
+        # fitted preprocessing; served, it is refused (sex, age, weight and dose are required inputs)
         blank = pd.DataFrame([[np.nan] * len(model.input_columns_)], columns=model.input_columns_)
         by_hand = equation["intercept"] + sum(t["coefficient"] * t["value_when_missing"] for t in equation["terms"])
-        assert model.decision_function(blank)[0] == pytest.approx(by_hand, abs=1e-9)
+        served = model.decision_function_matrix(model.preprocess_.transform(blank))[0]
+        assert served == pytest.approx(by_hand, abs=1e-9)
+        with pytest.raises(ModelInputError, match="column age_years, patient 0: empty"):
+            model.decision_function(blank)
     assert "### Full model" in card_markdown(model.card)
     xgb = train_frame(frame, fast(candidates=("xgboost",)), validate=False).model
-    assert xgb.card["model"]["equation"] is None
+    assert xgb.card.model.equation is None
 
 
 def test_no_outcomes_or_too_few_events_is_a_user_error(simulated_cohort, fast):
@@ -154,11 +162,13 @@ def test_no_outcomes_or_too_few_events_is_a_user_error(simulated_cohort, fast):
 def test_friendly_train_accepts_a_config_dict(simulated_cohort):
     import rashrisk
 
-    result = rashrisk.train(simulated_cohort, "start", validate=False, config={
+    results = rashrisk.train(simulated_cohort, "start", validate=False, config={
         "training": {"cv_splits": 3, "cv_repeats": 1, "nested_outer_splits": 2, "nested_inner_splits": 2,
                      "interval_bootstrap": 3, "candidates": ["logistic"]},
         "logistic": {"C": [0.3]},
     })
+    assert list(results) == ["start"]  # always a mapping stage -> result, one stage or both
+    result = results["start"]
     assert result.model.params["C"] == 0.3 and result.stage == "start"
 
 

@@ -11,12 +11,12 @@ EXAMPLE = resources.files("rashrisk").joinpath("data", "example_cohort")
 
 
 def test_apriori_prints_typical_trough_interval_and_warnings():
-    result = runner.invoke(app, ["pk", "apriori", "--sex", "F", "--age", "55", "--weight", "60", "--dose", "400", "--model", "widmer2006"])
+    result = runner.invoke(app, ["pk", "apriori", "--sex", "F", "--age", "55", "--weight", "60", "--dose", "400", "--pk-model", "widmer2006"])
     assert result.exit_code == 0, result.output
     assert "Typical steady-state trough: 1,055 ng/mL" in result.output
     assert "5-95% prediction interval:" in result.output
     assert "Warning" not in result.output
-    old = runner.invoke(app, ["pk", "apriori", "--sex", "M", "--age", "95", "--weight", "70", "--model", "widmer2006"])
+    old = runner.invoke(app, ["pk", "apriori", "--sex", "M", "--age", "95", "--weight", "70", "--pk-model", "widmer2006"])
     assert "Warning: age_years = 95 is outside the hard limits 20-88" in old.output
 
 
@@ -35,7 +35,7 @@ def test_apriori_bad_sex_is_a_user_error():
 
 def test_fit_example_cohort_writes_table(tmp_path):
     out = tmp_path / "fit.csv"
-    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "widmer2006", "--out", str(out)])
+    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--pk-model", "widmer2006", "--out", str(out)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out)
     assert {"patient_id", "cl_l_h", "v_l", "trough_ng_ml", "trough_300mg_ng_ml", "trough_400mg_ng_ml", "trough_600mg_ng_ml"} <= set(table.columns)
@@ -46,13 +46,13 @@ def test_fit_example_cohort_writes_table(tmp_path):
 
 
 def test_fit_unknown_model_is_a_user_error():
-    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "nope"])
+    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--pk-model", "nope"])
     assert isinstance(result.exception, RashriskError)
 
 
 def test_apriori_accepts_the_contract_spellings_of_sex():
     # the same spellings as patients.csv (schema aliases): 'female' is F, not an error
-    args = ["--age", "55", "--weight", "60", "--dose", "400", "--model", "widmer2006"]
+    args = ["--age", "55", "--weight", "60", "--dose", "400", "--pk-model", "widmer2006"]
     word = runner.invoke(app, ["pk", "apriori", "--sex", "Female", *args])
     code = runner.invoke(app, ["pk", "apriori", "--sex", "F", *args])
     male = runner.invoke(app, ["pk", "apriori", "--sex", "male", *args])
@@ -61,17 +61,17 @@ def test_apriori_accepts_the_contract_spellings_of_sex():
 
 
 def test_fit_out_is_checked_and_its_folder_created(tmp_path):
-    wrong = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "widmer2006", "--out", str(tmp_path / "fit.xlsx")])
+    wrong = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--pk-model", "widmer2006", "--out", str(tmp_path / "fit.xlsx")])
     assert isinstance(wrong.exception, RashriskError) and "'.xlsx'" in str(wrong.exception)
     assert not (tmp_path / "fit.xlsx").exists()
     nested = tmp_path / "new" / "folder" / "fit.csv"  # used to be an OSError traceback from pandas
-    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--model", "widmer2006", "--out", str(nested)])
+    result = runner.invoke(app, ["pk", "fit", str(EXAMPLE), "--pk-model", "widmer2006", "--out", str(nested)])
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(nested)) > 0
 
 
 def test_apriori_without_draws_prints_no_nan_interval():
-    result = runner.invoke(app, ["pk", "apriori", "--sex", "F", "--age", "55", "--weight", "60", "--model", "widmer2006",
+    result = runner.invoke(app, ["pk", "apriori", "--sex", "F", "--age", "55", "--weight", "60", "--pk-model", "widmer2006",
                                  "--n-sim", "0"])
     assert result.exit_code == 0, result.output
     assert "Typical steady-state trough: 1,055 ng/mL" in result.output

@@ -4,7 +4,7 @@ allele frequencies, and the genotype is in the model)."""
 
 import pytest
 
-from rashrisk.explain.global_importance import global_explanation
+from rashrisk.explanations.global_importance import global_explanation
 from rashrisk.scoring.inputs import load_scoring_input
 from rashrisk.scoring.score import build_frame
 

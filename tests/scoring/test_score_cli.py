@@ -47,3 +47,25 @@ def test_score_user_errors_exit_2_without_traceback(cohort_dir, tmp_path, monkey
     code, _, err = run_cli(monkeypatch, capsys, "score", str(cohort_dir), *args, "--out", str(out))
     assert code == 2
     assert message in err and "Traceback" not in err
+
+
+def test_python_score_equals_the_command_to_1e_12(models, cohort_dir, tmp_path, monkeypatch, capsys):
+    """rashrisk.score(path) and `rashrisk score` give the same table; the CSV keeps full precision."""
+    import numpy as np
+
+    import rashrisk
+
+    for stage in ("start", "tdm"):
+        out = tmp_path / f"{stage}.csv"
+        code, _, _ = run_cli(monkeypatch, capsys, "score", str(cohort_dir), "--stage", stage, "--out", str(out))
+        assert code == 0
+        from_cli = pd.read_csv(out, keep_default_na=False, na_values=[""], float_precision="round_trip")
+        from_python = rashrisk.score(cohort_dir, stage=stage)
+        assert list(from_cli.columns) == list(from_python.columns)
+        for column in ("risk", "risk_low", "risk_high", "baseline_risk"):
+            np.testing.assert_allclose(from_cli[column].to_numpy(float), from_python[column].to_numpy(float),
+                                       rtol=0, atol=1e-12, equal_nan=True)
+        assert (from_cli["risk"].to_numpy(float)[from_python["status"] == "scored"]
+                == from_python.loc[from_python["status"] == "scored", "risk"].to_numpy()).all()  # bit for bit
+        for column in ("patient_id", "status", "reason", "band", "factor_1", "warnings", "model"):
+            assert from_cli[column].fillna("").astype(str).tolist() == from_python[column].fillna("").astype(str).tolist()

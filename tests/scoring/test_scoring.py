@@ -1,6 +1,8 @@
 """Scoring: every input patient appears (scored or not_scored with a reason), outputs, model choice."""
 
+import dataclasses
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -43,20 +45,21 @@ def test_every_input_patient_appears_once(models, damaged_cohort, stage):
     assert ((scored["risk_low"] <= scored["risk"]) & (scored["risk"] <= scored["risk_high"])).all()
     assert set(scored["band"]) <= {"low", "intermediate", "high"}
     assert (scored["factor_1"].str.len() > 0).all()
-    assert (table["model"] == f"{models[stage].name} {models[stage].version}").all()
+    label = f"{models[stage].name} {models[stage].version} (bundle sha256 {models[stage].bundle_sha256[:12]})"
+    assert (table["model"] == label).all()
     if stage == "tdm":  # patients without a sample in the landmark window are listed with that reason
         assert not_scored["reason"].str.startswith("excluded:").sum() == len(not_scored) - 1
 
 
 def test_band_follows_the_card_thresholds(models, cohort_dir):
     table = score_input(load_scoring_input(cohort_dir), "start", models["start"])
-    t = models["start"].card["band_thresholds"]
+    t = dataclasses.asdict(models["start"].card.band_thresholds)
     expected = np.where(table["risk"] < t["low_below"], "low", np.where(table["risk"] >= t["high_from"], "high", "intermediate"))
     assert (table["band"].to_numpy() == expected).all()
 
 
 def test_default_bundle_explanations_are_additive(models, cohort_dir):
-    from rashrisk.explain.attributions import explain_log_odds
+    from rashrisk.explanations.attributions import explain_log_odds
 
     scoring_input = load_scoring_input(cohort_dir)
     for stage, model in models.items():
@@ -128,7 +131,7 @@ def test_unknown_output_extension_is_a_user_error(tmp_path):
 
 
 def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch):
-    from rashrisk.scoring import model_source
+    from rashrisk.tracking import model_source
 
     with pytest.raises(ModelError, match="not a model bundle folder"):
         model_source.resolve_model("start", str(tmp_path / "nowhere"))
@@ -158,14 +161,14 @@ def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
     model = models["start"]
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, "start", model)
     X = frame.X.iloc[:3].copy()
-    weight = model.card["input_ranges"]["weight_kg"]
+    weight = model.card.input_ranges["weight_kg"]
     assert weight["min"] <= weight["p01"] <= weight["p99"] <= weight["max"]
     X["weight_kg"] = [weight["max"] + 1.0, weight["min"], weight["max"]]  # the bounds themselves are inside
     warnings = training_range_warnings(X, model, ["weight_kg"])
     assert warnings[0] == [f"weight_kg = {weight['max'] + 1.0:,.4g} outside the training range "
                            f"({weight['min']:,.4g}-{weight['max']:,.4g})"]
     assert warnings[1] == [] and warnings[2] == []
-    model_with_pair_ranges = type("M", (), {"card": {"input_ranges": {"age_years": [20, 88]}}})()
+    model_with_pair_ranges = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": [20, 88]}))
     X["age_years"] = [50.0, 95.0, 19.0]
     assert training_range_warnings(X, model_with_pair_ranges, ["age_years"]) == [
         [], ["age_years = 95 outside the training range (20-88)"], ["age_years = 19 outside the training range (20-88)"]]
@@ -190,16 +193,15 @@ def test_interval_shortcuts_equal_the_member_by_member_ensemble(models, cohort_d
     interval from the explanation's matrix give the same interval as evaluating every member on its own
     (the forest table sums leaves in float64 where XGBoost uses float32: equal to 1e-6 in risk)."""
     from rashrisk.models.calibration import expit
-    from rashrisk.models.candidates import estimator_raw_logit
-
     model = models[stage]
+    family = model.classifier.model_family
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, stage, model)
     X = frame.X
     matrix = model.transform(X)
     point = expit(model.decision_function(X))
     assert point == pytest.approx(expit(model.calibration_intercept_ + model.calibration_slope_
-                                        * estimator_raw_logit(model.estimator_, matrix, model.leaf_table_)), abs=1e-15)
-    logits = np.column_stack([estimator_raw_logit(est, matrix, leaves) for est, leaves in model.ensemble_])
+                                        * family.raw_logit(model.estimator_, model.leaf_table_, matrix)), abs=1e-15)
+    logits = np.column_stack([family.raw_logit(est, leaves, matrix) for est, leaves in model.ensemble_])
     risks = expit(model.calibration_intercept_ + model.calibration_slope_ * logits)
     low = np.minimum(np.quantile(risks, 0.025, axis=1), point)
     high = np.maximum(np.quantile(risks, 0.975, axis=1), point)
@@ -232,7 +234,7 @@ def test_the_tdm_model_reads_the_a_priori_trough_through_the_ratio(models, cohor
 
 
 def test_resolve_model_with_uri_names_the_registry_uri(models, tmp_path, monkeypatch):
-    from rashrisk.scoring import model_source
+    from rashrisk.tracking import model_source
 
     bundle = models["tdm"].save(tmp_path / "tdm-bundle")
     assert model_source.resolve_model_with_uri("tdm", str(bundle))[2] is None
@@ -242,3 +244,44 @@ def test_resolve_model_with_uri_names_the_registry_uri(models, tmp_path, monkeyp
     assert model_source.resolve_model("start") == (model, source)
     monkeypatch.setattr(model_source, "_champion", lambda stage: (None, ""))
     assert model_source.resolve_model_with_uri("start")[1:] == ("embedded default bundle", None)
+
+
+def test_one_patient_document_writes_no_temporary_folder(models, monkeypatch):
+    import tempfile
+
+    from rashrisk.scoring.inputs import scoring_input_from_document
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the one-patient path must not write a temporary folder")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    scoring_input = scoring_input_from_document(_patient_document(age_years=-5), source="request body")
+    assert scoring_input.cohort.path is None
+    assert scoring_input.rejected == {"JSON-1": "input rejected: patients (request body), column age_years, row 0: "
+                                                "'-5' ... expected >= 0 and <= 120"}
+    table = score_input(scoring_input, "start", models["start"])
+    assert table.loc[0, "status"] == "not_scored" and "'-5'" in table.loc[0, "reason"]
+
+
+def test_each_rejected_patient_gets_its_own_row_reason(models, cohort_dir, tmp_path):
+    """More broken rows than a finding lists (five): each reason still names that patient's line."""
+    import shutil
+
+    folder = tmp_path / "many_broken"
+    shutil.copytree(cohort_dir, folder)
+    patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
+    broken = list(range(0, 14, 2))  # seven rows
+    patients.loc[broken, "sex"] = "X"
+    patients.loc[1, "patient_id"] = " " + patients.loc[1, "patient_id"]  # a warning: kept under the id as written
+    patients.to_csv(folder / "patients.csv", index=False)
+    scoring_input = load_scoring_input(folder)
+    assert scoring_input.patient_ids == patients["patient_id"].tolist()
+    for row in broken:
+        pid = patients.loc[row, "patient_id"]
+        assert scoring_input.rejected[pid] == (f"input rejected: patients.csv, column sex, line {row + 2}: 'X' ... "
+                                               "expected one of F, M (case-insensitive)")
+    assert len(scoring_input.rejected) == len(broken)
+    table = score_input(scoring_input, "start", models["start"]).set_index("patient_id")
+    assert table.loc[patients.loc[1, "patient_id"], "status"] == "scored"
+    assert len(table) == len(patients)

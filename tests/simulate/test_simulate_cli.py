@@ -37,7 +37,7 @@ def test_simulate_then_analyze(monkeypatch, capsys, cohort_dir):
     assert severe["n"] == int(truth["severe_rash"].sum())
     assert result["variant"]["risk_allele"] == "T"
 
-    code, out, _ = invoke(monkeypatch, capsys, "analyze", cohort_dir, "--model", "recessive")
+    code, out, _ = invoke(monkeypatch, capsys, "analyze", cohort_dir, "--genetic-model", "recessive")
     assert code == 0 and "recessive" in out and "Hardy-Weinberg" in out
 
 
@@ -45,7 +45,7 @@ def test_simulate_then_analyze(monkeypatch, capsys, cohort_dir):
     ("args", "fragment"),
     [
         (("--risk-allele", "G"), "expected C (REF) or T (ALT)"),
-        (("--model", "codominant"), "--model 'codominant'"),
+        (("--genetic-model", "codominant"), "--genetic-model 'codominant'"),
     ],
 )
 def test_analyze_user_errors_exit_2_without_traceback(monkeypatch, capsys, cohort_dir, args, fragment):

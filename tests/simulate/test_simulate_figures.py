@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from rashrisk.analysis.association import association, risk_allele_counts
+from rashrisk.analysis.association import association
+from rashrisk.genotype.coding import risk_allele_counts
 from rashrisk.simulate.cohort import simulate_cohort
 from rashrisk.simulate.tables import as_cohort_tables
 

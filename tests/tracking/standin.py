@@ -1,74 +1,33 @@
-"""A minimal stand-in with the RiskModel interface (stage, name, version, card, input_columns_,
-preprocess_ / estimator_ / Platt attributes / feature_factor_ / feature_means_ so that it can be
-explained, decision_function, predict_proba, save/load), importable in a fresh process via PYTHONPATH.
-
-Its log-odds are set by hand: intercept + 0.4 (female) + sum of coef x value (missing counts as 0).
+"""A small real RiskModel (penalised logistic regression on four columns of a made-up frame) inside a
+TrainingResult whose validation figures the tests set by hand, so that the champion rule can be
+driven; it is saved and loaded like any bundle (importable in a fresh process via PYTHONPATH).
 """
 
 from __future__ import annotations
 
-import json
-import pickle
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from rashrisk.models.bundle import RiskModel
+from rashrisk.models.card import BandThresholds, build_card
+from rashrisk.models.classifier import RashriskClassifier
+from rashrisk.models.config import LogisticGrid
 from rashrisk.models.result import TrainingResult
 from rashrisk.models.sample_size import riley_minimum_sample_size
+from rashrisk.features.preprocess import FeatureSpec
+from rashrisk.pk.model import default_pk_model
 
 
-class StandInRiskModel:
-    family = "logistic"
-
-    def __init__(self, stage: str, version: str, coef: dict, intercept: float, card: dict):
-        from sklearn.compose import ColumnTransformer
-        from sklearn.impute import SimpleImputer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import OneHotEncoder
-
-        self.stage = stage
-        self.name = f"rashrisk-{stage}"
-        self.version = version
-        self.coef = dict(coef)
-        self.intercept = float(intercept)
-        self.card = card
-        self.input_columns_ = ["sex", "age_years", "rs4129267_alt_count", "map_trough_ng_ml"]
-        numeric = self.input_columns_[1:]
-        self.preprocess_ = ColumnTransformer(
-            [("sex", OneHotEncoder(categories=[["M", "F"]], drop="first", handle_unknown="ignore",
-                                   sparse_output=False), ["sex"]),
-             ("num", SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True), numeric)],
-            verbose_feature_names_out=False).fit(frame(20))
-        names = [str(n) for n in self.preprocess_.get_feature_names_out()]
-        self.estimator_ = LogisticRegression()
-        self.estimator_.classes_ = np.array([0, 1])
-        self.estimator_.coef_ = np.array([[0.4] + [self.coef.get(c, 0.0) for c in numeric]])
-        self.estimator_.intercept_ = np.array([self.intercept])
-        self.calibration_intercept_ = 0.0
-        self.calibration_slope_ = 1.0
-        self.feature_factor_ = {n: ("sex" if n.startswith("sex") else n.removesuffix("_alt_count")) for n in names}
-        self.feature_means_ = self.preprocess_.transform(frame()).mean(axis=0)
-
-    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        matrix = self.preprocess_.transform(X[self.input_columns_])
-        return np.asarray(self.estimator_.decision_function(matrix), dtype=np.float64)
-
-    def predict_proba(self, X) -> np.ndarray:
-        p = 1 / (1 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1 - p, p])
-
-    def save(self, directory) -> Path:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "model.pkl").write_bytes(pickle.dumps(self))
-        (directory / "card.json").write_text(json.dumps(self.card))
-        (directory / "card.md").write_text(f"# Model card: {self.name} {self.version}\n")
-        return directory
-
-    @classmethod
-    def load(cls, directory) -> "StandInRiskModel":
-        return pickle.loads((Path(directory) / "model.pkl").read_bytes())
+def standin_model(stage: str, version: str, X: pd.DataFrame, y: np.ndarray) -> RiskModel:
+    classifier = RashriskClassifier(stage, candidates=("logistic",), logistic=LogisticGrid(C=(0.1,)), cv_splits=2,
+                                    cv_repeats=1, interval_bootstrap=2).fit(X, y)
+    card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name="unit-cohort",
+                      simulated=True, n=len(X), events=int(y.sum()), fingerprint={}, factors=["sex", "age_years"],
+                      family="logistic", params=classifier.params_, calibration=(0.0, 1.0), calibration_method="identity",
+                      landmark=(7.0, 42.0), band_thresholds=BandThresholds(0.05, 0.15), validation={}, nested_cv={},
+                      excluded={}, candidates=[], pk_model=default_pk_model(), features=FeatureSpec(),
+                      input_summary=classifier.input_summary_)
+    return RiskModel(classifier, card)
 
 
 def frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -90,10 +49,9 @@ class _Frame:
 def training_result(*, stage="tdm", version="0.1.0+test", auroc=0.70, log_loss=0.25, files=None, seed=0):
     """A TrainingResult around the stand-in with the given corrected AUROC and log-loss."""
     X = frame(seed=seed)
-    model = StandInRiskModel(stage, version, {"rs4129267_alt_count": 0.5, "map_trough_ng_ml": 0.001}, -4.0,
-                             {"trained_on": {"cohort": "unit-cohort", "simulated": True, "n": len(X), "events": 12}})
-    p = model.predict_proba(X)[:, 1]
     y = (np.arange(len(X)) % 10 == 0).astype(int)
+    model = standin_model(stage, version, X, y)
+    p = model.predict_proba(X)[:, 1]
     metrics = {name: {"apparent": value, "optimism": 0.01, "corrected": value, "ci_low": value - 0.05,
                       "ci_high": value + 0.05, "cross_validated": value, "n_boot_valid": 20}
                for name, value in (("auroc", auroc), ("log_loss", log_loss), ("calibration_slope", 0.9),

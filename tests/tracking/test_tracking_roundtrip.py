@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from standin import frame, training_result
@@ -54,6 +55,7 @@ def real_tdm(store, tmp_path_factory):
                             nested_inner_splits=2, interval_bootstrap=2, validation_bootstrap=3,
                             validation_calibration_folds=0, logistic=LogisticGrid(C=(0.1,)))
     result = train_stage(folder, "tdm", config)
+    result.cohort_folder = folder
     return result, tracking.log_training(result, experiment="unit-real")
 
 
@@ -101,26 +103,67 @@ def test_run_content_has_artifacts_nested_runs_and_no_patient_identifiers(logged
     assert not any(pid in example for pid in patient_ids)
 
 
-def test_fresh_process_loads_champion_and_gets_probabilities(real_tdm, store):
+def contract_rows(folder: Path, n: int) -> pd.DataFrame:
+    """The first ``n`` patients of a cohort folder as flat contract rows, as an MLflow client would send
+    them: the patients.csv fields, the IL6R genotype as letters and the patient's first TDM sample."""
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.explanations.phrases import genotype_with_count
+
+    patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False).head(n)
+    tdm = pd.read_csv(folder / "tdm.csv", dtype=str, keep_default_na=False).groupby("patient_id").head(1)
+    genotypes = load_cohort(folder).genotypes
+    il6r = genotypes[genotypes["rsid"] == "rs4129267"].set_index("patient_id")["alt_count"]
+    rows = patients.merge(tdm, on="patient_id", how="left")
+    rows["rs4129267"] = [genotype_with_count("rs4129267", int(il6r[p])) if pd.notna(il6r.get(p)) else ""
+                         for p in rows["patient_id"]]
+    for column in ("age_years", "weight_kg", "height_cm", "albumin_g_l", "start_dose_mg", "dose_mg", "concentration"):
+        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype("float64")
+    return rows
+
+
+def test_fresh_process_loads_champion_and_scores_contract_rows(real_tdm, store):
+    """The registered pyfunc takes rows in the contract's terms, derives the troughs with the card's PK
+    model and returns the same risks as `rashrisk score`; a bad row comes back not scored, with why."""
+    from rashrisk.scoring.inputs import scoring_input_from_rows
+    from rashrisk.scoring.score import score_input
+
     result, info = real_tdm
     assert (info["model_name"], info["version"], info["champion_moved"]) == ("rashrisk-tdm", "1", True)
-    X = result.frame.X.head(8).reset_index(drop=True)  # as a client would send them (no identifiers)
+    rows = contract_rows(result.cohort_folder, 12)
+    rows.loc[3, "sex"] = "X"  # the contract's rules, with its message
     code = (
         "import json, sys, mlflow, pandas as pd\n"
-        "X = pd.read_json(sys.stdin, orient='split', dtype=False)\n"
-        "X = X.astype({c: 'float64' for c in X.columns if c not in ('sex', 'ancestry', 'setting')})\n"
+        "X = pd.read_json(sys.stdin, orient='split', dtype=False, convert_dates=False)\n"
+        "X = X.astype({c: 'float64' for c in X.columns if X[c].dtype.kind in 'if'})\n"
         "out = mlflow.pyfunc.load_model('models:/rashrisk-tdm@champion').predict(X)\n"
-        "print(json.dumps({'columns': list(out.columns), 'risk': out['risk'].tolist()}))\n"
+        "print(json.dumps(out.to_dict(orient='list')))\n"
     )
     env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"]}
-    done = subprocess.run([sys.executable, "-c", code], input=X.to_json(orient="split"), capture_output=True,
+    done = subprocess.run([sys.executable, "-c", code], input=rows.to_json(orient="split"), capture_output=True,
                           text=True, env=env, cwd=store["root"], timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["columns"] == ["risk"]
-    risk = np.array(out["risk"])
-    assert np.all((risk > 0) & (risk < 1)) and len(set(risk)) > 1  # probabilities, not classes
-    assert risk == pytest.approx(result.model.predict_proba(X)[:, 1], rel=1e-9)
+    out = pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert list(out.columns) == ["patient_id", "status", "reason", "risk", "risk_low", "risk_high", "band"]
+    assert list(out["patient_id"]) == list(rows["patient_id"])
+    bad = out.iloc[3]
+    assert bad["status"] == "not_scored" and "column sex" in bad["reason"] and "'X'" in bad["reason"]
+    scored = out[out["status"] == "scored"]
+    assert len(scored) >= 6 and np.all((scored["risk"] > 0) & (scored["risk"] < 1)) and scored["risk"].nunique() > 1
+    expected = score_input(scoring_input_from_rows(rows), "tdm", result.model).set_index("patient_id")
+    np.testing.assert_allclose(scored["risk"], expected.loc[scored["patient_id"], "risk"], rtol=1e-12)
+
+
+def test_no_registered_model_file_is_a_pickle(real_tdm, logged, store):
+    """Logged from code with a data-only bundle: nothing in the registry's artifacts unpickles."""
+    files = [f for f in (store["root"] / "artifacts").rglob("*") if f.is_file() and "/models/" in f.as_posix()]
+    assert any(f.name == "manifest.json" for f in files) and any(f.suffix == ".py" for f in files)
+    pickles = [f for f in files if f.suffix in (".pkl", ".joblib", ".pickle")
+               or f.read_bytes()[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")]
+    assert pickles == []
+    from mlflow.tracking import MlflowClient
+
+    version = MlflowClient(tracking_uri=store["uri"]).get_model_version("rashrisk-tdm", "1")
+    assert version.tags["bundle_sha256"] == real_tdm[0].model.bundle_sha256
 
 
 def test_global_explanations_are_logged_at_training_time(real_tdm, store):
@@ -178,7 +221,7 @@ def test_model_report_from_a_registry_uri_has_decision_curve_and_subgroups(real_
     from typer.testing import CliRunner
 
     from rashrisk.cli.main import app
-    from rashrisk.report.model_card import NOT_AVAILABLE
+    from rashrisk.reports.model_card import NOT_AVAILABLE
 
     result, _ = real_tdm
     out = tmp_path / "card.html"

@@ -1,6 +1,6 @@
 """Genotype counts in cases and controls and the per-allele association with severe rash
 (logistic regression, additive and dominant coding of the risk allele), plus Hardy-Weinberg
-equilibrium in controls.
+equilibrium in controls. Risk-allele counts and their coding: :mod:`rashrisk.genotype.coding`.
 """
 
 from __future__ import annotations
@@ -9,50 +9,11 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.analysis.logistic import fit_logistic
-from rashrisk.errors import RashriskError
+from rashrisk.genotype.coding import GENETIC_MODELS, code_genotype
+from rashrisk.genotype.qc import hwe_exact_p
 
-# the genetic models of a risk allele (the one definition: the simulator and the feature encoder use it)
-GENETIC_MODELS = ("additive", "dominant", "recessive")
-
-
-def risk_allele_counts(genotypes: pd.DataFrame, rsid: str, risk_allele: str | None = None) -> tuple[pd.Series, dict]:
-    """Per patient, the number of ``risk_allele`` copies (float, NaN = no-call) and the allele letters.
-
-    ``risk_allele`` defaults to the ALT allele. It must be the variant's REF or ALT letter.
-    """
-    rows = genotypes[genotypes["rsid"] == rsid]
-    if rows.empty:
-        raise RashriskError(f"variant {rsid} is not in the cohort's genotype table; expected a catalogue rsID")
-    ref, alt = str(rows["ref"].iloc[0]), str(rows["alt"].iloc[0])
-    allele = (risk_allele or alt).upper()
-    if allele not in (ref, alt):
-        raise RashriskError(f"risk allele {risk_allele!r} for {rsid}: expected {ref} (REF) or {alt} (ALT)")
-    column = "alt_count" if allele == alt else "ref_count"
-    counts = pd.Series(rows[column].astype("Float64").astype(float).to_numpy(), index=rows["patient_id"].to_numpy())
-    other = ref if allele == alt else alt
-    return counts, {"rsid": rsid, "ref": ref, "alt": alt, "risk_allele": allele, "other_allele": other}
-
-
-def risk_allele_count(alt_count, risk_allele: str) -> np.ndarray:
-    """Copies of the risk allele from ALT-allele counts, ``risk_allele`` 'alt' or 'ref' (NaN stays NaN)."""
-    alt_count = np.asarray(alt_count, dtype=np.float64)
-    return alt_count if risk_allele == "alt" else 2.0 - alt_count
-
-
-def code_genotype(counts, model: str) -> np.ndarray:
-    """Risk-allele counts coded for a genetic model (float, NaN = no-call): additive 0/1/2, dominant
-    1 for a carrier (>= 1 risk allele), recessive 1 for two risk alleles.
-
-    Counts are whole numbers; the thresholds lie half-way (0.5, 1.5) so that a value a rounding
-    error off a whole count is coded as that count.
-    """
-    c = np.asarray(counts, dtype=float)
-    if model == "additive":
-        return c
-    if model in ("dominant", "recessive"):
-        threshold = 0.5 if model == "dominant" else 1.5
-        return np.where(np.isnan(c), np.nan, (c >= threshold).astype(float))
-    raise RashriskError(f"genetic model {model!r}; expected one of {', '.join(GENETIC_MODELS)}")
+# GENETIC_MODELS is re-exported for cli/analyze.py (`rashrisk analyze --model`), which still reads it here
+__all__ = ["GENETIC_MODELS", "association", "genotype_counts", "hwe_in_controls"]
 
 
 def genotype_counts(counts: pd.Series, alleles: dict, outcomes: pd.DataFrame) -> dict:
@@ -87,8 +48,6 @@ def association(counts: pd.Series, outcomes: pd.DataFrame, model: str) -> dict:
 
 def hwe_in_controls(counts: pd.Series, outcomes: pd.DataFrame) -> dict:
     """Exact Hardy-Weinberg test (Wigginton 2005) on the controls' called genotypes."""
-    from rashrisk.genotype.qc import hwe_exact_p
-
     ids = outcomes["patient_id"].to_numpy()
     c = counts.reindex(ids).to_numpy(dtype=float)[~outcomes["severe_rash"].astype(bool).to_numpy()]
     c = c[~np.isnan(c)]

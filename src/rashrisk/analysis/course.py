@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rashrisk.pk.loglinear import loglinear_trough_ng_ml
+
 ONSET_WINDOW_BEFORE_DAYS = 3.0
 ONSET_WINDOW_AFTER_DAYS = 2.0
 REESCALATION_MIN_DAYS = 14.0
@@ -56,8 +58,6 @@ def onset_by_grade(outcomes: pd.DataFrame) -> dict:
 
 def trough_samples(tdm: pd.DataFrame) -> pd.DataFrame:
     """TDM rows usable as troughs, with ``trough_ng_ml`` (log-linear projection to 24 h)."""
-    from rashrisk.pk.loglinear import loglinear_trough_ng_ml
-
     lo, hi = TROUGH_HOURS_WINDOW
     t = tdm[(tdm["hours_after_dose"] >= lo) & (tdm["hours_after_dose"] <= hi)].copy()
     t["trough_ng_ml"] = loglinear_trough_ng_ml(t["concentration_ng_ml"].to_numpy(), t["hours_after_dose"].to_numpy())

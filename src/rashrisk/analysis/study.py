@@ -8,9 +8,8 @@ vs after desensitisation; Hardy-Weinberg equilibrium in controls.
 
 from __future__ import annotations
 
-import math
-
-from rashrisk.analysis.association import association, genotype_counts, hwe_in_controls, risk_allele_counts
+from rashrisk._json import json_safe
+from rashrisk.analysis.association import association, genotype_counts, hwe_in_controls
 from rashrisk.analysis.course import (
     final_dose_by_grade,
     onset_and_reescalation_samples,
@@ -18,21 +17,9 @@ from rashrisk.analysis.course import (
     troughs_onset_vs_reescalation,
 )
 from rashrisk.analysis.incidence import _require_outcomes, incidence_table
+from rashrisk.genotype.coding import risk_allele_counts
 
 DEFAULT_RSID = "rs4129267"
-
-
-def _clean(value):
-    """NaN -> None (valid JSON), numpy scalars -> Python numbers, recursively."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def analyze_tables(patients, genotypes, tdm, outcomes, *, rsid: str = DEFAULT_RSID, risk_allele: str | None = None,
@@ -42,7 +29,7 @@ def analyze_tables(patients, genotypes, tdm, outcomes, *, rsid: str = DEFAULT_RS
     outcomes = outcomes[outcomes["patient_id"].isin(patients["patient_id"])]
     counts, alleles = risk_allele_counts(genotypes, rsid, risk_allele)
     samples = onset_and_reescalation_samples(outcomes, tdm)
-    return _clean({
+    return json_safe({
         "incidence": incidence_table(outcomes),
         "variant": alleles,
         "genotype_counts": genotype_counts(counts, alleles, outcomes),

@@ -11,15 +11,16 @@ def register(app) -> None:
     @app.command()
     def explain(
         input: Path = typer.Argument(..., help="Cohort folder or one-patient .json document."),
-        stage: str = typer.Option(..., "--stage", help="start or tdm."),
-        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI."),
-        out: Path = typer.Option(..., "--out", help="Output file: .csv, .parquet or .json."),
+        stage: str = typer.Option(..., "--stage", metavar="start|tdm", help="start or tdm."),
+        model: str = typer.Option(None, "--model", metavar="BUNDLE|URI", help="Model bundle folder or registry URI "
+                                  "(default: registry champion, else the embedded default)."),
+        out: Path = typer.Option(..., "--out", metavar="FILE", help="Output file: .csv, .parquet or .json."),
     ) -> None:
         """One row per patient and factor: contribution (log-odds), description, base_value, model_logit."""
         from rashrisk.cli.score import check_stage
-        from rashrisk.explain.local import explanation_table
+        from rashrisk.explanations.local import explanation_table
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolve_model
         from rashrisk.scoring.output import check_output_path, write_table
         from rashrisk.scoring.score import build_frame
 
@@ -30,5 +31,5 @@ def register(app) -> None:
         frame, _ = build_frame(scoring_input.cohort, stage, risk_model)
         table = explanation_table(risk_model, frame.X)
         write_table(table, out)
-        typer.echo(f"{risk_model.name} {risk_model.version} ({source}): {frame.X.shape[0]} patients explained, "
+        typer.echo(f"{risk_model.label} ({source}): {frame.X.shape[0]} patients explained, "
                    f"{len(scoring_input.patient_ids) - frame.X.shape[0]} not explained (see `rashrisk score`) -> {out}")

@@ -14,9 +14,10 @@ import typer
 from rich.console import Console
 
 from rashrisk.cli import analyze, explain, models, pk, report, score, simulate, train, validate
+from rashrisk.cli._app import App
 from rashrisk.errors import RashriskError
 
-app = typer.Typer(
+app = App(
     name="rashrisk",
     help="Severe-rash risk for GIST patients starting imatinib (decision support, research use).",
     no_args_is_help=True,
@@ -24,12 +25,30 @@ app = typer.Typer(
     add_completion=False,
 )
 
+def _version_text() -> str:
+    from rashrisk._version import __version__
+
+    return f"rashrisk {__version__}"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(_version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the rashrisk version and exit."),
+) -> None:
+    """Severe-rash risk for GIST patients starting imatinib (decision support, research use)."""
+
+
 @app.command()
 def version() -> None:
-    """Print the rashrisk version."""
-    from rashrisk import __version__
-
-    typer.echo(__version__)
+    """Print the rashrisk version (as --version does)."""
+    typer.echo(_version_text())
 
 
 for _module in (validate, pk, simulate, analyze, models, train, score, explain, report):

@@ -17,21 +17,23 @@ def _metric(row: dict, name: str, *, ci: bool = False) -> str:
 
 
 def render(rows: list[dict], console, *, uri: str) -> None:
-    """Print the registered versions as a rich table."""
-    from rich.table import Table
+    """Print the registered versions as a table (a list per version when the terminal is narrow)."""
+    from rich.markup import escape
 
-    table = Table(title=f"Registered models rashrisk-<stage> in {uri}")
-    for column in ("stage", "ver", "alias", "n/ev", "AUROC (95% CI)", "slope", "log-loss", "cohort"):
-        table.add_column(column, justify="right" if column in ("ver", "n/ev") else "left",
-                         no_wrap=column != "cohort", min_width=len(column), overflow="fold")
+    from rashrisk.cli._tables import Col, print_table
+
+    columns = [Col("stage", no_wrap=True), Col("ver", "right"), Col("alias"), Col("n/ev", "right", no_wrap=True),
+               Col("AUROC (95% CI)"), Col("slope", "right"), Col("log-loss", "right"), Col("cohort")]
+    table = []
     for row in rows:
-        cohort = (row["cohort"] or "-") + (" *" if row["simulated"] else "")
+        cohort = escape(row["cohort"] or "-") + (" *" if row["simulated"] else "")
         counts = "-" if row["n"] is None else f"{row['n']}/{row['events']}"
-        aliases = ", ".join(row["aliases"]) or "-"
-        table.add_row(row["name"].removeprefix("rashrisk-"), str(row["version"]),
+        aliases = escape(", ".join(row["aliases"])) or "-"
+        table.append((escape(row["name"].removeprefix("rashrisk-")), str(row["version"]),
                       f"[bold]{aliases}[/]" if row["aliases"] else aliases, counts,
-                      _metric(row, "auroc", ci=True), _metric(row, "calibration_slope"), _metric(row, "log_loss"), cohort)
-    console.print(table)
+                      _metric(row, "auroc", ci=True), _metric(row, "calibration_slope"), _metric(row, "log_loss"),
+                      cohort))
+    print_table(console, columns, table, title=f"Registered models rashrisk-<stage> in {escape(uri)}")
     if any(r["simulated"] for r in rows):
         console.print("* trained on simulated data: not for clinical use.")
     console.print("Optimism-corrected (bootstrap) metrics. The champion alias moves only to a better model "
@@ -43,8 +45,8 @@ def register(app) -> None:
 
     @app.command()
     def models(
-        stage: Optional[str] = typer.Option(None, "--stage", help="only this stage: start or tdm"),
-        as_json: bool = typer.Option(False, "--json", help="print the list as JSON instead of a table"),
+        stage: Optional[str] = typer.Option(None, "--stage", metavar="start|tdm", help="Only this stage: start or tdm."),
+        as_json: bool = typer.Option(False, "--json", help="Print the list as JSON instead of a table."),
     ) -> None:
         """List registered model versions, their aliases (champion) and key validation metrics."""
         from rich.console import Console

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-pk_app = typer.Typer(
+from rashrisk.cli._app import App
+
+pk_app = App(
     name="pk",
     help="Imatinib population PK: a priori trough from covariates, MAP fit of TDM samples.",
     no_args_is_help=True,
@@ -23,18 +25,22 @@ def register(app) -> None:
 
 @pk_app.command("apriori")
 def apriori(
-    sex: Annotated[str, typer.Option("--sex", help="F or M.")],
-    age: Annotated[float, typer.Option("--age", help="Age, years.")],
-    weight: Annotated[float, typer.Option("--weight", help="Body weight, kg.")],
-    dose: Annotated[float, typer.Option("--dose", help="Daily dose, mg (once daily).")] = 400.0,
-    model: Annotated[str | None, typer.Option("--model", help="widmer2006, jiang2023 or petain2008 (default: by --ancestry).")] = None,
-    ancestry: Annotated[str | None, typer.Option("--ancestry", help="EAS, EUR, ... (chooses the default model).")] = None,
-    albumin: Annotated[float | None, typer.Option("--albumin", help="Serum albumin, g/L.")] = None,
-    rbc: Annotated[float | None, typer.Option("--rbc", help="Red blood cells, 10^12/L.")] = None,
-    agp: Annotated[float | None, typer.Option("--agp", help="Alpha-1 acid glycoprotein, g/L.")] = None,
-    abcg2: Annotated[int | None, typer.Option("--abcg2", help="ABCG2 rs2231142 T-allele count (0, 1, 2).")] = None,
-    n_sim: Annotated[int, typer.Option("--n-sim", min=0, help="Draws for the prediction interval (0: typical trough only).")] = 2000,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    sex: Annotated[str, typer.Option("--sex", metavar="F|M", help="Sex: F or M (or female, male).")],
+    age: Annotated[float, typer.Option("--age", metavar="YEARS", help="Age, years.")],
+    weight: Annotated[float, typer.Option("--weight", metavar="KG", help="Body weight, kg.")],
+    dose: Annotated[float, typer.Option("--dose", metavar="MG", help="Daily dose, mg (once daily).")] = 400.0,
+    ancestry: Annotated[str | None, typer.Option("--ancestry", metavar="CODE", help="EAS, EUR, AFR, SAS, AMR or OTH: "
+                                                 "chooses the default PK model, as for a cohort.")] = None,
+    pk_model_name: Annotated[str | None, typer.Option("--pk-model", metavar="NAME", help="widmer2006, jiang2023 or "
+                                                      "petain2008 (default: by --ancestry, as for a cohort: "
+                                                      "jiang2023 with a wider IIV of CL/F for EAS, else widmer2006).")] = None,
+    albumin: Annotated[float | None, typer.Option("--albumin", metavar="G_L", help="Serum albumin, g/L.")] = None,
+    rbc: Annotated[float | None, typer.Option("--rbc", metavar="10E12_L", help="Red blood cells, 10^12/L.")] = None,
+    agp: Annotated[float | None, typer.Option("--agp", metavar="G_L", help="Alpha-1 acid glycoprotein, g/L.")] = None,
+    abcg2: Annotated[int | None, typer.Option("--abcg2", metavar="0|1|2", help="ABCG2 rs2231142 T-allele count.")] = None,
+    n_sim: Annotated[int, typer.Option("--n-sim", metavar="N", min=0,
+                                       help="Draws for the prediction interval (0: typical trough only).")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed of the draws.")] = 0,
 ) -> None:
     """Typical steady-state 24-h trough and 5-95% prediction interval before the first dose."""
     import numpy as np
@@ -48,7 +54,8 @@ def apriori(
     sex_code = PATIENTS.column("sex").spellings().get(sex.strip().lower())
     if sex_code is None:
         raise RashriskError(f"--sex {sex!r}: expected F or M (or female, male)")
-    pk_model = _model(model, ancestry)
+    ancestry = _ancestry(ancestry)
+    pk_model = _model(pk_model_name, ancestry)
     covariates = pd.DataFrame(
         {
             "sex": [sex_code],
@@ -61,7 +68,8 @@ def apriori(
         }
     )
     row = predict_trough(covariates, dose, model=pk_model, n_sim=n_sim, seed=seed).iloc[0]
-    typer.echo(f"PK model: {pk_model.name} ({pk_model.citation})")
+    typer.echo(f"PK model: {describe_pk_model(pk_model, chosen_by=_chosen_by(pk_model_name, ancestry))}")
+    typer.echo(f"Reference: {pk_model.citation}")
     for override in pk_model.overrides:
         typer.echo(f"Adapted: {override}")
     typer.echo(f"Dose: {dose:g} mg once daily")
@@ -79,8 +87,10 @@ def apriori(
 @pk_app.command("fit")
 def fit(
     cohort: Annotated[Path, typer.Argument(help="Cohort folder (contract v1) with tdm.csv.")],
-    model: Annotated[str | None, typer.Option("--model", help="widmer2006, jiang2023 or petain2008 (default: by the cohort's ancestry).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the full table as CSV to this file.")] = None,
+    pk_model_name: Annotated[str | None, typer.Option("--pk-model", metavar="NAME", help="widmer2006, jiang2023 or "
+                                                      "petain2008 (default: by the cohort's majority ancestry, "
+                                                      "as for --ancestry of `pk apriori`).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", metavar="FILE.csv", help="Write the full table as CSV to this file.")] = None,
 ) -> None:
     """MAP fit of every patient's TDM samples: individual CL/V and troughs at 300/400/600 mg."""
     from rashrisk.contract.loader import load_cohort
@@ -92,14 +102,15 @@ def fit(
     loaded = load_cohort(cohort)
     if loaded.tdm is None or len(loaded.tdm) == 0:
         raise RashriskError(f"cohort {str(cohort)!r}: tdm.csv has no accepted samples to fit")
-    pk_model = _model(model, loaded.ancestry)
+    pk_model = _model(pk_model_name, loaded.ancestry)
     covariates = _covariates(loaded)
     samples = loaded.tdm[[c for c in ("patient_id", "concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq") if c in loaded.tdm.columns]]
     table = map_estimate(covariates, samples, model=pk_model)
     table = table[table["n_samples"] > 0].reset_index(drop=True)
-    typer.echo(f"PK model: {pk_model.name}; {len(table)} patient(s) with TDM samples; 5-95% interval of the trough (Laplace).")
+    typer.echo(f"PK model: {describe_pk_model(pk_model, chosen_by=_chosen_by(pk_model_name, loaded.ancestry))}")
     for override in pk_model.overrides:
         typer.echo(f"Adapted: {override}")
+    typer.echo(f"{len(table)} patient(s) with TDM samples; 5-95% interval of the trough (Laplace).")
     _print_table(table)
     if out is not None:
         try:
@@ -111,9 +122,56 @@ def fit(
 
 
 def _model(name, ancestry):
+    """``--pk-model NAME`` as published, else ``default_pk_model(ancestry)`` (as for a cohort)."""
     from rashrisk.pk.model import default_pk_model, load_pk_model
 
     return load_pk_model(name) if name else default_pk_model(ancestry)
+
+
+def _ancestry(value: str | None) -> str | None:
+    """``--ancestry`` in the cohort contract's codes (any case); an unknown code is a user error,
+    not a silent fall-back to the default for unknown ancestry."""
+    from rashrisk.contract.schema import PATIENTS
+    from rashrisk.errors import RashriskError
+
+    if value is None:
+        return None
+    column = PATIENTS.column("ancestry")
+    code = column.spellings().get(value.strip().lower())
+    if code is None:
+        raise RashriskError(f"--ancestry {value!r}: expected one of {', '.join(column.allowed)}")
+    return code
+
+
+def _chosen_by(name: str | None, ancestry: str | None) -> str:
+    if name:
+        return "--pk-model"
+    return f"default for ancestry {ancestry}" if ancestry else "default for unknown ancestry"
+
+
+def describe_pk_model(model, *, chosen_by: str = "") -> str:
+    """``jiang2023, IIV of CL/F (SD of log) 0.3 instead of 0.139 (default for ...)``: the model's
+    name and every value that differs from the published model file (the overrides)."""
+    from rashrisk.pk.model import load_pk_model
+
+    changes = []
+    try:
+        published = load_pk_model(model.name)
+    except Exception:  # a model that is not a shipped file: nothing to compare with
+        published = None
+    if published is not None:
+        for param, value in model.typical.items():
+            if published.typical.get(param) != value:
+                changes.append(f"typical {param} {value:g} instead of {published.typical.get(param):g}")
+        old_sd = dict(zip(published.iiv_parameters, published.iiv_sd))
+        for param, value in zip(model.iiv_parameters, model.iiv_sd):
+            if old_sd.get(param) != value:
+                was = "none" if param not in old_sd else f"{old_sd[param]:g}"
+                changes.append(f"IIV of {param} (SD of log) {value:g} instead of {was}")
+    text = ", ".join([model.name, *changes])
+    if model.overrides and not changes:
+        text += " (adapted)"
+    return f"{text} ({chosen_by})" if chosen_by else text
 
 
 def _covariates(loaded):
@@ -131,19 +189,18 @@ def _covariates(loaded):
     return pd.DataFrame(patients)
 
 
-def _print_table(table) -> None:
-    import sys
-
+def _print_table(table, console=None) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
+
+    from rashrisk.cli._tables import Col, print_table
 
     dose_cols = [c for c in table.columns if c.startswith("trough_") and c.endswith("mg_ng_ml")]
-    view = Table(show_lines=False)
-    for name in ("patient", "n", "dose mg", "CL L/h", "V L", "trough ng/mL", "5-95%", *[c[7:-6].replace("mg", " mg") for c in dose_cols]):
-        view.add_column(name, no_wrap=True)
-    for _, r in table.iterrows():
-        view.add_row(
+    columns = [Col("patient", no_wrap=True), Col("n", "right"), Col("dose mg", "right"), Col("CL L/h", "right"),
+               Col("V L", "right"), Col("trough ng/mL", "right"), Col("5-95%", "right", no_wrap=True),
+               *(Col(c[7:-6].replace("mg", " mg"), "right") for c in dose_cols)]
+    rows = [
+        (
             escape(str(r["patient_id"])),
             str(int(r["n_samples"])),
             f"{r['dose_mg']:g}",
@@ -153,7 +210,9 @@ def _print_table(table) -> None:
             f"{r['trough_low_ng_ml']:,.0f}-{r['trough_high_ng_ml']:,.0f}",
             *[f"{r[c]:,.0f}" for c in dose_cols],
         )
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-    console.print(view)
+        for _, r in table.iterrows()
+    ]
+    console = console or Console(highlight=False, soft_wrap=True)
+    print_table(console, columns, rows)
     for _, r in table[table["domain_warnings"] != ""].iterrows():
         console.print(escape(f"Warning, patient {r['patient_id']}: {r['domain_warnings']}"))

@@ -41,20 +41,22 @@ def register(app) -> None:
     @app.command()
     def report(
         patient_id: str = typer.Argument(..., help="The patient's pseudonym (patient_id in the cohort)."),
-        cohort: Path = typer.Option(..., "--cohort", help="Cohort folder or one-patient .json document."),
-        stage: str = typer.Option(..., "--stage", help="start or tdm (tdm also scores the start stage)."),
-        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI for --stage."),
-        start_model: str = typer.Option(None, "--start-model", help="Start-stage model for the TDM report's comparison."),
-        out: Path = typer.Option(..., "--out", help="HTML report to write."),
-        pdf: Path = typer.Option(None, "--pdf", help="Also write the report as PDF (WeasyPrint)."),
-        json_out: Path = typer.Option(None, "--json", help="Also write the report data as JSON."),
+        cohort: Path = typer.Option(..., "--cohort", metavar="INPUT", help="Cohort folder or one-patient .json document."),
+        stage: str = typer.Option(..., "--stage", metavar="start|tdm", help="start or tdm (tdm also scores the start stage)."),
+        model: str = typer.Option(None, "--model", metavar="BUNDLE|URI", help="Model bundle folder or registry URI for "
+                                  "--stage (default: registry champion, else the embedded default)."),
+        start_model: str = typer.Option(None, "--start-model", metavar="BUNDLE|URI",
+                                        help="Start-stage model bundle or URI for the TDM report's comparison."),
+        out: Path = typer.Option(..., "--out", metavar="FILE.html", help="HTML report to write."),
+        pdf: Path = typer.Option(None, "--pdf", metavar="FILE.pdf", help="Also write the report as PDF (WeasyPrint)."),
+        json_out: Path = typer.Option(None, "--json", metavar="FILE.json", help="Also write the report data as JSON."),
     ) -> None:
         """Clinician report for one patient: risk, reasons, inputs, troughs and options, as HTML (and PDF)."""
         from rashrisk.cli.score import check_stage
-        from rashrisk.report.patient import build_report_data
-        from rashrisk.report.render import render_report_html, write_pdf
+        from rashrisk.reports.patient import build_report_data
+        from rashrisk.reports.render import render_report_html, write_pdf
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolve_model
 
         check_stage(stage)
         _check_html(out)
@@ -70,23 +72,25 @@ def register(app) -> None:
         if pdf:
             write_pdf(html, pdf)
         # no patient values on the console (it may end up in logs): only where the report went
-        typer.echo(f"{stage} report ({risk_model.name} {risk_model.version}) -> {out}" + (f", {pdf}" if pdf else ""))
+        typer.echo(f"{stage} report ({risk_model.label}) -> {out}" + (f", {pdf}" if pdf else ""))
 
     @app.command("model-report")
     def model_report(
-        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI (default: champion, else embedded)."),
-        stage: str = typer.Option("tdm", "--stage", help="Stage of the default model when --model is not given."),
-        validation: Path = typer.Option(None, "--validation", help="The training run's validation/report.json "
+        model: str = typer.Option(None, "--model", metavar="BUNDLE|URI", help="Model bundle folder or registry URI "
+                                  "(default: registry champion, else the embedded default)."),
+        stage: str = typer.Option("tdm", "--stage", metavar="start|tdm",
+                                  help="Stage of the default model when --model is not given."),
+        validation: Path = typer.Option(None, "--validation", metavar="FILE.json", help="The training run's validation/report.json "
                                         "(decision curve, subgroups); read from the bundle folder or the registry "
                                         "run when not given."),
-        out: Path = typer.Option(..., "--out", help="HTML report to write."),
-        pdf: Path = typer.Option(None, "--pdf", help="Also write it as PDF."),
+        out: Path = typer.Option(..., "--out", metavar="FILE.html", help="HTML report to write."),
+        pdf: Path = typer.Option(None, "--pdf", metavar="FILE.pdf", help="Also write it as PDF."),
     ) -> None:
         """The model card with TRIPOD+AI items (data, predictors, outcome, validation, calibration, limitations)."""
         from rashrisk.cli.score import check_stage
-        from rashrisk.report.model_card import build_model_report_data
-        from rashrisk.report.render import render_model_report_html, write_pdf
-        from rashrisk.scoring.model_source import resolve_model_with_uri
+        from rashrisk.reports.model_card import build_model_report_data
+        from rashrisk.reports.render import render_model_report_html, write_pdf
+        from rashrisk.tracking.model_source import resolve_model_with_uri
 
         _check_html(out)
         check_stage(stage)
@@ -98,5 +102,5 @@ def register(app) -> None:
         out.write_text(html, encoding="utf-8")
         if pdf:
             write_pdf(html, pdf)
-        typer.echo(f"{risk_model.name} {risk_model.version} -> {out}")
+        typer.echo(f"{risk_model.label} -> {out}")
 

@@ -20,14 +20,15 @@ def register(app) -> None:
     @app.command()
     def score(
         input: Path = typer.Argument(..., help="Cohort folder (outcomes not needed) or one-patient .json document."),
-        stage: str = typer.Option(..., "--stage", help="start (at imatinib start) or tdm (after the first trough)."),
-        model: str = typer.Option(None, "--model", help="Model bundle folder or registry URI "
+        stage: str = typer.Option(..., "--stage", metavar="start|tdm",
+                                  help="start (at imatinib start) or tdm (after the first trough)."),
+        model: str = typer.Option(None, "--model", metavar="BUNDLE|URI", help="Model bundle folder or registry URI "
                                   "(default: registry champion, else the embedded default)."),
-        out: Path = typer.Option(..., "--out", help="Output file: .csv, .parquet or .json."),
+        out: Path = typer.Option(..., "--out", metavar="FILE", help="Output file: .csv, .parquet or .json."),
     ) -> None:
         """Score patients: risk with 95% interval, band, top three factors, warnings. Every input patient appears."""
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.scoring.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolve_model
         from rashrisk.scoring.output import check_output_path, write_table
         from rashrisk.scoring.score import score_input
 
@@ -37,5 +38,5 @@ def register(app) -> None:
         table = score_input(load_scoring_input(input), stage, risk_model)
         write_table(table, out)
         n_scored = int((table["status"] == "scored").sum())
-        typer.echo(f"{risk_model.name} {risk_model.version} ({source}): {n_scored} scored, "
+        typer.echo(f"{risk_model.label} ({source}): {n_scored} scored, "
                    f"{len(table) - n_scored} not scored -> {out}")

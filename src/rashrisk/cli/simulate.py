@@ -13,13 +13,14 @@ def register(app) -> None:
 
     @app.command()
     def simulate(
-        n: int = typer.Option(712, "--n", min=1, help="Number of patients."),
-        seed: int = typer.Option(..., "--seed", help="Random seed (same seed and config -> byte-identical files)."),
-        out: Path = typer.Option(..., "--out", help="Output folder (created; cohort files in it are replaced)."),
+        n: int = typer.Option(712, "--n", metavar="N", min=1, help="Number of patients."),
+        seed: int = typer.Option(..., "--seed", metavar="S", help="Random seed (same seed and config -> byte-identical files)."),
+        out: Path = typer.Option(..., "--out", metavar="DIR", help="Output folder (created; cohort files in it are replaced)."),
         config: Optional[Path] = typer.Option(
-            None, "--config", help="Simulation TOML (default: the packaged pipelines/simulate-default.toml)."
+            None, "--config", metavar="FILE.toml", help="Simulation TOML (default: the packaged pipelines/simulate-default.toml)."
         ),
-        ancestry: Optional[str] = typer.Option(None, "--ancestry", help="Override the config's cohort.ancestry (EAS, EUR)."),
+        ancestry: Optional[str] = typer.Option(None, "--ancestry", metavar="CODE",
+                                               help="Override the config's cohort.ancestry (EAS, EUR)."),
         gzip_vcf: Optional[bool] = typer.Option(
             None, "--gzip/--no-gzip", help="Write genotypes.vcf.gz (default: from the config's cohort.vcf_gzip_from_n patients)."
         ),

@@ -13,13 +13,15 @@ def register(app) -> None:
     @app.command()
     def train(
         cohort: Path = typer.Argument(..., help="Cohort folder (contract v1) with outcomes.csv."),
-        stage: str = typer.Option("both", "--stage", help="start, tdm or both."),
-        experiment: str = typer.Option(None, "--experiment", help="MLflow experiment (default: the cohort name)."),
+        stage: str = typer.Option("both", "--stage", metavar="start|tdm|both", help="The stage(s) to train."),
+        experiment: str = typer.Option(None, "--experiment", metavar="NAME",
+                                       help="MLflow experiment (default: the cohort name)."),
         promote: bool = typer.Option(False, "--promote", help="Make the new model the champion unconditionally."),
-        config: Path = typer.Option(None, "--config", help="Training TOML (default: pipelines/train-default.toml values)."),
+        config: Path = typer.Option(None, "--config", metavar="FILE.toml",
+                                    help="Training TOML (default: pipelines/train-default.toml values)."),
         no_track: bool = typer.Option(False, "--no-track", help="Do not log to MLflow."),
-        save: Path = typer.Option(None, "--save", help="Also write each model bundle to SAVE/<stage>/."),
-        jobs: int = typer.Option(1, "--jobs", help="With --stage both, 2 trains the stages in parallel processes "
+        save: Path = typer.Option(None, "--save", metavar="DIR", help="Also write each model bundle to DIR/<stage>/."),
+        jobs: int = typer.Option(1, "--jobs", metavar="N", help="With --stage both, 2 trains the stages in parallel processes "
                                  "(per-step progress bars are then replaced by one per stage)."),
     ) -> None:
         """Train the severe-rash model(s) with nested CV, out-of-fold calibration and bootstrap validation."""
@@ -84,41 +86,38 @@ def _ci(triple, digits: int = 3) -> str:
 
 
 def _short_label(model) -> str:
-    p = model.params
-    if model.family == "logistic":
-        return f"logistic L2 C={p.get('C')}" + (" + splines" if p.get("splines") else "")
-    return f"xgboost depth={p.get('max_depth')} trees={p.get('n_estimators')} eta={p.get('learning_rate')}"
+    from rashrisk.models.candidates import FAMILIES
+
+    return FAMILIES[model.family].short_label(model.params)
 
 
-def _print_summary(results) -> None:
+def _print_summary(results, console=None) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title="rashrisk train: internal validation")
-    table.add_column("")
-    for result in results:
-        table.add_column(result.model.name)
+    from rashrisk.cli._tables import Col, print_table
+
+    console = console or Console()
     summaries = [r.summary() for r in results]
-
-    def row(label, values):
-        table.add_row(label, *values)
-
-    row("selected model", [_short_label(r.model) for r in results])
-    row("AUROC, optimism-corrected (95% CI)", [_ci(s["auroc"]) for s in summaries])
-    row("calibration slope, corrected", [_ci(s["calibration_slope"], 2) for s in summaries])
-    row("Brier score, corrected", [_ci(s["brier"]) for s in summaries])
-    row("AUROC, nested CV", ["n/a" if s["nested_cv_auroc"] is None else f"{s['nested_cv_auroc']:.3f}" for s in summaries])
-    row("prediction instability (mean abs. difference)",
-        ["n/a" if s["instability_mape"] is None else f"{s['instability_mape']:.3f}" for s in summaries])
-    row("patients / events", [f"{s['n']} / {s['events']}" for s in summaries])
-    row("events per parameter", ["n/a" if s["events_per_parameter"] is None else f"{s['events_per_parameter']:.1f}"
-                                 for s in summaries])
-    row("seconds", [f"{s['seconds_total']:.1f}" for s in summaries])
-    Console().print(table)
+    rows = [
+        ("selected model", [_short_label(r.model) for r in results]),
+        ("AUROC, optimism-corrected (95% CI)", [_ci(s["auroc"]) for s in summaries]),
+        ("calibration slope, corrected", [_ci(s["calibration_slope"], 2) for s in summaries]),
+        ("Brier score, corrected", [_ci(s["brier"]) for s in summaries]),
+        ("AUROC, nested CV", ["n/a" if s["nested_cv_auroc"] is None else f"{s['nested_cv_auroc']:.3f}" for s in summaries]),
+        ("prediction instability (mean abs. difference)",
+         ["n/a" if s["instability_mape"] is None else f"{s['instability_mape']:.3f}" for s in summaries]),
+        ("patients / events", [f"{s['n']} / {s['events']}" for s in summaries]),
+        ("events per parameter", ["n/a" if s["events_per_parameter"] is None else f"{s['events_per_parameter']:.1f}"
+                                  for s in summaries]),
+        ("seconds", [f"{s['seconds_total']:.1f}" for s in summaries]),
+    ]
+    columns = [Col(""), *(Col(escape(r.model.name)) for r in results)]
+    print_table(console, columns, [(label, *values) for label, values in rows],
+                title="rashrisk train: internal validation")
     for result in results:
         for warning in result.validation.get("warnings", []):
-            Console().print(f"[yellow]{result.stage}: {escape(str(warning))}[/]")
+            console.print(f"[yellow]{result.stage}: {escape(str(warning))}[/]")
 
 
 def _check_save_folder(folder: Path) -> None:

@@ -8,8 +8,11 @@ from typing import Annotated
 import typer
 
 
-QC_COLUMNS = ("rsid", "gene", "n_called", "call_rate", "alt_freq_observed", "alt_freq_reference", "hwe_p",
-              "call_rate_flag", "af_flag", "hwe_flag")
+# genotype QC: JSON key -> short header (the QC table must fit 80 columns with whole rsids)
+QC_COLUMNS = {"rsid": "rsid", "gene": "gene", "n_called": "called", "call_rate": "call rate",
+              "alt_freq_observed": "ALT freq", "alt_freq_reference": "ref. freq", "hwe_p": "HWE p"}
+# flag key -> its name in the "flags" column
+QC_FLAGS = {"call_rate_flag": "call rate", "af_flag": "ALT freq", "hwe_flag": "HWE"}
 
 
 def register(app) -> None:
@@ -20,7 +23,7 @@ def register(app) -> None:
 def validate(
     cohort: Annotated[Path, typer.Argument(help="Cohort folder (contract v1: patients, genotypes, tdm, outcomes).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
-    build: Annotated[str | None, typer.Option("--build", help="Genome build of the VCF: GRCh37 or GRCh38 "
+    build: Annotated[str | None, typer.Option("--build", metavar="GRCh37|GRCh38", help="Genome build of the VCF: GRCh37 or GRCh38 "
                                                              "(default: from the VCF header, else GRCh38).")] = None,
 ) -> None:
     """Validate a cohort folder: rows read/accepted/rejected per file, errors, warnings, genotype QC."""
@@ -38,43 +41,53 @@ def validate(
         raise typer.Exit(code=2)
 
 
-def _render(data: dict) -> None:
+def _render(data: dict, console=None) -> None:
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
+
+    from rashrisk.cli._tables import Col, print_table
 
     # Cohort values reach the messages: escape them so that '[' is printed, never read as markup.
-    console = Console(highlight=False, soft_wrap=True)
+    console = console or Console(highlight=False, soft_wrap=True)
     console.print(f"[bold]Cohort {escape(str(data['cohort']))}[/]: {data['n_patients']} patient(s) accepted, "
                   f"majority ancestry {data['ancestry'] or 'unknown'}")
-    files = Table(title="Files")
-    for name in ("file", "rows read", "accepted", "rejected", "extra columns"):
-        files.add_column(name, justify="right" if name in ("rows read", "accepted", "rejected") else "left")
-    for name, f in data["files"].items():
-        files.add_row(escape(name), str(f["rows_read"]), str(f["rows_accepted"]), str(f["rows_rejected"]),
-                      escape(", ".join(f["extra_columns"])) or "-")
-    console.print(files)
+    files = [Col("file", no_wrap=True), Col("rows read", "right"), Col("accepted", "right"), Col("rejected", "right"),
+             Col("extra columns")]
+    print_table(console, files, [(escape(name), str(f["rows_read"]), str(f["rows_accepted"]), str(f["rows_rejected"]),
+                                  escape(", ".join(f["extra_columns"])) or "-") for name, f in data["files"].items()],
+                title="Files")
     for key, style in (("errors", "red"), ("warnings", "yellow")):
         if not data[key]:
             console.print(f"No {key}.")
             continue
-        table = Table(title=f"{key.capitalize()} ({len(data[key])})", title_style=f"bold {style}")
-        for name in ("rule", "rows", "message"):
-            table.add_column(name, overflow="fold")
-        for finding in data[key]:
-            table.add_row(finding["rule"], str(finding["count"]), escape(finding["message"]))
-        console.print(table)
+        print_table(console, [Col("rule", no_wrap=True), Col("rows", "right"), Col("message")],
+                    [(escape(f["rule"]), str(f["count"]), escape(f["message"])) for f in data[key]],
+                    title=f"{key.capitalize()} ({len(data[key])})", title_style=f"bold {style}")
     if data["genotype_qc"]:
-        qc = Table(title="Genotype QC")
         available = list(data["genotype_qc"][0])
-        columns = [c for c in QC_COLUMNS if c in available] or available
-        for name in columns:
-            qc.add_column(name, overflow="fold")
+        columns = [c for c in QC_COLUMNS if c in available]
+        flags = [c for c in QC_FLAGS if c in available]
+        if not columns:  # an unknown QC layout: every key as it is
+            columns, flags = available, []
+        header = [Col(QC_COLUMNS.get(c, c), "left" if c in ("rsid", "gene") else "right", no_wrap=c == "rsid")
+                  for c in columns]
+        if flags:
+            header.append(Col("flags"))
+        rows = []
         for row in data["genotype_qc"]:
-            qc.add_row(*(escape(_cell(row[c])) for c in columns))
-        console.print(qc)
+            cells = [escape(_qc_cell(row, c)) for c in columns]
+            if flags:
+                cells.append(", ".join(QC_FLAGS[f] for f in flags if row.get(f)) or "-")
+            rows.append(cells)
+        print_table(console, header, rows, title="Genotype QC")
     verdict = "[bold red]INVALID[/]: fix the errors above" if data["errors"] else "[bold green]valid[/]"
     console.print(f"Cohort {escape(str(data['cohort']))}: {verdict}")
+
+
+def _qc_cell(row: dict, column: str) -> str:
+    if column == "n_called" and row.get("n_patients") is not None:
+        return f"{row['n_called']}/{row['n_patients']}"
+    return _cell(row[column])
 
 
 def _cell(value) -> str:

@@ -23,55 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-
-@dataclass
-class FileReport:
-    """What happened to one input file: every row read is accepted or rejected."""
-
-    file: str
-    rows_read: int = 0
-    rows_rejected: int = 0
-    extra_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rows_accepted(self) -> int:
-        return self.rows_read - self.rows_rejected
-
-    def to_dict(self) -> dict:
-        return {
-            "file": self.file,
-            "rows_read": self.rows_read,
-            "rows_accepted": self.rows_accepted,
-            "rows_rejected": self.rows_rejected,
-            "extra_columns": list(self.extra_columns),
-        }
-
-
-MAX_LINES_SHOWN = 5  # a finding names at most this many lines (its count says how many rows)
-
-
-@dataclass
-class Finding:
-    """One error (row rejected or file unusable) or warning (row kept), grouped by rule."""
-
-    level: str  # "error" | "warning"
-    file: str
-    column: str | None
-    lines: list[int]  # 1-based file lines (header = line 1); may be empty for file-level findings
-    message: str  # names file, column, up to five lines, the bad value and what was expected
-    rule: str = ""  # the schema rule id that produced it
-    count: int = 0  # how many rows it concerns (lines lists at most five of them)
-
-    def to_dict(self) -> dict:
-        return {
-            "level": self.level,
-            "file": self.file,
-            "column": self.column,
-            "lines": list(self.lines),
-            "count": self.count,
-            "rule": self.rule,
-            "message": self.message,
-        }
+from rashrisk.findings import FileReport, Finding
 
 
 @dataclass
@@ -91,15 +43,41 @@ class LoadReport:
 
 @dataclass
 class Cohort:
+    """Validated tables of one cohort (see the module docstring) and how every input row fared.
+
+    ``input_rows``: per table read ('patients', 'genotypes' unless from a VCF, 'tdm', 'outcomes'), a
+    :class:`~rashrisk.contract.checking.InputRows`: for every input row its ``patient_id`` as written,
+    ``line`` (the file line, or the DataFrame row position), ``accepted``, and for a rejected row its
+    reason (the error messages naming that row); ``.to_frame()`` gives them as a table.
+    """
+
     name: str
-    path: Path
+    path: Path | None  # the folder read; None for a cohort built from DataFrames
     patients: pd.DataFrame
     genotypes: pd.DataFrame
     tdm: pd.DataFrame
     outcomes: pd.DataFrame | None
     report: LoadReport
     ancestry: str | None = None  # the cohort's majority ancestry (for QC and PK model choice)
+    input_rows: dict = field(default_factory=dict)  # table key -> InputRows
 
     @property
     def n_patients(self) -> int:
         return len(self.patients)
+
+    @classmethod
+    def from_frames(cls, patients, genotypes=None, tdm=None, outcomes=None, *, name: str = "cohort",
+                    source: str = "DataFrame") -> "Cohort":
+        """A cohort from DataFrames in the contract's file layout, checked like a folder's files.
+
+        ``patients``, ``genotypes`` (long: patient_id, rsid, genotype), ``tdm`` and ``outcomes`` have
+        the columns of patients.csv, genotypes.csv, tdm.csv and outcomes.csv; cells may be text (as
+        ``pd.read_csv(..., dtype=str, keep_default_na=False)`` reads them) or typed values. The same
+        rules, derivations and messages as :func:`rashrisk.load_cohort` apply; messages name the table
+        as 'patients (DataFrame)' ('DataFrame' is ``source``) and a row by its position, 'row 2' being
+        ``patients.iloc[2]``. A table that cannot be used at all raises :class:`~rashrisk.errors.CohortError`.
+        See :mod:`rashrisk.contract.frames` and docs/api.md.
+        """
+        from rashrisk.contract.frames import cohort_from_frames
+
+        return cohort_from_frames(patients, genotypes, tdm, outcomes, name=name, source=source)

@@ -1,24 +1,43 @@
-"""The cohort's genotype file: genotypes.vcf / genotypes.vcf.gz (read by :mod:`rashrisk.genotype.vcf`)
-or genotypes.csv / .parquet (row rules here), completed to the long table and QC'd.
+"""A cohort's genotypes: genotypes.vcf / genotypes.vcf.gz (read by :mod:`rashrisk.genotype.vcf`) or a
+long table ``patient_id, rsid, genotype`` (genotypes.csv / .parquet, or a DataFrame; row rules here),
+completed to the long table and QC'd.
 
 Exactly one genotype source may be present. Without one, every patient has no-calls for every
-variant and an error finding says the file is required. Calls whose alleles match neither the
+variant and an error finding says the genotypes are required. Calls whose alleles match neither the
 catalogue's reference nor alternate allele become no-calls with a warning (never flipped).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from rashrisk.contract.cohort import Finding, LoadReport
-from rashrisk.contract.readers import find_table, read_and_check_rows
+from rashrisk.contract.checking import InputRows, ReadTable, check_table
+from rashrisk.contract.cohort import LoadReport
+from rashrisk.contract.readers import find_table
 from rashrisk.contract.rules import Context
 from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
+from rashrisk.findings import Finding
+from rashrisk.genotype.catalogue import load_catalogue
+from rashrisk.genotype.qc import genotype_qc
+from rashrisk.genotype.table import complete_genotype_table
+from rashrisk.genotype.vcf import read_vcf
 
 VCF_NAMES = ("genotypes.vcf", "genotypes.vcf.gz")
+
+
+@dataclass
+class GenotypeSource:
+    """Where the genotypes come from: a long table, a VCF file, or neither (then ``absent_*`` say so)."""
+
+    table: ReadTable | None = None
+    vcf: Path | None = None
+    build: str | None = None  # of the VCF; None = from its header
+    absent_file: str = VCF_NAMES[0]  # the missing-genotypes finding's file
+    absent_message: str = ""
 
 
 def find_genotype_file(folder: Path) -> Path | None:
@@ -32,44 +51,38 @@ def find_genotype_file(folder: Path) -> Path | None:
     return found[0] if found else None
 
 
-def load_genotypes(folder: Path, context: Context, report: LoadReport, *, build: str | None,
-                   ancestry: str | None) -> pd.DataFrame:
-    from rashrisk.genotype.catalogue import load_catalogue
-    from rashrisk.genotype.table import complete_genotype_table
-
+def load_genotypes(source: GenotypeSource, context: Context, report: LoadReport, *,
+                   ancestry: str | None) -> tuple[pd.DataFrame, InputRows | None]:
+    """The long genotype table of the accepted patients, and the long table's row record (None for a
+    VCF, whose rows are variants, or without genotypes)."""
     catalogue = load_catalogue()
     context.catalogue = catalogue
     patient_ids = [str(p) for p in context.patient_ids_accepted]
-    path = find_genotype_file(folder)
-    if path is None:
-        report.findings.append(Finding(
-            "error", "genotypes.vcf", None, [],
-            f"{folder.name}: no genotype file ... expected genotypes.vcf, genotypes.vcf.gz or genotypes.csv "
-            "(every genotype is a no-call without one)", "file.genotypes_missing", 0))
-        genotypes = complete_genotype_table(_no_calls(), patient_ids, catalogue)
-    elif path.name in VCF_NAMES:
-        from rashrisk.genotype.vcf import read_vcf
-
-        result = read_vcf(path, patient_ids, build=build, catalogue=catalogue)
-        report.files[path.name] = result.file_report
+    rows = None
+    if source.vcf is not None:
+        result = read_vcf(source.vcf, patient_ids, build=source.build, catalogue=catalogue)
+        report.files[source.vcf.name] = result.file_report
         report.findings.extend(result.findings)
-        genotypes = result.genotypes
-    else:
-        calls = _read_genotype_table(path, context, report)
+        genotypes, label = result.genotypes, source.vcf.name
+    elif source.table is not None:
+        checked = check_table(GENOTYPES_CSV, source.table, context, report)
+        calls = _accepted_calls(checked) if checked.usable else _no_calls()
         genotypes = complete_genotype_table(calls, patient_ids, catalogue)
-    report.genotype_qc = _qc(genotypes, catalogue, ancestry, report, path.name if path else VCF_NAMES[0])
-    return genotypes
+        label, rows = checked.table.file_name, checked.rows
+    else:
+        report.findings.append(Finding("error", source.absent_file, None, [], source.absent_message,
+                                       "file.genotypes_missing", 0))
+        genotypes, label = complete_genotype_table(_no_calls(), patient_ids, catalogue), source.absent_file
+    report.genotype_qc = _qc(genotypes, catalogue, ancestry, report, label)
+    return genotypes, rows
 
 
 def _no_calls() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in ("patient_id", "rsid", "allele1", "allele2")})
 
 
-def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd.DataFrame:
-    checked = read_and_check_rows(GENOTYPES_CSV, path, context, report)
-    if checked is None:
-        return _no_calls()
-    table, result = checked
+def _accepted_calls(checked) -> pd.DataFrame:
+    table, result = checked.table, checked.result
     keep = ~result.rejected
     values = result.values.loc[keep]
     mismatch = result.flagged["genotypes.genotype.alleles"][keep]
@@ -83,8 +96,6 @@ def _read_genotype_table(path: Path, context: Context, report: LoadReport) -> pd
 
 
 def _qc(genotypes: pd.DataFrame, catalogue: pd.DataFrame, ancestry: str | None, report: LoadReport, file: str):
-    from rashrisk.genotype.qc import genotype_qc
-
     qc_table, findings = genotype_qc(genotypes, catalogue, ancestry, file=file)
     report.findings.extend(findings)
     return qc_table

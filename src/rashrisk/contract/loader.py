@@ -1,22 +1,21 @@
 """``load_cohort``: read a cohort folder (contract v1) into a validated :class:`Cohort`.
 
-Order: patients first (every other file refers to them), then genotypes, tdm and outcomes. Each
-table goes through the same rule engine; rows with an error are rejected and counted, rows with
-a warning are kept. A folder or file that cannot be read at all raises :class:`CohortError`.
+The folder's files are found here and read as raw text tables (:mod:`rashrisk.contract.readers`);
+checking them is the one pipeline shared with DataFrames (:mod:`rashrisk.contract.pipeline`): rows
+with an error are rejected and counted, rows with a warning are kept. A folder or file that cannot
+be read at all raises :class:`CohortError`.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-import pandas as pd
-
-from rashrisk.contract import derive
-from rashrisk.contract.cohort import Cohort, Finding, LoadReport
-from rashrisk.contract.genotypes import load_genotypes
-from rashrisk.contract.readers import find_table, read_and_check_rows
-from rashrisk.contract.rules import Context
-from rashrisk.contract.schema import FILES, OUTCOMES, PATIENTS, TDM, FileSchema
+from rashrisk.contract.cohort import Cohort
+from rashrisk.contract.genotypes import VCF_NAMES, GenotypeSource, find_genotype_file
+from rashrisk.contract.pipeline import CohortSources, check_cohort, majority_ancestry
+from rashrisk.contract.readers import find_table, read_table
+from rashrisk.contract.schema import GENOTYPES_CSV, OUTCOMES, PATIENTS, TDM, FileSchema
 from rashrisk.errors import CohortError
 from rashrisk.genotype.catalogue import BUILDS
 
@@ -33,66 +32,32 @@ def load_cohort(path, *, build: str | None = None) -> Cohort:
         raise CohortError(f"cohort folder {str(folder)!r} does not exist or is not a folder")
     if build is not None and build not in BUILDS:
         raise CohortError(f"--build {build!r}: expected one of {', '.join(BUILDS)}")
-    report = LoadReport()
-    context = Context()
-
     patients_path = find_table(folder, PATIENTS.stem)
     if patients_path is None:
         raise CohortError(f"{folder}: no patients.csv or patients.parquet (the patients file is required)")
-    patients, read_ids = _load_table(PATIENTS, patients_path, context, report, derive.patients)
-    context.patient_ids_read = read_ids
-    if patients.empty:
-        name = patients_path.name
-        report.findings.append(Finding("error", name, "patient_id", [], f"{name}: no patient accepted out of "
-                                       f"{report.files[name].rows_read} row(s) ... expected at least one valid "
-                                       "patient row", "file.no_patients", 0))
-    context.patient_ids_accepted = pd.Index(patients["patient_id"])
-
-    ancestry = majority_ancestry(patients["ancestry"])
-    genotypes = load_genotypes(folder, context, report, build=build, ancestry=ancestry)
-
-    tdm_path = find_table(folder, TDM.stem)
-    if tdm_path is not None:
-        starts = patients.set_index("patient_id")["start_date"]
-        tdm, _ = _load_table(TDM, tdm_path, context, report, lambda v: derive.tdm(v, starts))
-    else:
-        tdm = derive.empty_table(TDM)
-    outcomes_path = find_table(folder, OUTCOMES.stem)
-    outcomes = None
-    if outcomes_path is not None:
-        outcomes, _ = _load_table(OUTCOMES, outcomes_path, context, report, derive.outcomes)
-
-    return Cohort(
+    return check_cohort(CohortSources(
         name=folder.resolve().name,
         path=folder,
-        patients=patients,
-        genotypes=genotypes,
-        tdm=tdm,
-        outcomes=outcomes,
-        report=report,
-        ancestry=ancestry,
-    )
+        patients=_reader(PATIENTS, patients_path),
+        genotypes=_genotype_source(folder, build),
+        tdm=_reader(TDM, find_table(folder, TDM.stem)),
+        outcomes=_reader(OUTCOMES, find_table(folder, OUTCOMES.stem)),
+    ))
 
 
-def _load_table(schema: FileSchema, path: Path, context: Context, report: LoadReport, derive_fn):
-    """Returns (accepted canonical rows, patient ids read)."""
-    checked = read_and_check_rows(schema, path, context, report, derive_fn)
-    if checked is None:
-        return derive.empty_table(schema), pd.Index([], dtype=object)
-    table, result = checked
-    accepted = derive.canonical(schema, result.values, table, ~result.rejected)
-    read_ids = pd.Index(table.frame["patient_id"].unique())
-    return accepted, read_ids
+def _reader(schema: FileSchema, path: Path | None):
+    return None if path is None else partial(read_table, path, schema)
 
 
-def majority_ancestry(ancestry: pd.Series) -> str | None:
-    """Most common ancestry (ties: contract order); None when no patient has one."""
-    counts = ancestry.dropna().value_counts()
-    if counts.empty:
-        return None
-    order = FILES["patients"].column("ancestry").allowed
-    best = counts.max()
-    return next(a for a in order if counts.get(a, 0) == best)
+def _genotype_source(folder: Path, build: str | None) -> GenotypeSource:
+    path = find_genotype_file(folder)
+    missing = (f"{folder.name}: no genotype file ... expected genotypes.vcf, genotypes.vcf.gz or genotypes.csv "
+               "(every genotype is a no-call without one)")
+    if path is None:
+        return GenotypeSource(absent_file=VCF_NAMES[0], absent_message=missing)
+    if path.name in VCF_NAMES:
+        return GenotypeSource(vcf=path, build=build)
+    return GenotypeSource(table=_reader(GENOTYPES_CSV, path))
 
 
 __all__ = ["load_cohort", "majority_ancestry"]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.contract.schema import BOOLEAN_SPELLINGS, Column
+from rashrisk.genotype.alleles import parse_genotype
 
 
 def parse_column(raw: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
@@ -109,8 +110,6 @@ def _parse_iso(text: pd.Series) -> pd.Series:
 
 
 def _parse_genotype(raw: pd.Series):
-    from rashrisk.genotype.alleles import parse_genotype
-
     codes, texts = pd.factorize(raw.to_numpy(object))
     parsed = np.empty(len(texts), dtype=object)
     bad = np.zeros(len(texts), dtype=bool)

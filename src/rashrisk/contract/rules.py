@@ -2,7 +2,7 @@
 
 :func:`apply_rules` parses every declared column, lets the caller add joined and derived
 columns, evaluates each rule of the file to a boolean mask, rejects rows with any error and groups
-the violations of each rule into one :class:`~rashrisk.contract.cohort.Finding`. A rule whose
+the violations of each rule into one :class:`~rashrisk.findings.Finding`. A rule whose
 column is absent raises :class:`SchemaError` (a bug in the schema, never a silent skip).
 """
 
@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.cohort import MAX_LINES_SHOWN, Finding
 from rashrisk.contract.parse import is_present, parse_column
-from rashrisk.contract.schema import TODAY, Col, FileSchema, Rule, rules_for
+from rashrisk.contract.schema import TODAY, Col, FileSchema, Range, Rule, rules_for
+from rashrisk.findings import MAX_LINES_SHOWN, Finding
+from rashrisk.genotype.alleles import allele_counts, parse_genotype
 
 
 
@@ -27,12 +28,17 @@ class SchemaError(RuntimeError):
 
 @dataclass
 class RawTable:
-    """One input file read as text: every cell a str ('' = missing)."""
+    """One input table read as text: every cell a str ('' = missing).
 
-    file_name: str  # as shown to the user, e.g. 'tdm.csv'
+    A file's rows are located by 1-based file line (header = line 1); a DataFrame's by its 0-based
+    row position (``frame.iloc[row]``), with ``row_word`` 'row'.
+    """
+
+    file_name: str  # as shown to the user, e.g. 'tdm.csv' or 'tdm (DataFrame)'
     frame: pd.DataFrame
-    lines: np.ndarray  # 1-based file line of each row (header = line 1)
+    lines: np.ndarray  # where each row is: its file line, or its DataFrame row position
     extra_columns: list[str] = field(default_factory=list)
+    row_word: str = "line"  # how messages name a row's location: 'line' (files) or 'row' (DataFrames)
 
 
 @dataclass
@@ -95,16 +101,19 @@ def make_finding(rule: Rule, table: RawTable, mask: np.ndarray) -> Finding:
     shown = positions[:MAX_LINES_SHOWN]
     lines = [int(x) for x in table.lines[shown]]
     raw_values = table.frame[rule.column].to_numpy()[shown] if rule.column in table.frame else []
-    message = format_message(table.file_name, rule.column, lines, len(positions), list(raw_values), rule.expected)
+    message = format_message(table.file_name, rule.column, lines, len(positions), list(raw_values), rule.expected,
+                             row_word=table.row_word)
     return Finding(rule.level, table.file_name, rule.column, lines, message, rule.id, len(positions))
 
 
-def format_message(file_name: str, column: str | None, lines: list[int], count: int, raw_values: list,
-                   expected: str) -> str:
+def format_message(file_name: str, column: str | None, lines: list, count: int, raw_values: list,
+                   expected: str, *, row_word: str = "line") -> str:
+    """'<file>, column <c>, line(s) <where>: <bad values> ... expected <expected>'. ``row_word`` names
+    what ``lines`` hold: 'line' (file lines), 'row' (DataFrame rows) or 'patient' (patient ids)."""
     where = f"{file_name}, column {column}" if column else file_name
     if lines:
         more = f" and {count - len(lines)} more ({count} rows)" if count > len(lines) else ""
-        where += f", line{'s' if count > 1 else ''} {', '.join(map(str, lines))}{more}"
+        where += f", {row_word}{'s' if count > 1 else ''} {', '.join(map(str, lines))}{more}"
     seen = list(dict.fromkeys("empty" if v == "" else repr(str(v)) for v in raw_values))
     shown = ", ".join(seen)
     return f"{where}: {shown} ... expected {expected}" if shown else f"{where}: expected {expected}"
@@ -156,8 +165,11 @@ def _check_allowed(rule: Rule, s: _State) -> np.ndarray:
 
 
 def _check_range(rule: Rule, s: _State) -> np.ndarray:
-    x = s.value(rule.params["on"]).to_numpy(dtype=float)
-    rng = rule.params["range"]
+    return outside(s.value(rule.params["on"]).to_numpy(dtype=float), rule.params["range"])
+
+
+def outside(x: np.ndarray, rng: Range) -> np.ndarray:
+    """True where a number lies outside ``rng`` (NaN, a missing value, is never outside)."""
     bad = np.zeros(len(x), dtype=bool)
     with np.errstate(invalid="ignore"):
         if rng.min is not None:
@@ -217,8 +229,6 @@ def allele_mismatch(rsid: pd.Series, genotype_text: pd.Series, catalogue: pd.Dat
 
     Decided once per distinct (rsid, genotype text) pair, so a large file costs a factorize.
     """
-    from rashrisk.genotype.alleles import allele_counts, parse_genotype
-
     letters = catalogue.set_index("rsid")[["ref", "alt"]]
     rsid_codes, rsid_values = pd.factorize(rsid.to_numpy(object))
     text_codes, text_values = pd.factorize(genotype_text.to_numpy(object))

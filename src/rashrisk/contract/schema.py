@@ -288,5 +288,11 @@ def rules_for(file_key: str) -> list[Rule]:
     return _column_rules(FILES[file_key]) + [r for r in EXTRA_RULES if r.file == file_key]
 
 
+def column_rules(schema: FileSchema) -> list[Rule]:
+    """The rules implied by ``schema``'s column declarations (also for a schema outside :data:`FILES`,
+    e.g. the model inputs of :mod:`rashrisk.contract.model_inputs`)."""
+    return _column_rules(schema)
+
+
 def all_rules() -> list[Rule]:
     return [r for key in FILES for r in rules_for(key)]

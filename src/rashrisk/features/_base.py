@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 
 def input_names(estimator, n_features: int) -> list[str]:
@@ -38,3 +38,23 @@ def check_input(estimator, X, *, reset: bool, numeric: bool) -> np.ndarray:
         return X.to_numpy(dtype=object)
     return validate_data(estimator, X, reset=reset, dtype=np.float64 if numeric else None,
                          ensure_all_finite="allow-nan")
+
+
+def frame_of(estimator, X, *, reset: bool) -> pd.DataFrame:
+    """``X`` as a DataFrame (a model frame stays as it is; an array, checked by scikit-learn's
+    ``check_array``, gets columns ``x0..``), setting (``reset``) or checking the fitted width and names."""
+    if isinstance(X, pd.DataFrame):
+        frame = X if all(isinstance(c, str) for c in X.columns) else X.rename(columns=str)
+    else:
+        array = check_array(X, dtype="numeric", ensure_all_finite="allow-nan", accept_sparse=False)
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+    if reset:
+        estimator.n_features_in_ = frame.shape[1]
+        if isinstance(X, pd.DataFrame):
+            estimator.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif not isinstance(X, pd.DataFrame) and frame.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {frame.shape[1]} features, but {type(estimator).__name__} is expecting "
+                         f"{estimator.n_features_in_} features as input")
+    return frame

@@ -17,8 +17,12 @@ import pandas as pd
 
 from rashrisk.errors import RashriskError
 from rashrisk.features.landmark import select_landmark_samples
+from rashrisk.genotype.table import allele_count_wide
+from rashrisk.pk.apriori import predict_trough
+from rashrisk.pk.map import map_estimate
+from rashrisk.pk.model import default_pk_model
+from rashrisk.stages import STAGES
 
-STAGES = ("start", "tdm")
 PATIENT_COLUMNS = ("sex", "age_years", "weight_kg", "height_cm", "bsa_m2", "albumin_g_l", "ancestry",
                    "setting", "start_dose_mg")
 TDM_COLUMNS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
@@ -38,6 +42,7 @@ class ModelFrame:
     imputed: pd.DataFrame  # bool per input: value not the patient's own (missing, no-call, PK reference covariate)
     provenance: pd.DataFrame  # str per input: measured | derived | predicted | defaulted | missing | no-call
     landmark: tuple[float, float] | None = None
+    pk_model: object = None  # the PopPKModel that predicted the troughs (recorded in the model card)
 
     @property
     def n(self) -> int:
@@ -59,8 +64,6 @@ def _patients_table(cohort) -> pd.DataFrame:
 
 
 def _genotype_table(cohort, index: pd.Index) -> pd.DataFrame:
-    from rashrisk.genotype.table import allele_count_wide
-
     if cohort.genotypes is None or len(cohort.genotypes) == 0:
         return pd.DataFrame(index=index)
     wide = allele_count_wide(cohort.genotypes, allele="alt")
@@ -72,8 +75,6 @@ def _apriori(covariates: pd.DataFrame, pk_model) -> tuple[pd.Series, np.ndarray]
     """Typical a priori trough at the start dose, and per patient whether the PK model used a
     reference value for a covariate the cohort carries but this patient lacks ('defaulted').
     Covariates the contract never carries (e.g. red-cell count) are a property of the PK model."""
-    from rashrisk.pk.apriori import predict_trough
-
     table = covariates.reset_index()
     out = predict_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model,
                          n_sim=APRIORI_SIMULATIONS)
@@ -88,8 +89,6 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     if stage not in STAGES:
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     if pk_model is None:
-        from rashrisk.pk.model import default_pk_model
-
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
     patients = _patients_table(cohort)
     excluded = []
@@ -128,12 +127,10 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     imputed = provenance.isin(["missing", "no-call", "defaulted"])
     excluded_df = pd.DataFrame(excluded, columns=["patient_id", "reason"])
     return ModelFrame(stage=stage, X=X, y=y, excluded=excluded_df, imputed=imputed, provenance=provenance,
-                      landmark=tuple(landmark) if stage == "tdm" else None)
+                      landmark=tuple(landmark) if stage == "tdm" else None, pk_model=pk_model)
 
 
 def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
-    from rashrisk.pk.map import map_estimate
-
     samples, excluded = select_landmark_samples(cohort.tdm, X.index, cohort.outcomes, window=landmark)
     keep = X.index.isin(samples.index)
     X, provenance = X.loc[keep].copy(), provenance.loc[keep].copy()

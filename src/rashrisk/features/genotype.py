@@ -16,12 +16,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from rashrisk.analysis.association import GENETIC_MODELS, code_genotype, risk_allele_count
 from rashrisk.features._base import check_input, input_names
-
-RISK_ALLELES = ("alt", "ref")
-# the coding of risk-allele counts is defined once (rashrisk.analysis.association); the names stay here
-encode_genotype = code_genotype
+from rashrisk.genotype.coding import GENETIC_MODELS, RISK_ALLELES, code_genotype, risk_allele_count
 
 
 def encoded_name(column: str, risk_allele: str, model: str) -> str:
@@ -58,7 +54,7 @@ class GenotypeEncoder(TransformerMixin, BaseEstimator):
         return self.risk_allele
 
     def _encode(self, X: np.ndarray, alleles: list[str]) -> np.ndarray:
-        cols = [encode_genotype(risk_allele_count(X[:, j], allele), self.model) for j, allele in enumerate(alleles)]
+        cols = [code_genotype(risk_allele_count(X[:, j], allele), self.model) for j, allele in enumerate(alleles)]
         return np.column_stack(cols) if cols else np.empty((X.shape[0], 0))
 
     def fit(self, X, y=None):

@@ -1,7 +1,7 @@
 """The preprocessing step built from configuration: clinical model frame ``X`` -> numeric matrix.
 
-A scikit-learn ``ColumnTransformer`` of the three clinical encoders with
-``verbose_feature_names_out=False`` so that output names stay clinical (``age_years``,
+A :class:`~rashrisk.features.columns.ClinicalColumns` of the three clinical encoders, whose output
+names stay clinical (``age_years``,
 ``sex_M``, ``rs4129267_alt_count``, ``rs4129267_alt_count_missing``, ``map_trough_ng_ml_log``).
 :func:`feature_factors` maps every output feature back to its clinical factor for explanations.
 """
@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sklearn.compose import ColumnTransformer
-
-from rashrisk.features.categorical import CategoricalEncoder
-from rashrisk.features.continuous import ContinuousEncoder
-from rashrisk.features.genotype import GenotypeEncoder
+from rashrisk.errors import ConfigError
+from rashrisk.features.columns import ClinicalColumns
 
 GENOTYPE_SUFFIX = "_alt_count"
 
@@ -43,8 +40,6 @@ class FeatureSpec:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - known
         if unknown:
-            from rashrisk.errors import ConfigError
-
             raise ConfigError(f"[features]: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**kwargs)
@@ -69,27 +64,24 @@ def used_columns(spec: FeatureSpec, stage: str, available) -> list[str]:
     return cols["categorical"] + cols["continuous"] + cols["genotype"]
 
 
-def build_preprocess(spec: FeatureSpec, stage: str, available, *, splines: bool = False) -> ColumnTransformer:
-    """An unfitted ColumnTransformer for ``stage`` over the ``available`` frame columns."""
+def build_preprocess(spec: FeatureSpec, stage: str, available, *, splines: bool = False) -> ClinicalColumns:
+    """An unfitted :class:`ClinicalColumns` for ``stage`` over the ``available`` frame columns."""
     cols = spec.columns_for(stage, available)
     risk_allele = {f"{rsid}{GENOTYPE_SUFFIX}": allele for rsid, allele in spec.risk_allele.items()}
     spline_columns = tuple(c for c in cols["continuous"] if splines and c not in ("tdm_day",))
-    transformers = [
-        ("categorical", CategoricalEncoder(), cols["categorical"]),
-        ("continuous", ContinuousEncoder(log_columns=tuple(c for c in spec.log if c in cols["continuous"]),
-                                         spline_columns=spline_columns, n_knots=spec.n_knots), cols["continuous"]),
-        ("genotype", GenotypeEncoder(model=spec.genotype_model, risk_allele=risk_allele), cols["genotype"]),
-    ]
-    transformers = [t for t in transformers if t[2]]
-    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    return ClinicalColumns(categorical=tuple(cols["categorical"]), continuous=tuple(cols["continuous"]),
+                           genotype=tuple(cols["genotype"]),
+                           log_columns=tuple(c for c in spec.log if c in cols["continuous"]),
+                           spline_columns=spline_columns, n_knots=spec.n_knots, genotype_model=spec.genotype_model,
+                           risk_allele=risk_allele)
 
 
-def _encoders(preprocess: ColumnTransformer):
+def _encoders(preprocess: ClinicalColumns):
     """(kind, fitted encoder) pairs of a fitted preprocess: 'categorical', 'continuous', 'genotype'."""
-    return [(name, t) for name, t, _ in preprocess.transformers_ if name != "remainder" and t != "drop"]
+    return [(name, t) for name, t, _ in preprocess.transformers_]
 
 
-def feature_factors(preprocess: ColumnTransformer) -> dict[str, str]:
+def feature_factors(preprocess: ClinicalColumns) -> dict[str, str]:
     """Fitted preprocess -> {model feature name: clinical factor name}."""
     out: dict[str, str] = {}
     for _, transformer in _encoders(preprocess):
@@ -97,7 +89,7 @@ def feature_factors(preprocess: ColumnTransformer) -> dict[str, str]:
     return out
 
 
-def feature_kinds(preprocess: ColumnTransformer) -> dict[str, str]:
+def feature_kinds(preprocess: ClinicalColumns) -> dict[str, str]:
     """Fitted preprocess -> {model feature name: encoder kind ('categorical', 'continuous', 'genotype')}."""
     return {str(feature): kind for kind, transformer in _encoders(preprocess)
             for feature in transformer.get_feature_names_out()}

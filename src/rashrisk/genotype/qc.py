@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.cohort import Finding
+from rashrisk.findings import Finding
 
 HWE_P_THRESHOLD = 1e-4
 CALL_RATE_THRESHOLD = 0.95

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.cohort import MAX_LINES_SHOWN, FileReport, Finding
 from rashrisk.errors import CohortError, RashriskError
+from rashrisk.findings import MAX_LINES_SHOWN, FileReport, Finding
 from rashrisk.genotype.alleles import COMPLEMENT
 from rashrisk.genotype.catalogue import BUILDS, load_catalogue, position_column
 from rashrisk.genotype.table import NO_CALL, build_long_table

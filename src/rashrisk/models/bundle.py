@@ -1,38 +1,54 @@
-"""The served model: :class:`RiskModel`, a fitted, picklable bundle (preprocess + estimator +
-calibration (affine in log-odds) + bootstrap ensemble for intervals + model card), saved as a folder
-(``model.joblib``, ``card.json``, ``card.md``).
+"""The served model: :class:`RiskModel`, a fitted :class:`~rashrisk.models.classifier.RashriskClassifier`
+with its model card, saved as a bundle folder that holds data only, never code.
 
-Served calibrated log-odds: ``decision_function(X) = calibration_intercept_ + calibration_slope_ *
-raw_logit(X)``, where ``raw_logit`` is the estimator's log-odds in float64 (XGBoost: float64 sum of
-leaf values), so that additive explanations of the raw model scaled by the slope are exact.
+Bundle layout (format :data:`FORMAT_VERSION`):
 
-The bundle carries no patient rows: the training data is described by aggregates only
-(``feature_means_``, the mean of the training feature matrix that linear explanations are taken
-against, and ``input_summary_``, per input column mean / median / percentiles / range or category
-shares; see :func:`rashrisk.models.card.summarize_inputs`).
+- ``model.json``: the classifier's parameters and fitted state as tagged JSON
+  (:mod:`rashrisk.models.state`): preprocessing, calibration, feature names and factors, training
+  aggregates; the estimator of a linear family inline;
+- ``*.xgboost.json``: each XGBoost booster (the served one and the bootstrap members) in XGBoost's
+  own JSON model format;
+- ``card.json`` (the model card, :class:`~rashrisk.models.card.ModelCard`) and ``card.md``;
+- ``manifest.json``: the format, the package versions it was written with and the sha256 of every
+  file above. :meth:`RiskModel.load` checks every hash before reading a file, and refuses a bundle
+  whose format or package major versions it cannot read; the bundle's hash is the sha256 of its
+  manifest, shown with the version wherever a score appears.
+
+Loading looks classes up in a closed table (:data:`rashrisk.models.state.CLASSES`); nothing named in
+the files is imported, and no file is unpickled, so a bundle cannot run code (docs/tracking.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import weakref
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from rashrisk._version import __version__
 from rashrisk.errors import ModelError
-from rashrisk.models.calibration import expit
-from rashrisk.models.candidates import estimator_raw_logit
-from rashrisk.models.xgb_logit import base_margin_from_learner
+from rashrisk.models.candidates import FAMILIES, Candidate
+from rashrisk.models.card import ModelCard, card_markdown
+from rashrisk.models.classifier import RashriskClassifier
+from rashrisk.models.state import decode, encode
+from rashrisk.stages import STAGES, model_name
 
-BUNDLE_FILE = "model.joblib"
+FORMAT = "rashrisk-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MODEL_JSON = "model.json"
 CARD_JSON = "card.json"
 CARD_MD = "card.md"
-STAGE_NAMES = {"start": "rashrisk-start", "tdm": "rashrisk-tdm"}
-SMALL_BATCH_ROWS = 2000  # below this, XGBoost data is built with one thread: starting a pool costs more than the work
+STAGE_NAMES = {stage: model_name(stage) for stage in STAGES}
+# packages whose major version must match the bundle's (their fitted state is read back as written),
+# besides the ones the model's family reads its estimator with (ModelFamily.packages)
+CHECKED_PACKAGES = ("numpy", "scikit-learn")
+# fitted attributes of the classifier stored in model.json (the estimators are stored by their family)
+_FITTED = ("classes_", "n_features_in_", "feature_names_in_", "family_", "params_", "calibration_intercept_",
+           "calibration_slope_", "cv_splits_", "input_columns_", "preprocess_", "feature_names_", "feature_factor_",
+           "feature_means_", "input_summary_", "cv_results_", "oof_raw_logit_")
 
 
 def risk_band(risk, low_below: float, high_from: float) -> np.ndarray:
@@ -41,271 +57,238 @@ def risk_band(risk, low_below: float, high_from: float) -> np.ndarray:
     return np.where(risk < low_below, "low", np.where(risk >= high_from, "high", "intermediate"))
 
 
-def _xgb_data(matrix: np.ndarray):
-    """One XGBoost DMatrix for every booster of a call (one thread for small batches)."""
-    import xgboost as xgb
-
-    threads = 1 if len(matrix) < SMALL_BATCH_ROWS else (os.cpu_count() or 1)
-    return xgb.DMatrix(np.asarray(matrix, dtype=np.float32), nthread=threads)
-
-
-def _is_xgboost(estimator) -> bool:
-    return type(estimator).__module__.startswith("xgboost")
+def _package_version(name: str) -> str | None:
+    for distribution in ((name, "xgboost-cpu") if name == "xgboost" else (name,)):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
-FOREST_ROWS = 64  # up to this many rows, the interval ensemble is evaluated by _ForestTable (no call per member)
-_FORESTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # RiskModel -> _ForestTable (not pickled)
+def _major(version: str | None) -> str | None:
+    return None if version is None else version.split(".")[0]
 
 
-class _ForestTable:
-    """Every tree of several XGBoost boosters as padded numpy arrays: the margins of a few rows for
-    all boosters at once, walking all trees level by level (XGBoost's rule: ``value < split`` goes
-    left, a missing value follows ``default_left``). Leaf values are summed in float64 (XGBoost
-    accumulates in float32: the margins agree to ~1e-6)."""
-
-    def __init__(self, boosters):
-        trees, owner, bases = [], [], []
-        for k, booster in enumerate(boosters):
-            learner = json.loads(booster.save_raw("json"))["learner"]
-            bases.append(base_margin_from_learner(learner))
-            for tree in learner["gradient_booster"]["model"]["trees"]:
-                if any(int(t) != 0 for t in tree.get("split_type", [])):
-                    raise ValueError("categorical splits are not supported by the forest table")
-                trees.append(tree)
-                owner.append(k)
-        width = max(len(t["left_children"]) for t in trees)
-        shape = (len(trees), width)
-        self.feature = np.zeros(shape, dtype=np.int64)
-        self.threshold = np.zeros(shape, dtype=np.float32)
-        self.left = np.zeros(shape, dtype=np.int64)
-        self.right = np.zeros(shape, dtype=np.int64)
-        self.default_left = np.zeros(shape, dtype=bool)
-        self.leaf = np.zeros(shape, dtype=np.float64)
-        self.depth = 0
-        for i, tree in enumerate(trees):
-            left, right = np.asarray(tree["left_children"]), np.asarray(tree["right_children"])
-            n = len(left)
-            leaves = left == -1
-            self.left[i, :n] = np.where(leaves, np.arange(n), left)  # a leaf points to itself
-            self.right[i, :n] = np.where(leaves, np.arange(n), right)
-            self.feature[i, :n] = np.where(leaves, 0, np.asarray(tree["split_indices"]))
-            conditions = np.asarray(tree["split_conditions"], dtype=np.float32)
-            self.threshold[i, :n] = conditions
-            self.default_left[i, :n] = np.asarray(tree["default_left"], dtype=bool)
-            self.leaf[i, :n] = np.where(leaves, conditions.astype(np.float64), 0.0)
-            self.depth = max(self.depth, _depth(left, right))
-        self.base = np.asarray(bases, dtype=np.float64)
-        self.owner = np.zeros((len(trees), len(boosters)))
-        self.owner[np.arange(len(trees)), owner] = 1.0
-
-    def margins(self, matrix: np.ndarray) -> np.ndarray:
-        """(n, boosters) margins of the rows of ``matrix``."""
-        x = np.asarray(matrix, dtype=np.float32)
-        trees = np.arange(self.feature.shape[0])[None, :]
-        rows = np.arange(len(x))[:, None]
-        node = np.zeros((len(x), self.feature.shape[0]), dtype=np.int64)
-        for _ in range(self.depth):
-            value = x[rows, self.feature[trees, node]]
-            go_left = np.where(np.isnan(value), self.default_left[trees, node], value < self.threshold[trees, node])
-            node = np.where(go_left, self.left[trees, node], self.right[trees, node])
-        return self.base + self.leaf[trees, node] @ self.owner
-
-
-def _depth(left: np.ndarray, right: np.ndarray) -> int:
-    """Number of splits on the longest root-to-leaf path."""
-    depth, level = 0, [0]
-    while True:
-        level = [c for node in level if left[node] != -1 for c in (left[node], right[node])]
-        if not level:
-            return depth
-        depth += 1
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class RiskModel:
-    """A fitted severe-rash risk model for one stage (see the module docstring)."""
+    """A released severe-rash model of one stage: the fitted classifier, its card, and the hash of
+    the bundle it was loaded from (None before it is saved)."""
 
-    def __init__(self, *, stage: str, version: str, card: dict, preprocess, estimator, leaf_table,
-                 calibration_intercept: float, calibration_slope: float, feature_factor: dict,
-                 feature_means, input_summary: dict, input_columns: list[str], ensemble: list, family: str,
-                 params: dict):
-        if stage not in STAGE_NAMES:
-            raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
-        self.stage = stage
-        self.name = STAGE_NAMES[stage]
-        self.version = version
+    def __init__(self, classifier: RashriskClassifier, card: ModelCard, *, bundle_sha256: str | None = None):
+        if classifier.stage not in STAGE_NAMES:
+            raise ModelError(f"stage {classifier.stage!r}; expected one of {', '.join(STAGE_NAMES)}")
+        self.classifier = classifier
         self.card = card
-        self.family = family
-        self.params = dict(params)
-        self.preprocess_ = preprocess
-        self.estimator_ = estimator
-        self.leaf_table_ = leaf_table
-        self.calibration_intercept_ = float(calibration_intercept)
-        self.calibration_slope_ = float(calibration_slope)
-        self.feature_factor_ = dict(feature_factor)
-        self.feature_means_ = np.asarray(feature_means, dtype=np.float64).ravel()
-        self.input_summary_ = dict(input_summary)
-        self.input_columns_ = list(input_columns)
-        self.ensemble_ = list(ensemble)  # [(estimator, leaf_table or None)] refitted on bootstrap resamples
+        self.bundle_sha256 = bundle_sha256
+
+    # ---- identity --------------------------------------------------------------------------------
+    @property
+    def stage(self) -> str:
+        return self.classifier.stage
+
+    @property
+    def name(self) -> str:
+        return STAGE_NAMES[self.stage]
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    @property
+    def label(self) -> str:
+        """'rashrisk-tdm 0.1.0+ab12cd34ef (bundle sha256 0123456789ab)': name, version and bundle hash."""
+        digest = f" (bundle sha256 {self.bundle_sha256[:12]})" if self.bundle_sha256 else ""
+        return f"{self.name} {self.version}{digest}"
 
     def __repr__(self) -> str:
         return f"RiskModel(name={self.name!r}, version={self.version!r}, family={self.family!r})"
 
-    @property
-    def feature_names_(self) -> list[str]:
-        return [str(n) for n in self.preprocess_.get_feature_names_out()]
-
-    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        if not isinstance(X, pd.DataFrame):
-            raise ModelError(f"{self.name}: expected a pandas DataFrame of clinical inputs, got {type(X).__name__}")
-        missing = [c for c in self.input_columns_ if c not in X.columns]
-        if missing:
-            raise ModelError(f"{self.name} {self.version}: input columns {missing} are missing; "
-                             f"the model expects {self.input_columns_}")
-        return self.preprocess_.transform(X[self.input_columns_])
+    # ---- the classifier's fitted state, under the names the explanations and reports use ---------
+    family = property(lambda self: self.classifier.family_)
+    params = property(lambda self: dict(self.classifier.params_))
+    preprocess_ = property(lambda self: self.classifier.preprocess_)
+    estimator_ = property(lambda self: self.classifier.estimator_)
+    leaf_table_ = property(lambda self: self.classifier.leaf_table_)
+    ensemble_ = property(lambda self: self.classifier.ensemble_)
+    calibration_intercept_ = property(lambda self: self.classifier.calibration_intercept_)
+    calibration_slope_ = property(lambda self: self.classifier.calibration_slope_)
+    feature_factor_ = property(lambda self: self.classifier.feature_factor_)
+    feature_means_ = property(lambda self: self.classifier.feature_means_)
+    input_summary_ = property(lambda self: self.classifier.input_summary_)
+    input_columns_ = property(lambda self: self.classifier.input_columns_)
+    feature_names_ = property(lambda self: self.classifier.feature_names_)
 
     def transform(self, X) -> np.ndarray:
-        """The feature matrix the estimator sees (preprocessing of the clinical inputs)."""
-        return self._matrix(X)
-
-    def _raw_logit_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
-        if self.leaf_table_ is not None and _is_xgboost(self.estimator_):
-            # exact float64 leaf sum on one DMatrix shared with the ensemble
-            data = _xgb_data(matrix) if data is None else data
-            return self.leaf_table_.raw_logit(self.estimator_.get_booster(), matrix, data)
-        return estimator_raw_logit(self.estimator_, matrix, self.leaf_table_)
+        return self.classifier.feature_matrix(X)
 
     def raw_logit(self, X) -> np.ndarray:
-        """Uncalibrated log-odds, float64."""
-        return self._raw_logit_matrix(self._matrix(X))
+        return self.classifier.raw_logit_matrix(self.classifier.feature_matrix(X))
 
-    def decision_function_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
-        """Served calibrated log-odds of an already preprocessed feature matrix (see :meth:`transform`)."""
-        return self.calibration_intercept_ + self.calibration_slope_ * self._raw_logit_matrix(matrix, data)
+    def decision_function_matrix(self, matrix, data=None) -> np.ndarray:
+        return self.classifier.decision_function_matrix(matrix, data)
 
     def decision_function(self, X) -> np.ndarray:
-        """Served calibrated log-odds."""
-        return self.decision_function_matrix(self._matrix(X))
+        return self.classifier.decision_function(X)
 
     def predict_proba(self, X) -> np.ndarray:
-        p = expit(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
+        return self.classifier.predict_proba(X)
 
-    def predict_interval(self, X, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile interval of the bootstrap ensemble's calibrated risks (model uncertainty).
+    def predict_interval(self, X, level: float = 0.95):
+        return self.classifier.predict_interval(X, level=level)
 
-        Each member was refitted with the chosen hyperparameters on a bootstrap resample of the
-        training feature matrix and uses the bundle's calibration. The interval is widened to
-        include the point estimate when needed.
-        """
-        return self.interval_from_matrix(self._matrix(X), level=level)
+    def interval_from_matrix(self, matrix, logit=None, level: float = 0.95):
+        return self.classifier.interval_from_matrix(matrix, logit, level)
 
-    def interval_from_matrix(self, matrix: np.ndarray, logit: np.ndarray | None = None,
-                             level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`predict_interval` of an already preprocessed matrix; ``logit``: its served log-odds
-        when already computed (e.g. by the explanation). One XGBoost DMatrix serves every member;
-        linear members are one matrix product."""
-        if not 0 < level < 1:
-            raise ModelError(f"predict_interval: level = {level!r}; expected a number between 0 and 1")
-        matrix = np.asarray(matrix, dtype=np.float64)
-        data = _xgb_data(matrix) if _is_xgboost(self.estimator_) and len(matrix) else None
-        if logit is None:
-            logit = self.decision_function_matrix(matrix, data)
-        point = expit(np.asarray(logit, dtype=np.float64))
-        if not self.ensemble_ or not len(matrix):
-            return point.copy(), point.copy()
-        risks = self.ensemble_risks_from_matrix(matrix, data)
-        alpha = (1.0 - level) / 2.0
-        low = np.quantile(risks, alpha, axis=1)
-        high = np.quantile(risks, 1.0 - alpha, axis=1)
-        return np.minimum(low, point), np.maximum(high, point)
-
-    def ensemble_risks_from_matrix(self, matrix: np.ndarray, data=None) -> np.ndarray:
-        """(n, members) calibrated risks of the bootstrap ensemble on a preprocessed matrix."""
-        if not self.ensemble_:
-            raise ModelError(f"{self.name}: this bundle has no bootstrap ensemble")
-        matrix = np.asarray(matrix, dtype=np.float64)
-        if data is None and _is_xgboost(self.estimator_) and len(matrix):
-            data = _xgb_data(matrix)
-        return expit(self.calibration_intercept_ + self.calibration_slope_ * self._ensemble_logits(matrix, data))
-
-    def _ensemble_logits(self, matrix: np.ndarray, data) -> np.ndarray:
-        """(n, members) raw log-odds of the bootstrap ensemble."""
-        members = [est for est, _ in self.ensemble_]
-        if all(hasattr(est, "coef_") and hasattr(est, "intercept_") for est in members):
-            coef = np.vstack([np.asarray(est.coef_, dtype=np.float64).ravel() for est in members])
-            intercept = np.array([float(np.ravel(est.intercept_)[0]) for est in members])
-            return matrix @ coef.T + intercept
-        if len(matrix) <= FOREST_ROWS and all(_is_xgboost(est) and leaves is None for est, leaves in self.ensemble_):
-            forest = _FORESTS.get(self)
-            if forest is None:
-                try:
-                    forest = _ForestTable([est.get_booster() for est in members])
-                except ValueError:  # a tree kind the table does not read: XGBoost evaluates every member
-                    forest = False
-                _FORESTS[self] = forest
-            if forest:
-                return forest.margins(matrix)
-        if data is not None and all(_is_xgboost(est) for est, leaves in self.ensemble_ if leaves is None):
-            columns = []
-            for est, leaves in self.ensemble_:
-                if leaves is None:  # XGBoost's own float32 margin, as estimator_raw_logit computes it
-                    margin = est.get_booster().predict(data, output_margin=True)
-                    columns.append(np.asarray(margin, dtype=np.float64).reshape(len(matrix)))
-                else:
-                    columns.append(estimator_raw_logit(est, matrix, leaves))
-            return np.column_stack(columns)
-        return np.column_stack([estimator_raw_logit(est, matrix, leaves) for est, leaves in self.ensemble_])
+    def ensemble_risks_from_matrix(self, matrix, data=None) -> np.ndarray:
+        return self.classifier.ensemble_risks_from_matrix(matrix, data)
 
     def band(self, risk) -> np.ndarray:
         """'low' / 'intermediate' / 'high' by the card's thresholds."""
-        t = self.card["band_thresholds"]
-        return risk_band(risk, t["low_below"], t["high_from"])
+        bands = self.card.band_thresholds
+        return risk_band(risk, bands.low_below, bands.high_from)
 
-    # ---- persistence -------------------------------------------------------------------------
+    # ---- persistence -------------------------------------------------------------------------------
     def save(self, directory) -> Path:
-        import joblib
-
-        from rashrisk.models.card import card_markdown
-
+        """Write the bundle folder (see the module docstring); sets :attr:`bundle_sha256`."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, directory / BUNDLE_FILE, compress=3)
-        (directory / CARD_JSON).write_text(json.dumps(self.card, indent=2, default=_json_default) + "\n", encoding="utf-8")
-        (directory / CARD_MD).write_text(card_markdown(self.card), encoding="utf-8")
+        clf = self.classifier
+        family = FAMILIES[clf.family_]
+        files: dict[str, bytes] = {}
+        estimator_state, extra = family.to_state(clf.estimator_, "estimator")
+        files.update(extra)
+        members = []
+        for k, (member, _) in enumerate(clf.ensemble_):
+            state, extra = family.to_state(member, f"member-{k:03d}")
+            members.append(state)
+            files.update(extra)
+        model = {"params": encode(clf.get_params(deep=False)),
+                 "fitted": {name: encode(getattr(clf, name)) for name in _FITTED if hasattr(clf, name)},
+                 "estimator": estimator_state, "ensemble": members}
+        files[MODEL_JSON] = _json_bytes(model)
+        files[CARD_JSON] = _json_bytes(self.card.to_dict())
+        files[CARD_MD] = card_markdown(self.card).encode("utf-8")
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "rashrisk_version": __version__,
+                    "stage": clf.stage, "name": self.name, "version": self.version, "family": clf.family_,
+                    "packages": {p: _package_version(p) for p in (*CHECKED_PACKAGES, *family.packages)},
+                    "files": {name: sha256_bytes(data) for name, data in sorted(files.items())}}
+        for old in directory.glob("*"):
+            if old.is_file() and (old.suffix in (".json", ".md", ".joblib")):
+                old.unlink()
+        for name, data in files.items():
+            (directory / name).write_bytes(data)
+        manifest_bytes = _json_bytes(manifest)
+        (directory / MANIFEST).write_bytes(manifest_bytes)
+        self.bundle_sha256 = sha256_bytes(manifest_bytes)
         return directory
 
     @classmethod
     def load(cls, directory) -> "RiskModel":
-        import joblib
-
-        path = Path(directory) / BUNDLE_FILE
-        if not path.is_file():
-            raise ModelError(f"no model bundle at {path}: expected a folder written by RiskModel.save "
-                             f"({BUNDLE_FILE}, {CARD_JSON}, {CARD_MD})")
-        model = joblib.load(path)
-        if not isinstance(model, cls):
-            raise ModelError(f"{path} holds a {type(model).__name__}, not a rashrisk RiskModel")
-        return model
+        """The bundle in ``directory``, every file checked against the manifest first."""
+        directory = Path(directory)
+        manifest_path = directory / MANIFEST
+        if not manifest_path.is_file():
+            legacy = " (a pickled bundle from rashrisk <= 0.1.0 is refused: retrain it)" if (
+                directory / "model.joblib").exists() else ""
+            raise ModelError(f"no model bundle at {directory}: {MANIFEST} is missing{legacy}; expected a folder "
+                             "written by RiskModel.save")
+        manifest_bytes = manifest_path.read_bytes()
+        manifest = _read_json(manifest_bytes, manifest_path)
+        _check_manifest(manifest, manifest_path)
+        files = {}
+        for name, digest in manifest["files"].items():
+            path = directory / name
+            if Path(name).name != name or not path.is_file():
+                raise ModelError(f"{path}: listed in {MANIFEST} but missing; the bundle is incomplete")
+            data = path.read_bytes()
+            if sha256_bytes(data) != digest:
+                raise ModelError(f"{path}: sha256 {sha256_bytes(data)[:12]}... differs from the manifest's "
+                                 f"{str(digest)[:12]}...; the bundle was changed after it was written and is refused")
+            files[name] = data
+        for required in (MODEL_JSON, CARD_JSON):
+            if required not in files:
+                raise ModelError(f"{manifest_path}: the manifest lists no {required}")
+        card = ModelCard.from_dict(_read_json(files[CARD_JSON], directory / CARD_JSON), source=str(directory / CARD_JSON))
+        classifier = _classifier(_read_json(files[MODEL_JSON], directory / MODEL_JSON), files, directory)
+        if classifier.stage != card.stage or manifest.get("stage") != card.stage:
+            raise ModelError(f"{directory}: the model, card and manifest disagree on the stage")
+        return cls(classifier, card, bundle_sha256=sha256_bytes(manifest_bytes))
 
 
 def _json_default(value):
-    if isinstance(value, (np.floating, np.integer)):
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    return str(value)
+    raise TypeError(f"cannot write a {type(value).__name__} into a bundle")
+
+
+def _json_bytes(data) -> bytes:
+    return (json.dumps(data, indent=1, allow_nan=True, default=_json_default) + "\n").encode("utf-8")
+
+
+def _read_json(data: bytes, path: Path):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _check_manifest(manifest, path: Path) -> None:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelError(f"{path}: not a rashrisk bundle manifest (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelError(f"{path}: bundle format version {version!r}; this rashrisk ({__version__}) reads "
+                         f"version {FORMAT_VERSION} only")
+    if not isinstance(manifest.get("files"), dict):
+        raise ModelError(f"{path}: the manifest has no file list")
+    family = FAMILIES.get(manifest.get("family"))
+    if family is None:
+        raise ModelError(f"{path}: model family {manifest.get('family')!r}; expected one of {sorted(FAMILIES)}")
+    packages = manifest.get("packages") or {}
+    for package in (*CHECKED_PACKAGES, *family.packages):
+        written, installed = packages.get(package), _package_version(package)
+        if written is None:
+            raise ModelError(f"{path}: the manifest does not say which {package} version wrote the bundle")
+        if _major(installed) != _major(written):
+            raise ModelError(f"{path}: written with {package} {written}, but {package} {installed or 'is not installed'} "
+                             f"is installed; the major versions must match")
+
+
+def _classifier(model: dict, files: dict, directory: Path) -> RashriskClassifier:
+    where = str(directory / MODEL_JSON)
+    try:
+        params = decode(model["params"], where)
+        fitted = {name: decode(value, where) for name, value in model["fitted"].items()}
+        family = FAMILIES.get(fitted.get("family_"))
+        if family is None:
+            raise ModelError(f"{where}: model family {fitted.get('family_')!r}; expected one of {sorted(FAMILIES)}")
+        classifier = RashriskClassifier(**params)
+        unknown = set(fitted) - set(_FITTED)
+        if unknown:
+            raise ModelError(f"{where}: unknown fitted attributes {sorted(unknown)}")
+        for name, value in fitted.items():
+            setattr(classifier, name, value)
+        classifier.estimator_, classifier.leaf_table_ = family.from_state(model["estimator"], files, exact=True)
+        classifier.ensemble_ = [family.from_state(state, files, exact=False) for state in model["ensemble"]]
+        classifier.candidate_ = Candidate(family.name, tuple(sorted(classifier.params_.items())))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{where}: not a valid rashrisk model state ({type(exc).__name__}: {exc})") from None
+    return classifier
 
 
 def default_bundle_dir(stage: str) -> Path:
     """The embedded default bundle for ``stage`` (package data ``rashrisk/_bundles/<stage>``)."""
     if stage not in STAGE_NAMES:
         raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
-    root = resources.files("rashrisk") / "_bundles" / stage
-    path = Path(str(root))
-    if not (path / BUNDLE_FILE).is_file():
-        raise ModelError(f"the embedded default {stage} model is missing ({path / BUNDLE_FILE}); "
+    path = Path(str(resources.files("rashrisk") / "_bundles" / stage))
+    if not (path / MANIFEST).is_file():
+        raise ModelError(f"the embedded default {stage} model is missing ({path / MANIFEST}); "
                          "reinstall rashrisk or train one with `rashrisk train`")
     return path
 

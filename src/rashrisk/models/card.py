@@ -1,19 +1,154 @@
-"""The model card: built once as data (``build_card -> dict``), rendered to Markdown from it.
+"""The model card: a typed, frozen record (:class:`ModelCard`) built once (``build_card``), stored
+as JSON (``to_dict`` / ``from_dict``, schema :data:`CARD_SCHEMA`) and rendered to Markdown from it.
 
-The card and the bundle describe the training data by aggregate statistics only
-(:func:`summarize_inputs`): no patient row, identifier or sample of rows is stored.
+The card records everything scoring needs, so that scoring reads nothing else: the PK model in
+full, exactly as it built the training features (every parameter and override, and its content
+hash), the landmark window, the genotype coding (risk alleles and genetic model), the band
+thresholds and the training input ranges. The card and the bundle describe the training data by
+aggregate statistics only (:func:`summarize_inputs`): no patient row, identifier or sample of rows.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import dataclasses
+from dataclasses import dataclass, field
 
-from rashrisk import __version__
+from rashrisk._version import __version__
+from rashrisk.errors import ModelError
 from rashrisk.features.frame import TDM_COLUMNS
+from rashrisk.features.preprocess import FeatureSpec
+from rashrisk.models.input_summary import input_ranges, summarize_inputs  # noqa: F401 (re-exported)
 from rashrisk.models.validation import instability_sentence
+from rashrisk.pk.model import PopPKModel
 
-RANGE_QUANTILES = (0.01, 0.99)
+CARD_SCHEMA = "rashrisk.model-card/2"
+
+
+@dataclass(frozen=True)
+class BandThresholds:
+    low_below: float
+    high_from: float
+
+
+@dataclass(frozen=True)
+class PKModelRecord:
+    """The population-PK model that built the training features, in full, with its content hash."""
+
+    name: str
+    sha256: str
+    definition: dict  # PopPKModel.to_dict()
+
+    @classmethod
+    def of(cls, model: PopPKModel) -> "PKModelRecord":
+        return cls(name=model.name, sha256=model.content_sha256, definition=model.to_dict())
+
+    def model(self) -> PopPKModel:
+        """The recorded model, refused when its content no longer matches the recorded hash."""
+        model = PopPKModel.from_dict(self.definition, source=f"model card PK model {self.name}")
+        if model.content_sha256 != self.sha256:
+            raise ModelError(f"model card PK model {self.name}: content hash {model.content_sha256[:12]} differs "
+                             f"from the recorded {self.sha256[:12]}; the card was changed")
+        return model
+
+
+@dataclass(frozen=True)
+class GenotypeCoding:
+    """How genotypes enter the model: pre-specified rsIDs, genetic model, risk allele per rsID."""
+
+    genotypes: tuple[str, ...]
+    genetic_model: str
+    risk_allele: dict  # rsid -> 'alt' | 'ref'
+
+    @classmethod
+    def of(cls, spec: FeatureSpec) -> "GenotypeCoding":
+        return cls(genotypes=tuple(spec.genotypes), genetic_model=spec.genotype_model,
+                   risk_allele=dict(spec.risk_allele))
+
+    def risk_allele_of(self, rsid: str) -> str:
+        return self.risk_allele.get(rsid, "alt")
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    cohort: str
+    simulated: bool
+    n: int
+    events: int
+    fingerprint: dict
+    excluded: dict
+
+
+@dataclass(frozen=True)
+class Predictor:
+    name: str
+    description: str
+    timing: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    family: str
+    params: dict
+    calibration: str
+    calibration_intercept: float
+    calibration_slope: float
+    equation: dict | None = None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """Everything known about a released model (see the module docstring)."""
+
+    name: str
+    version: str
+    stage: str
+    rashrisk_version: str
+    intended_use: str
+    outcome: str
+    trained_on: TrainingData
+    predictors: tuple[Predictor, ...]
+    landmark_days: tuple[float, float] | None
+    pk_model: PKModelRecord
+    genotype_coding: GenotypeCoding
+    model: ModelSpec
+    band_thresholds: BandThresholds
+    baseline_risk: float | None
+    input_summary: dict = field(default_factory=dict)
+    input_ranges: dict = field(default_factory=dict)
+    candidates: tuple[dict, ...] = ()
+    validation: dict = field(default_factory=dict)
+    limitations: tuple[str, ...] = ()
+    disclaimer: str = ""
+    simulated: bool = False
+    schema: str = CARD_SCHEMA
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, *, source: str = "model card") -> "ModelCard":
+        if not isinstance(data, dict) or data.get("schema") != CARD_SCHEMA:
+            schema = data.get("schema") if isinstance(data, dict) else None
+            raise ModelError(f"{source}: card schema {schema!r}; this rashrisk reads {CARD_SCHEMA!r}")
+        expected = {f.name for f in dataclasses.fields(cls)}
+        if set(data) != expected:
+            raise ModelError(f"{source}: card fields differ from {CARD_SCHEMA}: missing "
+                             f"{sorted(expected - set(data))}, unknown {sorted(set(data) - expected)}")
+        try:
+            landmark = data["landmark_days"]
+            return cls(**{**data,
+                          "trained_on": TrainingData(**data["trained_on"]),
+                          "predictors": tuple(Predictor(**p) for p in data["predictors"]),
+                          "landmark_days": None if landmark is None else tuple(float(d) for d in landmark),
+                          "pk_model": PKModelRecord(**data["pk_model"]),
+                          "genotype_coding": GenotypeCoding(**{**data["genotype_coding"], "genotypes": tuple(
+                              data["genotype_coding"]["genotypes"])}),
+                          "model": ModelSpec(**data["model"]),
+                          "band_thresholds": BandThresholds(**data["band_thresholds"]),
+                          "candidates": tuple(data["candidates"]),
+                          "limitations": tuple(data["limitations"])})
+        except TypeError as exc:
+            raise ModelError(f"{source}: not a valid model card ({exc})") from None
 
 SIMULATED_DISCLAIMER = ("Trained on simulated data; not for clinical use. Research use only: the numbers show how the "
                         "method behaves, not the risk of a real patient.")
@@ -36,45 +171,6 @@ PREDICTOR_TEXT = {
 }
 
 
-def _number(value) -> float | None:
-    return None if value is None or not np.isfinite(value) else round(float(value), 6)
-
-
-def summarize_inputs(X: pd.DataFrame, columns) -> dict:
-    """Aggregate statistics of the training inputs, per column (no patient rows).
-
-    Numeric: ``{"kind": "numeric", "n", "missing_share", "mean", "median", "p01", "p99", "min", "max"}``;
-    categorical: ``{"kind": "categorical", "n", "missing_share", "frequencies": {level: share}}``
-    (levels ordered by share, largest first).
-    """
-    out = {}
-    for column in columns:
-        values = X[column]
-        n = int(len(values))
-        missing = float(values.isna().mean()) if n else 0.0
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            numeric = pd.to_numeric(values, errors="coerce").astype(float).dropna().to_numpy()
-            stats = {"kind": "numeric", "n": n, "missing_share": round(missing, 6)}
-            if len(numeric):
-                low, high = np.quantile(numeric, RANGE_QUANTILES)
-                stats.update(mean=_number(numeric.mean()), median=_number(np.median(numeric)), p01=_number(low),
-                             p99=_number(high), min=_number(numeric.min()), max=_number(numeric.max()))
-            else:
-                stats.update(mean=None, median=None, p01=None, p99=None, min=None, max=None)
-            out[str(column)] = stats
-        else:
-            shares = values.dropna().astype(str).value_counts(normalize=True, sort=True)
-            out[str(column)] = {"kind": "categorical", "n": n, "missing_share": round(missing, 6),
-                                "frequencies": {str(k): round(float(v), 6) for k, v in shares.items()}}
-    return out
-
-
-def input_ranges(summary: dict) -> dict:
-    """{column: {"min", "max", "p01", "p99"}} of the numeric inputs (training-range warnings)."""
-    return {column: {k: stats[k] for k in ("min", "max", "p01", "p99")} for column, stats in summary.items()
-            if stats.get("kind") == "numeric" and stats.get("min") is not None}
-
-
 def _metric(validation: dict, name: str) -> dict | None:
     m = (validation or {}).get("metrics", {}).get(name)
     if not m:
@@ -84,69 +180,63 @@ def _metric(validation: dict, name: str) -> dict | None:
 
 def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulated: bool, n: int, events: int,
                fingerprint: dict, factors: list[str], family: str, params: dict, calibration: tuple[float, float],
-               calibration_method: str, landmark, band_thresholds: dict, validation: dict, nested_cv: dict, excluded: dict,
-               candidates: list[dict], pk_model: str, input_summary: dict | None = None,
-               equation: dict | None = None) -> dict:
+               calibration_method: str, landmark, band_thresholds: BandThresholds, validation: dict, nested_cv: dict,
+               excluded: dict, candidates: list[dict], pk_model: PopPKModel, features: FeatureSpec,
+               input_summary: dict | None = None, equation: dict | None = None) -> ModelCard:
     timing = ("at imatinib start (before the first dose)" if stage == "start"
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
     predictors = []
     for factor in factors:
         when = timing if factor in TDM_COLUMNS else "at imatinib start (before the first dose)"
         kind = "genotype: risk-allele count with a no-call indicator" if factor.startswith("rs") else None
-        predictors.append({"name": factor, "description": PREDICTOR_TEXT.get(factor, kind or factor), "timing": when})
+        predictors.append(Predictor(name=factor, description=PREDICTOR_TEXT.get(factor, kind or factor), timing=when))
     limitations = [
         "Internal validation only (bootstrap optimism correction and nested cross-validation); no external validation.",
         "Few events: estimates of discrimination and calibration are uncertain (see the confidence intervals).",
         "The risk allele and genetic model of IL6R rs4129267 are configuration choices; the source study's abstract "
         "does not state them.",
-        f"A priori troughs come from the population-PK model {pk_model}; patients outside its covariate domain "
+        f"A priori troughs come from the population-PK model {pk_model.name}; patients outside its covariate domain "
         "get less reliable exposure estimates.",
     ]
     if stage == "tdm":
         limitations.append("Landmark model: it applies only to patients still rash-free at their first TDM sample "
                            f"in the day {landmark[0]:g}-{landmark[1]:g} window, and predicts severe rash after it.")
     disclaimer = (SIMULATED_DISCLAIMER + " " if simulated else "") + RESEARCH_DISCLAIMER
-    return {
-        "schema": "rashrisk.model-card/1",
-        "name": name,
-        "version": version,
-        "stage": stage,
-        "rashrisk_version": __version__,
-        "intended_use": ("Estimate the probability of severe skin rash (CTCAE grade >= 3, or recurrent grade 2) in "
-                         "patients with GIST starting imatinib, " + timing + ", to help clinicians decide how closely "
-                         "to monitor the skin and when to check the trough. Not for diagnosis or dosing decisions."),
-        "outcome": "severe_rash = rash_max_grade >= 3, or rash_max_grade == 2 and recurrent (cohort contract v1)",
-        "trained_on": {"cohort": cohort_name, "simulated": bool(simulated), "n": int(n), "events": int(events),
-                       "fingerprint": fingerprint, "excluded": excluded},
-        "predictors": predictors,
-        "landmark_days": list(landmark) if stage == "tdm" else None,
-        "input_summary": dict(input_summary or {}),
-        "input_ranges": input_ranges(input_summary or {}),
-        "model": {"family": family, "params": params, "calibration": calibration_method,
-                  "calibration_intercept": calibration[0], "calibration_slope": calibration[1], "pk_model": pk_model,
-                  "equation": equation},
-        "band_thresholds": dict(band_thresholds),
-        "baseline_risk": events / n if n else None,
-        "candidates": [{k: c[k] for k in ("label", "cv_logloss_mean", "cv_logloss_sd")} for c in candidates],
-        "validation": {
-            "n_boot": (validation or {}).get("bootstrap", {}).get("n_boot"),
-            "auroc": _metric(validation, "auroc"),
-            "auprc": _metric(validation, "auprc"),
-            "brier": _metric(validation, "brier"),
-            "scaled_brier": _metric(validation, "scaled_brier"),
-            "calibration_slope": _metric(validation, "calibration_slope"),
-            "calibration_intercept": _metric(validation, "calibration_intercept"),
-            "ici": _metric(validation, "ici"),
-            "events_per_parameter": (validation or {}).get("events_per_parameter"),
-            "instability": (validation or {}).get("instability"),
-            "sample_size": (validation or {}).get("sample_size"),
-            "warnings": (validation or {}).get("warnings", []),
+    v = validation or {}
+    return ModelCard(
+        name=name, version=version, stage=stage, rashrisk_version=__version__,
+        intended_use=("Estimate the probability of severe skin rash (CTCAE grade >= 3, or recurrent grade 2) in "
+                      "patients with GIST starting imatinib, " + timing + ", to help clinicians decide how closely "
+                      "to monitor the skin and when to check the trough. Not for diagnosis or dosing decisions."),
+        outcome="severe_rash = rash_max_grade >= 3, or rash_max_grade == 2 and recurrent (cohort contract v1)",
+        trained_on=TrainingData(cohort=cohort_name, simulated=bool(simulated), n=int(n), events=int(events),
+                                fingerprint=fingerprint, excluded=excluded),
+        predictors=tuple(predictors),
+        landmark_days=(float(landmark[0]), float(landmark[1])) if stage == "tdm" else None,
+        pk_model=PKModelRecord.of(pk_model), genotype_coding=GenotypeCoding.of(features),
+        input_summary=dict(input_summary or {}), input_ranges=input_ranges(input_summary or {}),
+        model=ModelSpec(family=family, params=dict(params), calibration=calibration_method,
+                        calibration_intercept=float(calibration[0]), calibration_slope=float(calibration[1]),
+                        equation=equation),
+        band_thresholds=band_thresholds,
+        baseline_risk=events / n if n else None,
+        candidates=tuple({k: c[k] for k in ("label", "cv_logloss_mean", "cv_logloss_sd")} for c in candidates),
+        validation={
+            "n_boot": v.get("bootstrap", {}).get("n_boot"),
+            "auroc": _metric(v, "auroc"),
+            "auprc": _metric(v, "auprc"),
+            "brier": _metric(v, "brier"),
+            "scaled_brier": _metric(v, "scaled_brier"),
+            "calibration_slope": _metric(v, "calibration_slope"),
+            "calibration_intercept": _metric(v, "calibration_intercept"),
+            "ici": _metric(v, "ici"),
+            "events_per_parameter": v.get("events_per_parameter"),
+            "instability": v.get("instability"),
+            "sample_size": v.get("sample_size"),
+            "warnings": v.get("warnings", []),
             "nested_cv": nested_cv,
         },
-        "limitations": limitations,
-        "disclaimer": disclaimer,
-        "simulated": bool(simulated),
-    }
+        limitations=tuple(limitations), disclaimer=disclaimer, simulated=bool(simulated))
 
 
 def _fmt(value, digits=3):
@@ -157,7 +247,8 @@ def _g(value) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
 
-def card_markdown(card: dict) -> str:
+def card_markdown(model_card: ModelCard) -> str:
+    card = model_card.to_dict()
     v = card.get("validation", {})
     lines = [f"# Model card: {card['name']} {card['version']}", ""]
     if card.get("simulated"):
@@ -184,7 +275,7 @@ def card_markdown(card: dict) -> str:
     m = card["model"]
     lines += ["", "## Model", "", f"Selected: {m['family']} {m['params']}; calibration: {m['calibration']} "
               f"(intercept {_fmt(m['calibration_intercept'])}, slope {_fmt(m['calibration_slope'])}); "
-              f"PK model {m['pk_model']}.", "", "| candidate | CV log-loss (mean +/- SD) |", "|---|---|"]
+              f"PK model {card['pk_model']['name']} (content sha256 {card['pk_model']['sha256'][:12]}).", "", "| candidate | CV log-loss (mean +/- SD) |", "|---|---|"]
     lines += [f"| {c['label']} | {_fmt(c['cv_logloss_mean'], 4)} +/- {_fmt(c['cv_logloss_sd'], 4)} |"
               for c in card.get("candidates", [])]
     equation = m.get("equation")

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from rashrisk.errors import ConfigError
-from rashrisk.features.genotype import GENETIC_MODELS, RISK_ALLELES
 from rashrisk.features.preprocess import FeatureSpec
+from rashrisk.genotype.coding import GENETIC_MODELS, RISK_ALLELES
 
 FAMILIES = ("logistic", "xgboost")
 

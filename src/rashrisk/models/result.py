@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from rashrisk.models.candidates import candidate_label
 
 
 @dataclass
@@ -24,7 +25,6 @@ class TrainingResult:
 
     @property
     def selected_label(self) -> str:
-        from rashrisk.models.candidates import candidate_label
 
         return candidate_label(self.model.family, self.model.params)
 

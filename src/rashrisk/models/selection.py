@@ -18,8 +18,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
 from rashrisk.features.preprocess import used_columns
 from rashrisk.models.calibration import apply_platt, calibrate, expit
-from rashrisk.models.candidates import (Candidate, FittedCandidate, column_factors, estimator_raw_logit, fit_estimator,
-                                        make_preprocess)
+from rashrisk.models.candidates import Candidate, FittedCandidate, column_factors, fit_estimator, make_preprocess
 from rashrisk.models.metrics import log_loss as _log_loss
 
 # Tuning clips risks to [1e-12, 1 - 1e-12] (as it always has); the metric itself is metrics.log_loss.
@@ -47,7 +46,7 @@ def fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, *, see
         factors = column_factors(preprocess)
         for candidate in members:
             estimator, leaves = fit_estimator(candidate, config, m_train, y_train, names, factors, seed=seed)
-            out[candidate] = estimator_raw_logit(estimator, m_test, leaves)
+            out[candidate] = candidate.model_family.raw_logit(estimator, leaves, m_test)
     return out
 
 

@@ -20,13 +20,22 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from rashrisk._version import __version__
+from rashrisk.contract.loader import load_cohort
 from rashrisk.errors import RashriskError
+from rashrisk.features.frame import STAGES, build_model_frame
+from rashrisk.models.bundle import RiskModel, risk_band
 from rashrisk.models.calibration import apply_platt, calibrate, calibration_method, expit
-from rashrisk.models.candidates import FittedCandidate, candidate_grid, estimator_raw_logit, fit_estimator
-from rashrisk.features.frame import STAGES
+from rashrisk.models.candidates import FittedCandidate, candidate_grid, fit_estimator
+from rashrisk.models.card import BandThresholds, build_card
+from rashrisk.models.classifier import RashriskClassifier
 from rashrisk.models.config import TrainingConfig
+from rashrisk.models.equation import logistic_equation
+from rashrisk.models.metrics import performance_metrics
 from rashrisk.models.result import TrainingResult
-from rashrisk.models.selection import best, nested_cv, tune
+from rashrisk.models.selection import nested_cv
+from rashrisk.models.validation import prediction_instability, validate_model
+from rashrisk.pk.model import PopPKModel, default_pk_model
 
 Progress = Callable[[str, int, int], None]  # progress(step, done, total)
 
@@ -72,7 +81,7 @@ def _fit_predict_factory(candidate, config: TrainingConfig, stage: str, calibrat
             for train_idx, test_idx in splitter.split(matrix, y_train):
                 est, leaves = fit_estimator(candidate, config, matrix[train_idx], y_train[train_idx],
                                             fitted.feature_names_, fitted.factors_, seed=seed)
-                oof[test_idx] = estimator_raw_logit(est, matrix[test_idx], leaves)
+                oof[test_idx] = candidate.model_family.raw_logit(est, leaves, matrix[test_idx])
             intercept, slope = calibrate(candidate.family, config.platt_families, oof, y_train)
         else:
             intercept, slope = calibration
@@ -81,41 +90,26 @@ def _fit_predict_factory(candidate, config: TrainingConfig, stage: str, calibrat
     return fit_predict
 
 
-def _ensemble(candidate, config, matrix, y, names, factors, *, seed) -> list:
-    rng = np.random.default_rng(seed)
-    members = []
-    n = len(y)
-    for b in range(config.interval_bootstrap):
-        for _ in range(100):
-            idx = rng.integers(0, n, n)
-            if 0 < y[idx].sum() < n:
-                break
-        members.append(fit_estimator(candidate, config, matrix[idx], y[idx], names, factors, seed=seed + b))
-    return members
-
-
 def _nested_metrics(y, proba: dict) -> dict:
-    from rashrisk.models.metrics import performance_metrics
-
     return {name: {k: (None if v is None or not np.isfinite(v) else float(v))
                    for k, v in performance_metrics(y, p).items()} for name, p in proba.items()}
 
 
-def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str = "cohort", simulated: bool = False,
-                fingerprint: dict | None = None, pk_model_name: str = "", progress: Progress | None = None,
+def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str = "cohort",
+                simulated: bool = False, fingerprint: dict | None = None, progress: Progress | None = None,
                 validate: bool = True) -> TrainingResult:
-    """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes."""
+    """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes. The PK model
+    that built the frame (``frame.pk_model``) is recorded in full in the card, so that scoring builds
+    the same features."""
+    if not isinstance(frame.pk_model, PopPKModel):
+        raise RashriskError("the model frame does not say which PK model built it; build it with "
+                            "rashrisk.features.frame.build_model_frame")
     with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
-        return _train_frame(frame, config, cohort_name=cohort_name, simulated=simulated, fingerprint=fingerprint,
-                            pk_model_name=pk_model_name, progress=progress, validate=validate)
+        return _train_frame(frame, config or TrainingConfig(), pk_model=frame.pk_model, cohort_name=cohort_name,
+                            simulated=simulated, fingerprint=fingerprint or {}, progress=progress, validate=validate)
 
 
-def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model_name, progress, validate):
-    from rashrisk.models.bundle import RiskModel, risk_band
-    from rashrisk.models.card import build_card, summarize_inputs
-    from rashrisk.models.equation import logistic_equation
-
-    config = config or TrainingConfig()
+def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint, progress, validate):
     stage = frame.stage
     seconds: dict[str, float] = {}
     if frame.y is None:
@@ -131,73 +125,53 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
     def step(name):
         return (lambda done, total: progress(name, done, total)) if progress else None
 
-    candidates = candidate_grid(config)
     t0 = time.perf_counter()
-    rows, oof = tune(candidates, config, stage, X, y, seed=config.seed, n_splits=config.cv_splits,
-                     n_repeats=config.cv_repeats, progress=step("tuning"))
-    seconds["tuning"] = time.perf_counter() - t0
+    classifier = RashriskClassifier.from_config(config, stage).fit(X, y)
+    seconds["fit"] = time.perf_counter() - t0
+    chosen = classifier.candidate_
+    intercept, slope = classifier.calibration_intercept_, classifier.calibration_slope_
+    oof_proba = expit(apply_platt(classifier.oof_raw_logit_, intercept, slope))
+    rows = [dict(row) for row in classifier.cv_results_]
 
     t0 = time.perf_counter()
-    nested = nested_cv(candidates, config, stage, X, y, seed=config.seed, progress=step("nested CV"))
+    nested = nested_cv(candidate_grid(config), config, stage, X, y, seed=config.seed, progress=step("nested CV"))
     nested_metrics = _nested_metrics(y, nested["proba"])
     nested_summary = {"selection": nested_metrics["selection"], "chosen_per_fold": nested["chosen"]}
     for row in rows:
         row["nested_cv"] = nested_metrics.get(row["name"])
     seconds["nested_cv"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    chosen_row = best(rows)
-    chosen = chosen_row["candidate"]
-    intercept, slope = calibrate(chosen.family, config.platt_families, oof[chosen], y)
-    oof_proba = expit(apply_platt(oof[chosen], intercept, slope))
-    fitted = FittedCandidate(chosen, config, stage, seed=config.seed, exact=True).fit(X, y)
-    matrix = fitted.transform(X)
-    ensemble = _ensemble(chosen, config, matrix, y, fitted.feature_names_, fitted.factors_, seed=config.seed + 1)
-    seconds["final_fit"] = time.perf_counter() - t0
-
+    matrix = classifier.feature_matrix(X)
     validation = {}
     if validate:
-        from rashrisk.models.validation import validate_model
-
         t0 = time.perf_counter()
         fit_predict = _fit_predict_factory(chosen, config, stage, (intercept, slope), config.seed)
         validation = validate_model(fit_predict, X, frame.y.astype(bool), oof_proba=oof_proba,
                                     n_parameters=matrix.shape[1], n_boot=config.validation_bootstrap,
                                     seed=config.seed, progress=step("validation"))
+        validation["instability"] = prediction_instability(
+            expit(classifier.decision_function_matrix(matrix)), classifier.ensemble_risks_from_matrix(matrix),
+            lambda risk: risk_band(risk, config.low_below, config.high_from))
         seconds["validation"] = time.perf_counter() - t0
 
-    fingerprint = fingerprint or {}
-    digest = hashlib.sha256(repr((sorted(fingerprint.get("files", {}).items()), config.to_dict(), stage)).encode())
-    from rashrisk import __version__
-
+    digest = hashlib.sha256(repr((sorted(fingerprint.get("files", {}).items()), config.to_dict(), stage,
+                                  pk_model.content_sha256)).encode())
     version = f"{__version__}+{digest.hexdigest()[:10]}"
-    # aggregates only: the bundle and its card carry no patient rows or identifiers
-    feature_means = np.asarray(matrix, dtype=np.float64).mean(axis=0)
-    input_summary = summarize_inputs(X, fitted.input_columns_)
-    factors = list(dict.fromkeys(fitted.factors_.values()))
+    factors = list(dict.fromkeys(classifier.feature_factor_.values()))
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
-    model = RiskModel(stage=stage, version=version, card={}, preprocess=fitted.preprocess_,
-                      estimator=fitted.estimator_, leaf_table=fitted.leaf_table_, calibration_intercept=intercept,
-                      calibration_slope=slope, feature_factor=fitted.factors_, feature_means=feature_means,
-                      input_summary=input_summary,
-                      input_columns=fitted.input_columns_, ensemble=ensemble, family=chosen.family, params=chosen.param_dict)
-    if validate:
-        from rashrisk.models.validation import prediction_instability
-
-        validation["instability"] = prediction_instability(
-            expit(model.decision_function_matrix(matrix)), model.ensemble_risks_from_matrix(matrix),
-            lambda risk: risk_band(risk, config.low_below, config.high_from))
-    equation = logistic_equation(fitted.preprocess_, fitted.estimator_, (intercept, slope), fitted.factors_)
-    model.card = build_card(stage=stage, name=model.name, version=version, cohort_name=cohort_name,
-                            simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
-                            family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
-                            calibration_method=calibration_method(chosen.family, config.platt_families),
-                            landmark=frame.landmark or config.landmark,
-                            band_thresholds={"low_below": config.low_below, "high_from": config.high_from},
-                            validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
-                            pk_model=pk_model_name, input_summary=input_summary, equation=equation)
-    public_rows = [{k: v for k, v in row.items() if k != "candidate"} for row in rows]
-    return TrainingResult(stage=stage, model=model, frame=frame, candidates=public_rows, selected=chosen.family,
+    equation = logistic_equation(classifier.preprocess_, classifier.estimator_, (intercept, slope),
+                                 classifier.feature_factor_)
+    card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
+                      simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
+                      family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
+                      calibration_method=calibration_method(chosen.family, config.platt_families),
+                      landmark=frame.landmark or config.landmark,
+                      band_thresholds=BandThresholds(low_below=config.low_below, high_from=config.high_from),
+                      validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
+                      pk_model=pk_model, features=config.features, input_summary=classifier.input_summary_,
+                      equation=equation)
+    model = RiskModel(classifier, card)
+    return TrainingResult(stage=stage, model=model, frame=frame, candidates=rows, selected=chosen.family,
                           oof_proba=oof_proba, y=y, validation=validation, fingerprint=fingerprint,
                           config=config.to_dict(), seconds=seconds, nested_cv=nested_summary)
 
@@ -205,27 +179,21 @@ def _train_frame(frame, config, *, cohort_name, simulated, fingerprint, pk_model
 def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, progress: Progress | None = None,
                 pk_model=None, validate: bool = True) -> TrainingResult:
     """Train the ``stage`` model ('start' | 'tdm') on a loaded cohort (or a cohort folder path)."""
-    from rashrisk.features.frame import build_model_frame
-
     if stage not in STAGES:
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     config = config or TrainingConfig()
     if isinstance(cohort, (str, Path)):
-        from rashrisk.contract.loader import load_cohort
 
         cohort = load_cohort(cohort)
     if pk_model is None:
-        from rashrisk.pk.model import default_pk_model
-
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
     t0 = time.perf_counter()
     with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
         frame = build_model_frame(cohort, stage, pk_model=pk_model, landmark=config.landmark)
         frame_seconds = time.perf_counter() - t0
-        result = train_frame(frame, config, cohort_name=cohort.name, simulated=_is_simulated(cohort),
-                             fingerprint=cohort_fingerprint(cohort),
-                             pk_model_name=getattr(pk_model, "name", str(pk_model)), progress=progress,
-                             validate=validate)
+        result = train_frame(frame, config, cohort_name=cohort.name,
+                             simulated=_is_simulated(cohort), fingerprint=cohort_fingerprint(cohort),
+                             progress=progress, validate=validate)
     result.seconds = {"model_frame": frame_seconds, **result.seconds}
     return result
 
@@ -235,8 +203,8 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
     """Friendly entry point: ``rashrisk.train("cohort_dir", "tdm")``.
 
     ``cohort``: a folder path or a loaded Cohort. ``config``: None (defaults), a TOML path, a dict
-    shaped like the TOML, or a :class:`TrainingConfig`. ``stage='both'`` returns
-    ``{"start": TrainingResult, "tdm": TrainingResult}``; a single stage returns its result.
+    shaped like the TOML, or a :class:`TrainingConfig`. Always a mapping stage -> TrainingResult:
+    ``{"start": ..., "tdm": ...}`` for ``stage='both'``, ``{"tdm": ...}`` for one stage.
     """
     if config is None:
         settings = TrainingConfig()
@@ -249,12 +217,10 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
     if seed is not None:
         settings = settings.with_overrides(seed=int(seed))
     if isinstance(cohort, (str, Path)):
-        from rashrisk.contract.loader import load_cohort
 
         cohort = load_cohort(cohort)
-    if stage == "both":
-        return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in STAGES}
-    return train_stage(cohort, stage, settings, progress=progress, validate=validate)
+    stages = STAGES if stage == "both" else (stage,)
+    return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in stages}
 
 
 def _train_stage_worker(cohort, stage: str, config: TrainingConfig, validate: bool) -> TrainingResult:
@@ -273,7 +239,6 @@ def train_stages(cohort, stages, config: TrainingConfig | None = None, *, n_jobs
     from concurrent.futures import ProcessPoolExecutor
 
     if isinstance(cohort, (str, Path)):
-        from rashrisk.contract.loader import load_cohort
 
         cohort = load_cohort(cohort)
     context = multiprocessing.get_context("spawn")

@@ -10,6 +10,8 @@ Omega from the declared SDs and correlations); residual error is combined
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -89,6 +91,46 @@ class PopPKModel:
         )
         model._validate(source)
         return model
+
+    def to_dict(self) -> dict:
+        """Every field as JSON-able data (the model exactly as used, overrides included):
+        :meth:`from_dict` rebuilds an equal model."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "PK model record") -> PopPKModel:
+        """The model recorded by :meth:`to_dict` (e.g. in a model card), validated again."""
+        expected = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(data, dict) or set(data) != expected:
+            got = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise ModelError(f"{source}: a PK model record needs exactly the fields {sorted(expected)}; got {got}")
+        try:
+            covariates = {}
+            for column, spec in data["covariates"].items():
+                spec = dict(spec)
+                spec["levels"] = tuple(spec["levels"])
+                spec["soft"] = None if spec["soft"] is None else tuple(spec["soft"])
+                spec["hard"] = None if spec["hard"] is None else tuple(spec["hard"])
+                covariates[column] = CovariateSpec(**spec)
+            model = cls(
+                name=data["name"], citation=data["citation"], population=data["population"],
+                structure=data["structure"], typical={k: float(v) for k, v in data["typical"].items()},
+                effects=tuple(CovariateEffect(**e) for e in data["effects"]), covariates=covariates,
+                iiv_parameters=tuple(data["iiv_parameters"]), iiv_sd=tuple(float(x) for x in data["iiv_sd"]),
+                iiv_correlation=tuple(tuple(float(x) for x in row) for row in data["iiv_correlation"]),
+                residual_proportional=float(data["residual_proportional"]),
+                residual_additive_ng_ml=float(data["residual_additive_ng_ml"]), notes=data["notes"],
+                overrides=tuple(data["overrides"]))
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+            raise ModelError(f"{source}: not a valid PK model record ({exc})") from None
+        model._validate(source)
+        return model
+
+    @property
+    def content_sha256(self) -> str:
+        """sha256 of the canonical JSON of :meth:`to_dict`: two models with the same hash predict alike."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def _validate(self, source: str) -> None:
         if self.structure not in STRUCTURES:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rashrisk.pk.apriori import predict_trough
 from rashrisk.pk.loglinear import loglinear_trough_ng_ml
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import MODEL_NAMES, PopPKModel, default_pk_model, load_pk_model
@@ -98,8 +99,6 @@ def apriori_interval_coverage(model: PopPKModel | None = None, *, dose_mg: float
                               n_sim: int = 4000, interval_seed: int = 1) -> dict:
     """Share of ``n`` simulated observed steady-state troughs of one patient (a 60 kg, 55-year-old
     woman; default model widmer2006) inside :func:`predict_trough`'s 5-95% interval (target 90%)."""
-    from rashrisk.pk.apriori import predict_trough
-
     model = model or load_pk_model("widmer2006")
     one = pd.DataFrame({"sex": ["F"], "age_years": [55.0], "weight_kg": [60.0]})
     interval = predict_trough(one, dose_mg, model=model, n_sim=n_sim, seed=interval_seed).iloc[0]

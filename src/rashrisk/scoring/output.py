@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from rashrisk._json import json_safe
 from rashrisk.errors import RashriskError
 
 FORMATS = (".csv", ".parquet", ".json")
@@ -22,30 +20,13 @@ def check_output_path(path) -> Path:
     return path
 
 
-def json_safe(value):
-    """``value`` with numpy scalars made Python numbers (NaN -> None), dates ISO text, and dicts,
-    lists and tuples converted element by element (tuples become lists), ready for ``json.dumps``."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.isoformat()
-    return value
-
-
 def write_table(table: pd.DataFrame, path) -> Path:
     path = check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table.to_csv(path, index=False, float_format="%.6g")
+        # full precision (shortest round-trip repr): risks, intervals and log-odds read back exactly
+        table.to_csv(path, index=False)
     elif suffix == ".parquet":
         table.to_parquet(path, index=False)
     else:

@@ -1,16 +1,18 @@
-"""One-patient JSON documents (see docs/reports.md) turned into a cohort folder the loader reads.
+"""One-patient JSON documents (see docs/reports.md) turned into the contract's tables in memory.
 
 Shape: the patients.csv fields of one patient at the top level, ``genotypes`` as
 ``{rsid: "C/T"}`` (empty, "./." or "NC" = no-call) and optional ``tdm``: a list of samples with the
-tdm.csv fields. Writing the document as contract files lets the one validated loader check it, so
-a JSON patient meets exactly the same rules (and messages) as a cohort folder.
+tdm.csv fields. The tables go through ``Cohort.from_frames``, the folder loader's own checks, so a
+JSON patient meets exactly the same rules (and messages) as a cohort folder. Values are kept as
+given (``61``, ``"61"``, ``null``) and written as text the way a CSV would hold them.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
+
+import pandas as pd
 
 from rashrisk.errors import CohortError
 
@@ -18,10 +20,6 @@ PATIENT_FIELDS = ("patient_id", "sex", "age_years", "weight_kg", "height_cm", "a
                   "setting", "start_dose_mg", "start_date")
 TDM_FIELDS = ("sample_time", "last_dose_time", "dose_mg", "concentration", "unit", "below_loq")
 DOCUMENT_KEYS = set(PATIENT_FIELDS) | {"genotypes", "tdm"}
-
-
-def _cell(value) -> str:
-    return "" if value is None else str(value)
 
 
 def read_patient_document(path) -> dict:
@@ -57,25 +55,38 @@ def check_patient_document(document, source: str = "patient document") -> dict:
     return document
 
 
-def write_cohort_folder(document: dict, folder) -> Path:
-    """Write ``document`` as patients.csv, genotypes.csv and (when samples are given) tdm.csv."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    pid = _cell(document["patient_id"])
-    with open(folder / "patients.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(PATIENT_FIELDS)
-        writer.writerow([_cell(document.get(f)) for f in PATIENT_FIELDS])
-    with open(folder / "genotypes.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("patient_id", "rsid", "genotype"))
-        for rsid, genotype in (document.get("genotypes") or {}).items():
-            writer.writerow((pid, rsid, _cell(genotype)))
+def document_frames(document: dict) -> dict[str, pd.DataFrame | None]:
+    """``document`` (checked for shape) as the keyword arguments of ``Cohort.from_frames``: one patients
+    row, the genotypes in the genotypes.csv layout (no rows when none are given) and the samples in
+    the tdm.csv layout (None without samples). Every cell keeps its JSON value (object dtype)."""
+    pid = document["patient_id"]
+    patients = pd.DataFrame([[document.get(f) for f in PATIENT_FIELDS]], columns=list(PATIENT_FIELDS), dtype=object)
+    genotypes = pd.DataFrame([[pid, rsid, genotype] for rsid, genotype in (document.get("genotypes") or {}).items()],
+                             columns=["patient_id", "rsid", "genotype"], dtype=object)
     samples = document.get("tdm") or []
+    tdm = None
     if samples:
-        with open(folder / "tdm.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(("patient_id",) + TDM_FIELDS)
-            for sample in samples:
-                writer.writerow([pid] + [_cell(sample.get(f)) for f in TDM_FIELDS])
-    return folder
+        tdm = pd.DataFrame([[pid] + [sample.get(f) for f in TDM_FIELDS] for sample in samples],
+                           columns=["patient_id", *TDM_FIELDS], dtype=object)
+    return {"patients": patients, "genotypes": genotypes, "tdm": tdm}
+
+
+def rows_frames(rows: pd.DataFrame) -> dict[str, pd.DataFrame | None]:
+    """Flat rows, one per patient, as the keyword arguments of ``Cohort.from_frames``: the patients.csv
+    fields, one column per genotyped variant named by its rsID (``rs4129267`` = ``"C/T"``, empty =
+    no-call) and, for the TDM stage, the tdm.csv fields of one sample per row (``sample_time``,
+    ``last_dose_time``, ``dose_mg``, ``concentration``, ``unit``, ``below_loq``). Any other column goes
+    with the patient's fields, where the loader keeps and lists extra columns as it does for a file."""
+    if not isinstance(rows, pd.DataFrame):
+        raise CohortError(f"expected a DataFrame of patient rows, got {type(rows).__name__}")
+    rows = rows.reset_index(drop=True)
+    if "patient_id" not in rows.columns:
+        rows = rows.assign(patient_id=[f"row{i}" for i in range(len(rows))])
+    columns = [str(c) for c in rows.columns]
+    variants = [c for c in columns if c.lower().startswith("rs") and c[2:].isdigit()]
+    patients = rows[[c for c in columns if c not in TDM_FIELDS and c not in variants]].astype(object)
+    genotypes = rows.melt(id_vars="patient_id", value_vars=variants, var_name="rsid", value_name="genotype")
+    sample_fields = [f for f in TDM_FIELDS if f in columns]
+    tdm = rows[["patient_id", *sample_fields]].astype(object) if sample_fields else None
+    return {"patients": patients, "genotypes": genotypes.astype(object), "tdm": tdm}
+

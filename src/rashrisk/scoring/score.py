@@ -13,6 +13,10 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import RashriskError
+from rashrisk.explanations.local import explain_factors, top_factor_columns
+from rashrisk.features.frame import DERIVED_FROM, build_model_frame
+from rashrisk.models.calibration import expit
+from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings
 
 OUTPUT_COLUMNS = ["patient_id", "status", "reason", "risk", "risk_low", "risk_high", "band", "baseline_risk",
                   "factor_1", "factor_2", "factor_3", "warnings", "model", "simulated_data"]
@@ -20,28 +24,22 @@ WARNING_SEPARATOR = "; "
 
 
 def model_label(model) -> str:
-    return f"{model.name} {model.version}"
+    """Name, version and bundle hash of the model that scored (the output's ``model`` column)."""
+    return model.label
 
 
 def is_simulated(model) -> bool:
-    card = model.card or {}
-    return bool(card.get("simulated", (card.get("trained_on") or {}).get("simulated", False)))
+    return bool(model.card.simulated)
 
 
-def pk_model_for(model, cohort=None):
-    """The PK model the risk model was trained with (card), else the cohort's default."""
-    from rashrisk.pk.model import default_pk_model, load_pk_model
-
-    name = ((model.card or {}).get("model") or {}).get("pk_model")
-    if name:
-        return load_pk_model(name)
-    return default_pk_model(getattr(cohort, "ancestry", None))
+def pk_model_for(model):
+    """The PK model the risk model was trained with, exactly as the card records it (never a default)."""
+    return model.card.pk_model.model()
 
 
 def used_inputs(model, columns) -> list[str]:
     """The clinical input columns that reach at least one model feature, directly or through a
     derived input (the tdm model reads the a priori trough through the trough ratio)."""
-    from rashrisk.features.frame import DERIVED_FROM
 
     factors = set(getattr(model, "feature_factor_", {}).values())
     model_columns = getattr(model, "input_columns_", None) or list(columns)
@@ -52,20 +50,17 @@ def used_inputs(model, columns) -> list[str]:
 
 def build_frame(cohort, stage: str, model, *, pk_model=None):
     """The model frame of ``cohort`` for scoring (outcomes ignored; the card's PK model and landmark)."""
-    from rashrisk.features.frame import build_model_frame
 
     cohort = dataclasses.replace(cohort, outcomes=None)
-    landmark = tuple((model.card or {}).get("landmark_days") or (7, 42))
-    pk_model = pk_model or pk_model_for(model, cohort)
-    kwargs = {"landmark": landmark} if stage == "tdm" else {}
+    pk_model = pk_model or pk_model_for(model)
+    kwargs = {"landmark": model.card.landmark_days} if stage == "tdm" else {}
     return build_model_frame(cohort, stage, pk_model=pk_model, **kwargs), pk_model
 
 
 def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(risk, interval low, interval high) of the patients of ``X`` from their explanation
-    (:func:`rashrisk.explain.local.explain_factors`): the same served log-odds as ``predict_proba``,
+    (:func:`rashrisk.explanations.local.explain_factors`): the same served log-odds as ``predict_proba``,
     and the interval from the matrix already preprocessed for the explanation when the model can."""
-    from rashrisk.models.calibration import expit
 
     risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
     from_matrix = getattr(model, "interval_from_matrix", None)
@@ -78,8 +73,6 @@ def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.nd
 
 def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) -> pd.DataFrame:
     """Scored rows (one per patient of ``frame.X``) with the output columns."""
-    from rashrisk.explain.local import explain_factors, top_factor_columns
-    from rashrisk.scoring.warnings import patient_warnings
 
     X = frame.X
     n = len(X)
@@ -94,7 +87,7 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) 
     used = used_inputs(model, X.columns)
     checks = patient_warnings(frame.provenance.reindex(X.index), X, model, used)
     extra = extra_warnings or [[] for _ in range(n)]
-    baseline = (model.card or {}).get("baseline_risk")
+    baseline = model.card.baseline_risk
     out = pd.DataFrame({
         "patient_id": X.index.astype(str), "status": np.full(n, "scored", dtype=object),
         "reason": np.full(n, "", dtype=object), "risk": risk, "risk_low": low, "risk_high": high,
@@ -120,7 +113,6 @@ def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
 
 def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order."""
-    from rashrisk.scoring.warnings import pk_domain_warnings
 
     if model.stage != stage:
         raise RashriskError(f"--stage {stage} but the model is {model.name} (stage {model.stage})")

@@ -48,7 +48,7 @@ def model_ranges(model) -> dict[str, tuple[float, float, str]]:
     """{column: (low, high, what)} from the model card's ``input_ranges``: the minimum and maximum
     of each numeric input among the training patients (``{"min", "max", "p01", "p99"}``; a
     ``[low, high]`` pair is read as min and max). Genotype counts are not range-checked (0-2)."""
-    card_ranges = ((getattr(model, "card", None) or {}).get("input_ranges")) or {}
+    card_ranges = model.card.input_ranges
     out = {}
     for column, bounds in card_ranges.items():
         if column.endswith("_alt_count"):

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import ConfigError
+from rashrisk.simulate.baseline import il6r_rsid, simulate_baseline
 from rashrisk.simulate.config import SimulationConfig
-from rashrisk.simulate.exposure import individual_pk, pk_model, trough_ss_ng_ml
-from rashrisk.simulate.genotypes import observed_genotypes, simulate_genotypes
-from rashrisk.simulate.population import simulate_population
-
-ABCG2_RSID = "rs2231142"
+from rashrisk.simulate.exposure import trough_ss_ng_ml
+from rashrisk.simulate.genotypes import observed_genotypes
+from rashrisk.simulate.outcomes import linear_predictor, simulate_outcomes
+from rashrisk.simulate.tdm import simulate_tdm
 
 
 @dataclass
@@ -52,47 +52,14 @@ def _check_n(n: int) -> int:
     return int(n)
 
 
-def _il6r_rsid(cfg: SimulationConfig) -> str:
-    rsid = cfg.get("outcome", "il6r", "rsid")
-    if rsid not in cfg.get("genotypes", "il6r_block", "rsids"):
-        raise ConfigError(f"{cfg.source}: [outcome.il6r.rsid] = {rsid!r} is not in [genotypes.il6r_block.rsids]")
-    return rsid
-
-
-def _exposure(cfg: SimulationConfig, n: int, seed: int):
-    """Patients, true genotypes, the PK model, individual PK parameters and the steady-state trough at
-    the start dose."""
-    patients = simulate_population(cfg, n, seed)
-    genotypes = simulate_genotypes(cfg, n, seed)
-    if ABCG2_RSID not in genotypes:
-        raise ConfigError(f"{cfg.source}: [genotypes.alt_frequency] must include {ABCG2_RSID} (ABCG2, a PK covariate)")
-    model = pk_model(cfg)
-    pk = individual_pk(cfg, patients, genotypes[ABCG2_RSID], seed, model=model)
-    trough_start = trough_ss_ng_ml(model, patients["start_dose_mg"].to_numpy(), pk)
-    return patients, genotypes, model, pk, trough_start
-
-
-def simulate_exposure_only(cfg: SimulationConfig, n: int, seed: int) -> dict[str, np.ndarray]:
-    """The covariates the outcome model needs (used to solve the intercept on a reference population)."""
-    patients, genotypes, _, _, trough_start = _exposure(cfg, n, seed)
-    return {
-        "sex": patients["sex"].to_numpy(),
-        "il6r_alt_count": genotypes[_il6r_rsid(cfg)],
-        "trough_ss_start_ng_ml": trough_start,
-    }
-
-
 def simulate_cohort(cfg: SimulationConfig, n: int, seed: int) -> SimulatedCohort:
     """Simulate ``n`` patients with ``seed`` (same configuration and seed -> same cohort)."""
-    from rashrisk.simulate.outcomes import linear_predictor, simulate_outcomes
-    from rashrisk.simulate.tdm import simulate_tdm
-
     n = _check_n(n)
     seed = int(seed)
-    patients, genotypes, model, pk, trough_start = _exposure(cfg, n, seed)
+    patients, genotypes, model, pk, trough_start = simulate_baseline(cfg, n, seed)
     observed, in_vcf = observed_genotypes(cfg, genotypes, seed)  # its own random stream: order is free
     start_dose = patients["start_dose_mg"].to_numpy()
-    il6r = genotypes[_il6r_rsid(cfg)]
+    il6r = genotypes[il6r_rsid(cfg)]
     lp = linear_predictor(cfg, patients["sex"].to_numpy(), il6r, trough_start)
     outcomes = simulate_outcomes(cfg, lp, start_dose, seed)
     tdm = simulate_tdm(cfg, patients, pk, outcomes, seed, model=model)

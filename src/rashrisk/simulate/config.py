@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rashrisk.analysis.association import GENETIC_MODELS
 from rashrisk.errors import ConfigError
+from rashrisk.genotype.coding import GENETIC_MODELS
+from rashrisk.units import normalise_unit
 
 SCHEMA = "rashrisk-simulate-v1"
 ANCESTRIES = ("EAS", "EUR")
@@ -174,7 +175,6 @@ def _check_settings(cfg: SimulationConfig, source: str) -> None:
         if not isinstance(value, list) or not value or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value):
             raise ConfigError(f"{source}: [{dotted}] = {value!r}; expected a list of positive numbers")
-    from rashrisk.units import normalise_unit
 
     unknown = [u for u in cfg.get("tdm", "unit") if normalise_unit(u) is None]
     if unknown:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rashrisk.errors import ConfigError
+from rashrisk.errors import ConfigError, ModelError
+from rashrisk.pk import model as pk_models
 from rashrisk.simulate.config import SimulationConfig
 from rashrisk.simulate.rng import stream
 
@@ -19,8 +20,6 @@ DOSING_INTERVAL_H = 24.0  # imatinib once daily
 
 def pk_model(cfg: SimulationConfig):
     """The configured population-PK model (with its overrides applied)."""
-    from rashrisk.pk import model as pk_models
-
     name = cfg.get("pk", "model")
     if name == "default":
         model = pk_models.default_pk_model(cfg.get("cohort", "ancestry"))
@@ -28,8 +27,6 @@ def pk_model(cfg: SimulationConfig):
         model = pk_models.load_pk_model(name)
     overrides = dict(cfg.get("pk").get("overrides", {}).get(model.name, {}))
     if overrides:
-        from rashrisk.errors import ModelError
-
         try:
             model = model.with_overrides(**overrides)
         except (TypeError, ModelError) as exc:

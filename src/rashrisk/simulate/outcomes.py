@@ -20,16 +20,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from rashrisk.analysis.association import code_genotype, risk_allele_count
+from rashrisk.errors import ConfigError
+from rashrisk.genotype.catalogue import load_catalogue
+from rashrisk.genotype.coding import code_genotype, risk_allele_count
+from rashrisk.simulate.baseline import simulate_exposure_only
 from rashrisk.simulate.config import SimulationConfig
 from rashrisk.simulate.rng import choice, stream
 
 
 def il6r_risk_is_alt(cfg: SimulationConfig) -> bool:
     """Whether the configured IL6R risk allele is the catalogue's ALT allele (else the REF)."""
-    from rashrisk.errors import ConfigError
-    from rashrisk.genotype.catalogue import load_catalogue
-
     rsid = cfg.get("outcome", "il6r", "rsid")
     allele = str(cfg.get("outcome", "il6r", "risk_allele")).upper()
     cat = load_catalogue().set_index("rsid")
@@ -65,8 +65,6 @@ def solve_intercept(linear_pred: np.ndarray, incidence: float) -> float:
 
 @lru_cache(maxsize=8)
 def _reference_intercept(fingerprint: str, cfg_holder: tuple) -> float:
-    from rashrisk.simulate.cohort import simulate_exposure_only
-
     cfg = cfg_holder[0]
     n = int(cfg.number("outcome", "intercept_reference_n"))
     seed = int(cfg.number("outcome", "intercept_reference_seed"))

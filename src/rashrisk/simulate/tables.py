@@ -12,7 +12,9 @@ import pandas as pd
 
 from rashrisk.contract import derive
 from rashrisk.contract.schema import TDM
+from rashrisk.genotype.catalogue import load_catalogue
 from rashrisk.simulate.cohort import SimulatedCohort
+from rashrisk.simulate.writer import observed_outcomes, observed_patients, vcf_variants
 
 # the loader's tdm columns these tables carry (derived ones computed as the loader does)
 _TDM_COLUMNS = ("patient_id", "sample_time", "last_dose_time", "dose_mg", "concentration_ng_ml", "hours_after_dose",
@@ -21,9 +23,6 @@ _TDM_COLUMNS = ("patient_id", "sample_time", "last_dose_time", "dose_mg", "conce
 
 def as_cohort_tables(sim: SimulatedCohort) -> dict[str, pd.DataFrame]:
     """``patients``, ``genotypes`` (long), ``tdm`` and ``outcomes`` with the loader's columns."""
-    from rashrisk.genotype.catalogue import load_catalogue
-    from rashrisk.simulate.writer import observed_outcomes, observed_patients, vcf_variants
-
     patients = observed_patients(sim)
     patients["start_date"] = pd.to_datetime(patients["start_date"])
     ids = patients["patient_id"].to_numpy()

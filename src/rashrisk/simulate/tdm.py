@@ -14,6 +14,7 @@ import pandas as pd
 from rashrisk.simulate.config import SimulationConfig
 from rashrisk.simulate.exposure import concentration_ss_ng_ml, pk_model
 from rashrisk.simulate.rng import choice, stream
+from rashrisk.units import from_ng_per_ml
 
 SAMPLE_KINDS = ("routine", "onset", "escalation", "maintenance")
 _UNIT_DECIMALS = {"ng/mL": 0, "ug/mL": 3, "µg/mL": 3, "mg/L": 3, "nmol/L": 1, "umol/L": 4, "µmol/L": 4}
@@ -109,7 +110,6 @@ def simulate_tdm(
     measured = true_conc * late * np.exp(cfg.number("tdm", "residual_sd") * rng.standard_normal(m))
     units, probs = cfg.distribution(("tdm", "unit"), ("tdm", "unit_probability"))
     unit = choice(rng, np.asarray(units, dtype=object), probs, m)
-    from rashrisk.units import from_ng_per_ml
 
     value = measured.copy()
     for u in units:

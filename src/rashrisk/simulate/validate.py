@@ -19,6 +19,14 @@ import sys
 
 import numpy as np
 
+from rashrisk.analysis import analyze_tables
+from rashrisk.analysis.logistic import Z_975
+from rashrisk.pk.loglinear import loglinear_trough_ng_ml
+from rashrisk.simulate.cohort import simulate_cohort
+from rashrisk.simulate.config import load_config
+from rashrisk.simulate.outcomes import il6r_risk_is_alt
+from rashrisk.simulate.tables import as_cohort_tables, tdm_table
+
 OBSERVED_TROUGHS = (
     ("Chinese GIST n=307 (Cancer 2020)", "1315 +/- 716", "-", "2117 / 1315 = 1.61"),
     ("Sichuan adjuvant GIST n=79", "1246 +/- 491", "~46%", "-"),
@@ -30,10 +38,6 @@ SOURCE_STUDY = {"severe_percent": 7.6, "grade3_percent": 5.2, "recurrent_grade2_
 
 def replicate_study(cfg, n_cohorts: int, n: int, seed: int) -> dict:
     """Summary over ``n_cohorts`` simulated cohorts of ``n`` patients (seeds seed .. seed+n_cohorts-1)."""
-    from rashrisk.analysis import analyze_tables
-    from rashrisk.simulate.cohort import simulate_cohort
-    from rashrisk.simulate.tables import as_cohort_tables
-
     rsid = cfg.get("outcome", "il6r", "rsid")
     allele = cfg.get("outcome", "il6r", "risk_allele")
     rows = []
@@ -69,10 +73,6 @@ def _nan(x):
 
 def trough_table(cfg, n: int, seed: int) -> dict:
     """Trough distribution at 400 mg and the 600/400 ratio in one large cohort."""
-    from rashrisk.pk.loglinear import loglinear_trough_ng_ml
-    from rashrisk.simulate.cohort import simulate_cohort
-    from rashrisk.simulate.tables import tdm_table
-
     sim = simulate_cohort(cfg, n, seed)
     truth = sim.truth
     tdm = tdm_table(sim)
@@ -99,8 +99,6 @@ def trough_table(cfg, n: int, seed: int) -> dict:
 
 def il6r_risk_allele_frequency(cfg) -> float:
     """Frequency of the configured IL6R risk allele in the configured ancestry (from the haplotype block)."""
-    from rashrisk.simulate.outcomes import il6r_risk_is_alt
-
     block = cfg.get("genotypes", "il6r_block")
     j = block["rsids"].index(cfg.get("outcome", "il6r", "rsid"))
     freqs = block["frequency"][cfg.get("cohort", "ancestry")]
@@ -113,8 +111,6 @@ def standard_errors(n: int, risk_allele_frequency: float) -> dict:
     error of a univariable logistic regression near OR 1 with the source's incidence:
     1 / sqrt(n p (1 - p) Var(x)), x the coded genotype in Hardy-Weinberg equilibrium
     (additive: Var = 2q(1 - q); dominant: c(1 - c), c = 1 - (1 - q)^2 the carrier frequency)."""
-    from rashrisk.analysis.logistic import Z_975
-
     cases = round(n * SOURCE_STUDY["severe_percent"] / 100.0)
     p = cases / n
     q = risk_allele_frequency
@@ -176,7 +172,6 @@ def main(argv=None) -> int:
     parser.add_argument("--trough-n", type=int, default=50000)
     parser.add_argument("--config", default=None)
     args = parser.parse_args(argv)
-    from rashrisk.simulate.config import load_config
 
     cfg = load_config(args.config)
     study = replicate_study(cfg, args.cohorts, args.n, args.seed)

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rashrisk._version import __version__
 from rashrisk.errors import RashriskError
+from rashrisk.genotype.catalogue import load_catalogue
 from rashrisk.simulate.cohort import SimulatedCohort
 from rashrisk.simulate.rng import stream
 
@@ -134,8 +136,6 @@ def vcf_variants(rsids) -> pd.DataFrame:
     A variant without a GRCh38 position in the catalogue is left out of the VCF (so it is a no-call
     for everyone) rather than written at a guessed position.
     """
-    from rashrisk.genotype.catalogue import load_catalogue
-
     cat = load_catalogue()
     cat = cat[cat["rsid"].isin(list(rsids)) & cat["pos_grch38"].notna()].copy()
     cat["chrom_order"] = pd.to_numeric(cat["chrom"].str.replace("chr", "", regex=False), errors="coerce")
@@ -144,8 +144,6 @@ def vcf_variants(rsids) -> pd.DataFrame:
 
 def vcf_bytes_parts(sim: SimulatedCohort):
     """Yield the VCF as byte chunks: header lines, then one chunk per variant row."""
-    from rashrisk import __version__
-
     variants = vcf_variants(sim.observed_genotypes.keys())
     ids = sim.patients["patient_id"].to_numpy()[sim.in_vcf]
     contigs = sorted(set(variants["chrom"]), key=lambda c: (len(c), c))

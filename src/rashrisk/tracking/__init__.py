@@ -16,14 +16,8 @@ See docs/tracking.md.
 from __future__ import annotations
 
 from rashrisk.tracking.registry import champion_model, list_registered, load_registered_model, run_validation_report
+from rashrisk.tracking.runs import log_training
 from rashrisk.tracking.store import artifact_root, tracking_uri
 
 __all__ = ["tracking_uri", "artifact_root", "log_training", "load_registered_model", "champion_model", "list_registered",
            "run_validation_report"]
-
-
-def log_training(result, *, experiment: str | None = None, promote: bool = False) -> dict:
-    """Log a :class:`~rashrisk.models.result.TrainingResult` and register its model (see :mod:`.runs`)."""
-    from rashrisk.tracking.runs import log_training as _log_training
-
-    return _log_training(result, experiment=experiment, promote=promote)

@@ -1,113 +1,101 @@
-"""The registered model: a ``mlflow.pyfunc.PythonModel`` wrapping a RiskModel bundle folder.
+"""The registered model: a ``mlflow.pyfunc.PythonModel`` serving a RiskModel bundle folder.
 
-``predict`` returns a DataFrame with one column ``risk`` (calibrated probability of severe
-rash), never classes. The bundle (``RiskModel.save`` output) is logged as the artifact
-``bundle`` and loaded with the class recorded at logging time (``module:QualName`` with a
-``load(dir)`` classmethod), so loading needs rashrisk installed but no pickled estimator code.
+The model is logged "from code" (:mod:`rashrisk.tracking.pyfunc_model`, a file MLflow copies and
+runs at load time; nothing is pickled) with the bundle (``RiskModel.save`` output, data only) as
+the artifact ``bundle``. ``predict`` takes rows in the contract's terms and returns the score
+table's columns (``risk`` is the calibrated probability of severe rash, never a class).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from importlib import metadata
+from importlib import metadata, resources
 
 import mlflow
 import numpy as np
 import pandas as pd
 
+from mlflow.models.signature import ModelSignature
+from mlflow.types.schema import ColSpec, Schema
+
+from rashrisk.explanations.phrases import genotype_with_count
+from rashrisk.models.bundle import RiskModel
+from rashrisk.scoring.inputs import scoring_input_from_rows
+from rashrisk.scoring.score import score_input
+
 BUNDLE_ARTIFACT = "bundle"
-LOADER_METADATA = "rashrisk_loader"  # MLmodel metadata key: "module:Class" with a load(dir) classmethod
+BUNDLE_METADATA = "rashrisk_bundle_sha256"  # MLmodel metadata key: the sha256 of the bundle's manifest
 RISK_COLUMN = "risk"
-
-
-def loader_spec(model) -> str:
-    cls = type(model)
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def load_bundle(spec: str, directory):
-    module_name, _, qualname = spec.partition(":")
-    obj = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj.load(directory)
+MODEL_CODE = "pyfunc_model.py"  # the models-from-code file, package data of rashrisk.tracking
 
 
 class RiskModelPyfunc(mlflow.pyfunc.PythonModel):
-    """Serve a rashrisk model bundle: DataFrame of clinical inputs -> DataFrame ``risk``."""
+    """Serve a rashrisk model bundle: contract rows (one per patient) -> the score table's columns."""
 
-    def __init__(self, loader: str):
-        self.loader = loader
+    def __init__(self):
         self.model = None
 
     def load_context(self, context) -> None:
-        self.model = load_bundle(self.loader, context.artifacts[BUNDLE_ARTIFACT])
+        self.model = RiskModel.load(context.artifacts[BUNDLE_ARTIFACT])
 
     # a DataFrame type hint tells mlflow not to infer a schema from hints: the logged signature applies
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        risk = np.asarray(self.model.predict_proba(frame), dtype=float)[:, 1]
-        return pd.DataFrame({RISK_COLUMN: risk}, index=frame.index)
+        """Rows in the contract's terms (the patients.csv fields, genotypes by rsID such as
+        ``rs4129267 = "C/T"``, and at the TDM stage one sample's tdm.csv fields), checked by the cohort
+        rules; the a priori trough (and the MAP trough) are derived from them with the card's PK model.
+        Every row comes back: ``scored`` with its risk, or ``not_scored`` with the reason."""
+        rows = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        table = score_input(scoring_input_from_rows(rows, source="MLflow input"), self.model.stage, self.model)
+        return table[list(OUTPUT_COLUMNS)].reset_index(drop=True)
 
 
-def input_columns(model, X: pd.DataFrame | None) -> list[str]:
-    columns = getattr(model, "input_columns_", None)
-    if columns:
-        return list(columns)
-    if X is not None:
-        return [str(c) for c in X.columns]
-    raise ValueError("the model declares no input columns and no training frame was given")
+OUTPUT_COLUMNS = {"patient_id": "string", "status": "string", "reason": "string", RISK_COLUMN: "double",
+                  "risk_low": "double", "risk_high": "double", "band": "string"}
 
 
-def example_frame(model, X: pd.DataFrame | None) -> pd.DataFrame:
-    """A one-row input example that is no patient: medians of numeric inputs, the most frequent category
-    (from ``X``, else from the bundle's aggregate ``input_summary_``).
+def _median(summary: dict, column: str, default: float) -> float:
+    value = (summary.get(column) or {}).get("median")
+    return default if value is None else float(value)
 
-    Every numeric column is float (integer columns may be missing, and MLflow must not infer int).
-    """
-    columns = input_columns(model, X)
-    summary = getattr(model, "input_summary_", None) or {}
-    row = {}
-    for column in columns:
-        if X is None and column in summary:
-            stats = summary[column]
-            if stats.get("kind") == "numeric":
-                row[column] = round(float(stats["median"]), 1) if stats.get("median") is not None else 0.0
-            else:
-                row[column] = next(iter(stats.get("frequencies") or {}), "")
-            continue
-        values = X[column] if X is not None and column in X else pd.Series(dtype=float)
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            numeric = pd.to_numeric(values, errors="coerce").astype(float)
-            median = float(numeric.median()) if numeric.notna().any() else 0.0
-            row[column] = round(median, 1)
-        else:
-            observed = values.dropna().astype(str)
-            row[column] = str(observed.mode().iloc[0]) if len(observed) else ""
-    frame = pd.DataFrame([row], columns=columns)
-    for column in columns:
-        if isinstance(row[column], float):
-            frame[column] = frame[column].astype("float64")
+
+def example_frame(model) -> pd.DataFrame:
+    """A one-row input example in the contract's terms that is no patient: medians of the training
+    inputs and the most frequent sex (the bundle's aggregates), a made-up start date and, at the TDM
+    stage, one trough sample on the median landmark day."""
+    summary = model.input_summary_
+    sexes = (summary.get("sex") or {}).get("frequencies") or {"F": 1.0}
+    dose = round(_median(summary, "start_dose_mg", 400.0))
+    row = {"patient_id": "example", "sex": next(iter(sexes)), "age_years": round(_median(summary, "age_years", 60.0)),
+           "weight_kg": round(_median(summary, "weight_kg", 65.0)), "start_dose_mg": float(dose),
+           "start_date": "2026-01-05"}
+    for rsid in model.card.genotype_coding.genotypes:
+        count = int(round(_median(summary, f"{rsid}_alt_count", 0.0)))
+        row[rsid] = genotype_with_count(rsid, count)
+    if model.stage == "tdm":
+        day = int(round(_median(summary, "tdm_day", 14.0)))
+        start = pd.Timestamp("2026-01-05 08:00")
+        row.update(last_dose_time=(start + pd.Timedelta(days=day - 1)).isoformat(),
+                   sample_time=(start + pd.Timedelta(days=day)).isoformat(), dose_mg=float(dose),
+                   concentration=1000.0, unit="ng/mL")
+    frame = pd.DataFrame([row])
+    for column in ("age_years", "weight_kg"):
+        frame[column] = frame[column].astype("float64")
     return frame
 
 
-def signature_for(model, example: pd.DataFrame):
-    """Input schema: numeric inputs as double (missing allowed), categories as string; output ``risk`` double."""
-    from mlflow.models.signature import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
-
-    inputs = Schema([ColSpec("double" if pd.api.types.is_float_dtype(example[c]) else "string", c)
+def signature_for(example: pd.DataFrame):
+    """Input schema: the example's columns, numbers as double and the rest as string, none required
+    by MLflow (the cohort rules check them, with the contract's messages); output: the score columns."""
+    inputs = Schema([ColSpec("double" if pd.api.types.is_float_dtype(example[c]) else "string", c, required=False)
                      for c in example.columns])
-    outputs = Schema([ColSpec("double", RISK_COLUMN)])
+    outputs = Schema([ColSpec(kind, name) for name, kind in OUTPUT_COLUMNS.items()])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 def pip_requirements(model) -> list[str]:
     """Pinned requirements of the serving environment (explicit: MLflow's inference takes ~5 s)."""
-    packages = ["mlflow", "numpy", "pandas", "scikit-learn", "joblib", "rashrisk"]
-    if getattr(model, "family", "") == "xgboost":
-        packages.append("xgboost-cpu")
+    packages = ["mlflow", "numpy", "pandas", "scikit-learn", "rashrisk"]
+    packages += ["xgboost-cpu" if p == "xgboost" else p for p in model.classifier.model_family.packages]
     pins = []
     for name in packages:
         try:
@@ -117,11 +105,10 @@ def pip_requirements(model) -> list[str]:
     return pins
 
 
-def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict):
+def log_risk_model(model, bundle_dir, *, metadata_: dict):
     """Log ``model`` (already saved in ``bundle_dir``) as the run's ``model``; returns mlflow's ModelInfo."""
-    example = example_frame(model, X)
-    # mlflow warns that a PythonModel object is cloudpickled; ours holds only the loader name (the
-    # model itself is the bundle artifact), so the warning is noise for our users
+    example = example_frame(model)
+    # mlflow logs informational notes about models from code; they are noise for our users
     pyfunc_logger = logging.getLogger("mlflow.pyfunc")
     previous = pyfunc_logger.level
     pyfunc_logger.setLevel(logging.ERROR)
@@ -132,12 +119,14 @@ def log_risk_model(model, bundle_dir, *, X: pd.DataFrame | None, metadata_: dict
 
 
 def _log_model(model, bundle_dir, example: pd.DataFrame, metadata_: dict):
-    return mlflow.pyfunc.log_model(
-        name="model",
-        python_model=RiskModelPyfunc(loader_spec(model)),
-        artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
-        signature=signature_for(model, example),
-        input_example=example,
-        pip_requirements=pip_requirements(model),
-        metadata={**metadata_, LOADER_METADATA: loader_spec(model)},
-    )
+    code = resources.files("rashrisk.tracking").joinpath(MODEL_CODE)
+    with resources.as_file(code) as path:
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(path),
+            artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+            signature=signature_for(example),
+            input_example=example,
+            pip_requirements=pip_requirements(model),
+            metadata={**metadata_, BUNDLE_METADATA: model.bundle_sha256},
+        )

@@ -19,6 +19,8 @@ import math
 import numpy as np
 
 from rashrisk.errors import ModelError
+from rashrisk.models.bundle import RiskModel, STAGE_NAMES
+from rashrisk.tracking.store import client, store_exists, tracking_uri
 
 CHAMPION = "champion"
 PREFIX = "rashrisk-"
@@ -27,12 +29,13 @@ METRIC_TAGS = ("auroc", "auprc", "brier", "scaled_brier", "calibration_slope", "
 
 def version_tags(result, report: dict, fingerprint: str) -> dict:
     """Model-version tags: corrected metrics (and CIs), data fingerprint, n/events, cohort, stage."""
-    card = getattr(result.model, "card", None) or {}
-    trained_on = card.get("trained_on") or {}
+    trained_on = result.model.card.trained_on
     y = np.asarray(result.y, dtype=float)
     tags = {"stage": str(result.stage), "rashrisk_model_version": str(result.model.version),
-            "data_fingerprint": fingerprint, "cohort": str(trained_on.get("cohort", "")),
-            "simulated": str(bool(trained_on.get("simulated", False))).lower(),
+            "bundle_sha256": str(result.model.bundle_sha256 or ""),
+            "pk_model_sha256": result.model.card.pk_model.sha256,
+            "data_fingerprint": fingerprint, "cohort": str(trained_on.cohort),
+            "simulated": str(bool(trained_on.simulated)).lower(),
             "n": str(int(len(y))), "events": str(int(y.sum()))}
     for name in METRIC_TAGS:
         m = (report or {}).get("metrics", {}).get(name) or {}
@@ -93,8 +96,9 @@ def update_champion(mlflow_client, name: str, version: str, tags: dict, *, promo
 def load_registered_model(uri: str):
     """The RiskModel behind a registered-model URI such as ``models:/rashrisk-tdm@champion``.
 
-    Downloads the logged model, reads the bundle class recorded in its metadata and loads the
-    ``bundle`` artifact with it (no pyfunc wrapper, no cloudpickle).
+    Downloads the logged model and loads its ``bundle`` artifact with :meth:`RiskModel.load` (every
+    file checked against the bundle's manifest), then checks the manifest's hash against the one
+    recorded when the model was logged. Nothing named in the files is imported.
     """
     import tempfile
     from pathlib import Path
@@ -103,8 +107,7 @@ def load_registered_model(uri: str):
     from mlflow.exceptions import MlflowException
     from mlflow.models import Model
 
-    from rashrisk.tracking.pyfunc import BUNDLE_ARTIFACT, LOADER_METADATA, load_bundle
-    from rashrisk.tracking.store import client, tracking_uri
+    from rashrisk.tracking.pyfunc import BUNDLE_ARTIFACT, BUNDLE_METADATA
 
     client()
     with tempfile.TemporaryDirectory(prefix="rashrisk-model-") as tmp:
@@ -114,15 +117,17 @@ def load_registered_model(uri: str):
             raise ModelError(f"cannot load {uri} from the MLflow store {tracking_uri()}: {exc.message}") from None
         metadata = Model.load(str(local)).metadata or {}
         bundle = local / "artifacts" / BUNDLE_ARTIFACT
-        if LOADER_METADATA not in metadata or not bundle.is_dir():
-            raise ModelError(f"{uri} is not a rashrisk model (no RiskModel bundle inside)")
-        return load_bundle(metadata[LOADER_METADATA], bundle)
+        if BUNDLE_METADATA not in metadata or not bundle.is_dir():
+            raise ModelError(f"{uri} is not a rashrisk model (no rashrisk bundle inside)")
+        model = RiskModel.load(bundle)
+        if model.bundle_sha256 != metadata[BUNDLE_METADATA]:
+            raise ModelError(f"{uri}: bundle sha256 {model.bundle_sha256[:12]} differs from the "
+                             f"{str(metadata[BUNDLE_METADATA])[:12]} recorded when it was logged; refused")
+        return model
 
 
 def champion_model(stage: str):
     """The champion RiskModel of ``stage`` ('start' | 'tdm'), or None when there is no store or no champion."""
-    from rashrisk.models.bundle import STAGE_NAMES
-    from rashrisk.tracking.store import client, store_exists
 
     if stage not in STAGE_NAMES:
         raise ModelError(f"stage {stage!r}; expected one of {', '.join(STAGE_NAMES)}")
@@ -136,7 +141,6 @@ def champion_model(stage: str):
 
 def list_registered() -> list[dict]:
     """Every version of the rashrisk registered models with aliases and key metrics (newest first per model)."""
-    from rashrisk.tracking.store import client, store_exists
 
     if not store_exists():
         return []
@@ -174,7 +178,6 @@ def run_id_of(uri: str) -> str:
     """The training run behind ``models:/NAME/VERSION``, ``models:/NAME@ALIAS`` or ``runs:/RUN_ID/...``."""
     from mlflow.exceptions import MlflowException
 
-    from rashrisk.tracking.store import client, tracking_uri
 
     text = str(uri)
     if text.startswith("runs:/"):
@@ -213,7 +216,6 @@ def run_validation_report(uri: str) -> dict | None:
 
     from mlflow.exceptions import MlflowException
 
-    from rashrisk.tracking.store import client, tracking_uri
 
     mlflow_client = client()
     run_id = run_id_of(uri)

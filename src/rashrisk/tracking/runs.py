@@ -10,6 +10,7 @@ described by file sha256 hashes and row counts only; the input example is synthe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -20,6 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from rashrisk.errors import RashriskError
+from rashrisk.explanations import global_explanation
+from rashrisk.models.plots import calibration_plot_png, decision_curve_png
+from rashrisk.models.validation import validation_report_markdown
+from rashrisk.tracking.store import client, experiment_id
 
 MAX_PARAM_CHARS = 500
 
@@ -88,8 +93,6 @@ def _nested_cv_metrics(nested: dict | None) -> dict:
 
 
 def _write_artifacts(folder: Path, result) -> None:
-    from rashrisk.models.plots import calibration_plot_png, decision_curve_png
-    from rashrisk.models.validation import validation_report_markdown
 
     report = result.validation or {}
     (folder / "validation").mkdir()
@@ -113,8 +116,7 @@ def _write_artifacts(folder: Path, result) -> None:
 
 def _write_global_explanations(folder: Path, model, X) -> float:
     """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
-    additivity error) and the PNGs of :func:`rashrisk.explain.global_explanation`; returns seconds."""
-    from rashrisk.explain import global_explanation
+    additivity error) and the PNGs of :func:`rashrisk.explanations.global_explanation`; returns seconds."""
 
     t0 = time.perf_counter()
     summary, images = global_explanation(model, X)
@@ -150,11 +152,9 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
 
     from rashrisk.tracking import registry
     from rashrisk.tracking.pyfunc import log_risk_model
-    from rashrisk.tracking.store import client, experiment_id
 
     model = result.model
-    card = getattr(model, "card", None) or {}
-    trained_on = card.get("trained_on") or {}
+    trained_on = dataclasses.asdict(model.card.trained_on)
     experiment = experiment or trained_on.get("cohort") or "rashrisk"
     if not str(experiment).strip():
         raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
@@ -194,7 +194,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
                     (artifacts / "model_card" / name).write_bytes((bundle_dir / name).read_bytes())
             mlflow.log_artifacts(str(artifacts))
             _log_candidates(mlflow, result, exp_id)
-            info = log_risk_model(model, bundle_dir, X=X,
+            info = log_risk_model(model, bundle_dir,
                                   metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
             tags = registry.version_tags(result, report, combined)
             registered = mlflow.register_model(info.model_uri, model.name, tags=tags)  # one call, tags included

@@ -1,0 +1,44 @@
+"""Typed table values as the text a CSV file would hold, so that every source meets the same rules.
+
+A Parquet file and a DataFrame may hold numbers, booleans, datetimes or strings; the rule engine
+sees every cell as a str ('' = missing), exactly as it sees a CSV cell. A value is written the way
+Python prints it (``61``, ``54.5``, ``True``; a datetime in ISO 8601), so a rejected value is shown
+in the message as the user gave it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+
+def frame_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column of ``frame`` as text, with a fresh 0..n-1 index (column names as str)."""
+    return pd.DataFrame({str(c): column_as_text(frame.iloc[:, j]) for j, c in enumerate(frame.columns)},
+                        index=range(len(frame)))
+
+
+def column_as_text(column: pd.Series) -> pd.Series:
+    """One typed column as text ('' = missing: None, NaN, NA, NaT)."""
+    column = column.reset_index(drop=True)
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(column):
+        text = column.map(lambda v: "" if pd.isna(v) else v.isoformat())
+    elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        text = column.astype(object).astype(str)  # vectorised; bool -> 'True'/'False'
+    elif pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        text = column.astype(object)  # already text (e.g. read with dtype=str)
+    else:
+        text = column.map(cell_text)
+    return text.where(~missing, "").astype(object)
+
+
+def cell_text(value) -> str:
+    """One value as text ('' = missing)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (dt.datetime, dt.date)):  # incl. pandas Timestamp: ISO 8601 with a 'T'
+        return value.isoformat()
+    return str(value)

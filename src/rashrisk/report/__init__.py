@@ -1,7 +1,0 @@
-"""Clinician and model reports: ``build_*_data(...) -> dict`` then Jinja2 HTML (autoescape) and
-WeasyPrint PDF. Templates and CSS are package data under ``templates/``.
-
-- :func:`rashrisk.report.patient.build_report_data` the patient report as data (the API returns it).
-- :func:`rashrisk.report.model_card.build_model_report_data` the model card with TRIPOD+AI items.
-- :mod:`rashrisk.report.render` HTML / PDF rendering.
-"""

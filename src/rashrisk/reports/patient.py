@@ -1,0 +1,263 @@
+"""The clinician report as data: ``build_report_data(...) -> dict`` (JSON-able; the API returns it).
+
+The HTML/PDF rendering (:mod:`rashrisk.reports.render`) only lays this dict out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from rashrisk._json import json_safe
+from rashrisk._version import __version__
+from rashrisk.errors import RashriskError
+from rashrisk.explanations.counterfactual import counterfactuals
+from rashrisk.explanations.local import explain_factors, factor_rows, risk_alleles_of
+from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
+from rashrisk.features.landmark import select_landmark_samples
+from rashrisk.pk.apriori import predict_trough
+from rashrisk.reports.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
+from rashrisk.scoring.score import build_frame, is_simulated, served_risk, used_inputs
+from rashrisk.scoring.warnings import patient_warnings
+
+STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
+INPUT_LABELS = {
+    "sex": ("sex", ""), "age_years": ("age", "years"), "weight_kg": ("weight", "kg"), "height_cm": ("height", "cm"),
+    "bsa_m2": ("body surface area", "m²"), "albumin_g_l": ("albumin", "g/L"), "ancestry": ("ancestry", ""),
+    "setting": ("setting", ""), "start_dose_mg": ("start dose", "mg/day"),
+    "apriori_trough_ng_ml": ("a priori trough (population PK)", "ng/mL"), "tdm_day": ("day of the TDM sample", "day"),
+    "map_trough_ng_ml": ("MAP 24-h trough", "ng/mL"), "trough_ratio_to_apriori": ("trough / a priori", "ratio"),
+}
+STATUS_WORDS = {"measured": "measured", "derived": "derived", "predicted": "predicted (PK model)",
+                "defaulted": "defaulted (PK reference value)", "missing": "imputed (not recorded)",
+                "no-call": "no-call"}
+
+
+def _float(value) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def in_words(risk: float) -> str:
+    """'about 9 of 100 similar patients' (fewer than 1 of 100 below 0.5%)."""
+    n = int(round(100 * risk))
+    if n < 1:
+        return "fewer than 1 of 100 similar patients"
+    return f"about {n} of 100 similar patients"
+
+
+def _format_value(column: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if column.endswith("_alt_count"):
+        return genotype_with_count(column.removesuffix("_alt_count"), int(round(float(value))))
+    if isinstance(value, (float, np.floating)):
+        if column == "trough_ratio_to_apriori":
+            return f"{value:.2f}"
+        if column == "bsa_m2":
+            return f"{value:.2f}"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".removesuffix(".0")
+    return str(value)
+
+
+def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict]:
+    """Every clinical input of the patient with its value, unit, where it came from and whether the
+    risk model uses it ('yes'), only the PK model's a priori trough does ('via PK'), or neither ('no')."""
+    row = frame.X.loc[pid]
+    provenance = frame.provenance.loc[pid]
+    rows = []
+    for column in frame.X.columns:
+        if column.endswith("_alt_count"):
+            gene = variant_alleles(column.removesuffix("_alt_count"))[0]
+            label, unit = f"{gene} {column.removesuffix('_alt_count')} genotype".strip(), ""
+        else:
+            label, unit = INPUT_LABELS.get(column, (column.replace("_", " "), ""))
+        status = str(provenance.get(column, "measured"))
+        rows.append({"input": column, "label": label, "value": _format_value(column, row[column]), "unit": unit,
+                     "status": status, "status_text": STATUS_WORDS.get(status, status), "used_by_model": column in used,
+                     "use": "yes" if column in used else "via PK" if column in pk_covariates else "no",
+                     "flag": status in ("missing", "defaulted", "no-call")})
+    return rows
+
+
+def _risk_block(model, X: pd.DataFrame, attributions) -> dict:
+    risk, low, high = (float(np.asarray(v)[0]) for v in served_risk(model, X, attributions))
+    card = model.card
+    baseline = _float(card.baseline_risk)
+    return {
+        "risk": risk, "risk_low": low, "risk_high": high, "band": str(model.band([risk])[0]),
+        "band_thresholds": {"low_below": card.band_thresholds.low_below, "high_from": card.band_thresholds.high_from},
+        "baseline_risk": baseline,
+        "in_words": in_words(risk),
+        "interval_in_words": f"between {int(round(100 * low))} and {int(round(100 * high))} of 100",
+        "baseline_in_words": None if baseline is None else in_words(baseline).replace("similar patients", "patients in the training cohort"),
+        "relative_to_baseline": None if not baseline else risk / baseline,
+        "icons": {"total": 100, "risk": int(round(100 * risk)), "low": int(round(100 * low)), "high": int(round(100 * high))},
+    }
+
+
+def _factors(model, X: pd.DataFrame):
+    """(the patient's factors, strongest first, and the explanation they come from)."""
+    contributions, attributions = explain_factors(model, X)
+    rows = factor_rows(model, X, contributions, attributions)
+    items = [{"factor": f, "description": d, "contribution": float(c), "direction": t}
+             for f, d, c, t in rows[["factor", "description", "contribution", "direction"]].itertuples(index=False)]
+    items.sort(key=lambda d: -abs(d["contribution"]))
+    return items, attributions
+
+
+def _model_block(model, source: str) -> dict:
+    card = model.card
+    trained = card.trained_on
+    return {"name": model.name, "version": str(model.version), "bundle_sha256": model.bundle_sha256,
+            "source": source, "stage": model.stage, "intended_use": card.intended_use, "disclaimer": card.disclaimer,
+            "simulated": is_simulated(model),
+            "trained_on": {"cohort": trained.cohort, "n": trained.n, "events": trained.events,
+                           "simulated": trained.simulated},
+            "pk_model": {"name": card.pk_model.name, "sha256": card.pk_model.sha256},
+            "limitations": list(card.limitations)}
+
+
+def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
+    patients = cohort.patients.copy()
+    patients["patient_id"] = patients["patient_id"].astype(str)
+    covariates = patients.set_index("patient_id").loc[[pid]]
+    genotypes = frame.X.loc[[pid], [c for c in frame.X.columns if c.endswith("_alt_count")]]
+    covariates = pd.concat([covariates, genotypes], axis=1).reset_index()
+    dose = float(covariates["start_dose_mg"].iloc[0])
+    apriori = predict_trough(covariates, dose, model=pk_model, n_sim=2000, seed=0).iloc[0]
+    block = {"threshold_ng_ml": EFFICACY_THRESHOLD_NG_ML, "pk_model": pk_model.name, "start_dose_mg": dose,
+             "apriori_ng_ml": _float(apriori["trough_typical_ng_ml"]), "apriori_p05_ng_ml": _float(apriori["trough_p05_ng_ml"]),
+             "apriori_p95_ng_ml": _float(apriori["trough_p95_ng_ml"]),
+             "pk_domain_warnings": [w for w in str(apriori["domain_warnings"]).split("; ") if w],
+             "pk_defaulted_covariates": [c for c in str(apriori["imputed_covariates"]).split(", ") if c],
+             "measured": None, "map_ng_ml": None}
+    if stage == "tdm":
+        samples, _ = select_landmark_samples(cohort.tdm, pd.Index([pid]), None, window=frame.landmark)
+        if pid in samples.index:
+            s = samples.loc[pid]
+            block["measured"] = {"concentration_ng_ml": _float(s["concentration_ng_ml"]),
+                                 "hours_after_dose": _float(s["hours_after_dose"]),
+                                 "day_on_treatment": _float(s["day_on_treatment"]), "dose_mg": _float(s["dose_mg"])}
+        block["map_ng_ml"] = _float(frame.X.loc[pid, "map_trough_ng_ml"])
+        ratio = _float(frame.X.loc[pid, "trough_ratio_to_apriori"])
+        block["ratio_to_apriori"] = ratio
+    reference = block["map_ng_ml"] if block["map_ng_ml"] is not None else block["apriori_ng_ml"]
+    if reference is not None:
+        side = "below" if reference < EFFICACY_THRESHOLD_NG_ML else "at or above"
+        which = "The MAP 24-h trough" if block["map_ng_ml"] is not None else "The a priori predicted trough"
+        block["statement"] = f"{which} ({reference:,.0f} ng/mL) is {side} the 1,100 ng/mL efficacy threshold."
+    return block
+
+
+def one_patient_cohort(cohort, pid: str):
+    """The cohort restricted to one patient (the cohort's ancestry, used to pick a PK model, is kept)."""
+    import dataclasses
+
+    def only(table):
+        if table is None or "patient_id" not in getattr(table, "columns", []):
+            return table
+        return table[table["patient_id"].astype(str) == pid]
+
+    return dataclasses.replace(cohort, patients=only(cohort.patients), genotypes=only(cohort.genotypes),
+                               tdm=only(cohort.tdm), outcomes=only(cohort.outcomes))
+
+
+def _patient_frame(scoring_input, stage: str, model, pid: str):
+    if pid not in scoring_input.patient_ids:
+        shown = ", ".join(scoring_input.patient_ids[:5])
+        raise RashriskError(f"patient {pid!r} is not in {scoring_input.source} (patients.csv); "
+                            f"expected one of its patient_id values, e.g. {shown}")
+    if pid in scoring_input.rejected:
+        raise RashriskError(f"patient {pid!r} cannot be reported: {scoring_input.rejected[pid]}")
+    frame, pk_model = build_frame(one_patient_cohort(scoring_input.cohort, pid), stage, model)
+    if pid not in frame.X.index:
+        reason = dict(frame.excluded[["patient_id", "reason"]].astype(str).itertuples(index=False, name=None)).get(pid, "")
+        raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason or 'not in the model frame'}")
+    return frame, pk_model
+
+
+def build_report_data(patient_id: str, scoring_input, stage: str, model, *, start_model=None,
+                      model_source: str = "", generated_on: dt.date | None = None) -> dict:
+    """Everything the clinician report shows for one patient, as JSON-able data.
+
+    ``scoring_input``: from :func:`rashrisk.scoring.inputs.load_scoring_input`. At the TDM stage
+    ``start_model`` (the start-stage model) is scored too, to show how the risk moved and why.
+    """
+    pid = str(patient_id)
+    if stage not in STAGE_LABELS:
+        raise RashriskError(f"--stage {stage!r}; expected one of {', '.join(STAGE_LABELS)}")
+    frame, pk_model = _patient_frame(scoring_input, stage, model, pid)
+    X = frame.X.loc[[pid]]
+    used = used_inputs(model, X.columns)
+    factors, attributions = _factors(model, X)
+    risk = _risk_block(model, X, attributions)
+    trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage)
+    carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
+    warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
+    warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
+
+    data = {
+        "schema": "rashrisk.patient-report/1",
+        "patient_id": pid,
+        "generated_on": (generated_on or dt.date.today()).isoformat(),
+        "stage": stage,
+        "stage_label": STAGE_LABELS[stage],
+        "rashrisk_version": __version__,
+        "model": _model_block(model, model_source),
+        "risk": risk,
+        "factors": factors,
+        "base_value": float(attributions.base_value[0]),
+        "model_logit": float(attributions.model_logit[0]),
+        "counterfactuals": counterfactuals(model, X, risk_alleles=risk_alleles_of(model))[pid],
+        "inputs": input_table(frame, pid, used, tuple(getattr(pk_model, "covariates", {}) or ())),
+        "trough": trough,
+        "warnings": warnings,
+        "change": None,
+        "options": options_for(risk["band"], stage=stage, measured_trough_ng_ml=trough.get("map_ng_ml")),
+        "references": dict(REFERENCES),
+    }
+    if stage == "tdm" and start_model is not None:
+        data["change"] = _change_block(scoring_input, start_model, pid, risk, factors)
+    return json_safe(data)
+
+
+def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_factors: list[dict]) -> dict:
+    """Start-stage estimate of the same patient and why the TDM-stage estimate differs."""
+    frame, _ = _patient_frame(scoring_input, "start", start_model, pid)
+    X = frame.X.loc[[pid]]
+    start_factors, attributions = _factors(start_model, X)
+    start = _risk_block(start_model, X, attributions)
+    before = {f["factor"]: f for f in start_factors}
+    moved = []
+    for f in tdm_factors:
+        old = before.get(f["factor"])
+        delta = f["contribution"] - (old["contribution"] if old else 0.0)
+        moved.append({"factor": f["factor"], "description": f["description"], "start_contribution":
+                      old["contribution"] if old else None, "tdm_contribution": f["contribution"], "delta": delta,
+                      "new_at_tdm": old is None})
+    moved.sort(key=lambda d: -abs(d["delta"]))
+    change = tdm_risk["risk"] - start["risk"]
+    direction = "rose" if change > 0.005 else "fell" if change < -0.005 else "stayed about the same"
+    lead = moved[0] if moved else None
+    why = ""
+    if lead is not None:
+        why = (f"The largest change comes from {lead['description']} "
+               f"({'new information at TDM' if lead['new_at_tdm'] else 'weighted differently by the TDM-stage model'}, "
+               f"{lead['delta']:+.2f} log-odds).")
+    base_note = ""
+    if start.get("baseline_risk") and tdm_risk.get("baseline_risk"):
+        base_note = (f" The TDM-stage model applies to patients still rash-free at their first sample, whose average "
+                     f"risk is {100 * tdm_risk['baseline_risk']:.1f}% (against {100 * start['baseline_risk']:.1f}% at "
+                     "start); part of the change comes from that.")
+    return {"start": start, "start_model": f"{start_model.name} {start_model.version}",
+            "risk_change": change,
+            "statement": (f"The estimate {direction}: from {100 * start['risk']:.1f}% at imatinib start to "
+                          f"{100 * tdm_risk['risk']:.1f}% after the first trough. " + why + base_note).strip(),
+            "factor_changes": moved[:5]}

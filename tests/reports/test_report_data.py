@@ -1,0 +1,114 @@
+"""The clinician report as data: consistent with scoring, exact, JSON-able, options not orders."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from rashrisk.errors import RashriskError
+from rashrisk.reports.options import options_for
+from rashrisk.reports.patient import build_report_data, in_words
+
+
+@pytest.mark.parametrize("risk, words", [(0.089, "about 9 of 100 similar patients"), (0.004, "fewer than 1 of 100 similar patients"),
+                                         (0.15, "about 15 of 100 similar patients")])
+def test_risk_in_words(risk, words):
+    assert in_words(risk) == words
+
+
+def test_report_data_is_json_and_matches_the_model(report_pair, models, cohort_dir):
+    from rashrisk.scoring.inputs import load_scoring_input
+    from rashrisk.scoring.score import score_input
+
+    for data in report_pair:
+        assert json.loads(json.dumps(data)) == data
+        model = models[data["stage"]]
+        scores = score_input(load_scoring_input(cohort_dir), data["stage"], model).set_index("patient_id")
+        assert data["risk"]["risk"] == pytest.approx(scores.loc[data["patient_id"], "risk"], abs=1e-12)
+        assert data["risk"]["band"] == scores.loc[data["patient_id"], "band"]
+        total = data["base_value"] + sum(f["contribution"] for f in data["factors"])
+        assert total == pytest.approx(data["model_logit"], abs=1e-6)
+        assert data["model"]["name"] == model.name and data["model"]["version"] == str(model.version)
+        assert data["risk"]["icons"]["risk"] == round(100 * data["risk"]["risk"])
+
+
+def test_tdm_report_explains_the_change_from_start(report_pair):
+    start, tdm = report_pair
+    assert start["change"] is None
+    change = tdm["change"]
+    assert change["start"]["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
+    assert change["risk_change"] == pytest.approx(tdm["risk"]["risk"] - start["risk"]["risk"])
+    assert change["statement"].startswith("The estimate ")
+    new = {f["factor"] for f in change["factor_changes"] if f["new_at_tdm"]}
+    assert new <= {"early_trough", "tdm_day"}  # only TDM information is new at the TDM stage
+    largest = max(tdm["factors"], key=lambda f: abs(f["contribution"] - next(
+        (g["contribution"] for g in start["factors"] if g["factor"] == f["factor"]), 0.0)))
+    assert change["factor_changes"][0]["factor"] == largest["factor"]
+    assert tdm["trough"]["map_ng_ml"] is not None and tdm["trough"]["measured"]["day_on_treatment"] >= 7
+    assert start["trough"]["measured"] is None  # no measured concentration at the start stage
+
+
+def test_inputs_table_marks_where_values_came_from(report_pair):
+    _, tdm = report_pair
+    statuses = {r["input"]: r["status"] for r in tdm["inputs"]}
+    assert statuses["sex"] == "measured" and statuses["map_trough_ng_ml"] == "predicted"
+    assert all(r["flag"] == (r["status"] in ("missing", "defaulted", "no-call")) for r in tdm["inputs"])
+
+
+@pytest.mark.parametrize("band", ["low", "intermediate", "high"])
+@pytest.mark.parametrize("stage", ["start", "tdm"])
+def test_options_are_options_with_a_basis(band, stage):
+    options = options_for(band, stage=stage, measured_trough_ng_ml=900.0 if stage == "tdm" else None)
+    assert options and all(o["basis"] and o["reference"] for o in options)
+    for o in options:
+        assert re.search(r"\b(consider|may)\b", o["option"], re.IGNORECASE), o["option"]
+        assert not re.search(r"\b(must|should|do not|stop imatinib)\b", o["option"], re.IGNORECASE), o["option"]
+    assert any("92.6%" in o["basis"] for o in options)
+
+
+def test_unknown_and_unscorable_patients_are_user_errors(models, cohort_dir):
+    from rashrisk.scoring.inputs import load_scoring_input
+
+    scoring_input = load_scoring_input(cohort_dir)
+    with pytest.raises(RashriskError, match="'NOPE' is not in"):
+        build_report_data("NOPE", scoring_input, "start", models["start"])
+    from rashrisk.scoring.score import build_frame
+
+    frame, _ = build_frame(scoring_input.cohort, "tdm", models["tdm"])
+    excluded = frame.excluded["patient_id"].astype(str).tolist()
+    assert excluded, "the fixture cohort should have a patient without a landmark sample"
+    with pytest.raises(RashriskError, match="cannot be scored at the tdm stage"):
+        build_report_data(excluded[0], scoring_input, "tdm", models["tdm"])
+
+
+def test_counterfactuals_are_rescored(report_pair, models, cohort_dir):
+    start, _ = report_pair
+    for c in start["counterfactuals"]:
+        assert f"{100 * c['counterfactual_risk']:.1f}%" in c["statement"] or "about the same" in c["statement"]
+        assert c["risk"] == pytest.approx(start["risk"]["risk"], abs=1e-12)
+    assert np.isfinite(start["risk"]["risk_low"])
+
+
+def test_report_from_a_one_patient_json_document(models, tmp_path):
+    from rashrisk.scoring.inputs import load_scoring_input
+
+    document = {"patient_id": "JSON-7", "sex": "F", "age_years": 47, "weight_kg": 58, "start_dose_mg": 400,
+                "start_date": "2025-05-05", "genotypes": {"rs4129267": "C/T"},
+                "tdm": [{"sample_time": "2025-05-19T07:55", "last_dose_time": "2025-05-18T08:00", "dose_mg": 400,
+                         "concentration": 1.6, "unit": "ug/mL"}]}
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(document))
+    data = build_report_data("JSON-7", load_scoring_input(path), "tdm", models["tdm"], start_model=models["start"])
+    assert data["trough"]["measured"]["concentration_ng_ml"] == pytest.approx(1600.0)
+    statuses = {r["input"]: r["status"] for r in data["inputs"]}
+    assert statuses["albumin_g_l"] == "missing" and statuses["rs2231142_alt_count"] == "no-call"
+    # an imputed input is warned about exactly when the risk model reads it
+    from rashrisk.scoring.score import used_inputs
+
+    used = used_inputs(models["tdm"], models["tdm"].input_columns_)
+    warned = any(w.startswith("albumin_g_l: imputed") for w in data["warnings"])
+    assert warned == ("albumin_g_l" in used), (used, data["warnings"])
+    assert data["change"]["start"]["risk"] > 0
+    if "rs2231142_alt_count" in data["trough"]["pk_defaulted_covariates"]:
+        assert any(w.startswith("a priori trough: the PK model") and "rs2231142" in w for w in data["warnings"])
