@@ -75,6 +75,18 @@ def test_a_trained_bundle_holds_no_patient_rows_or_ids(trained, tmp_path):
     serialized = pickle.dumps(model) + b"".join(f.read_bytes() for f in sorted(folder.iterdir()))
     leaked = [pid for pid in X.index.astype(str) if pid.encode() in serialized]
     assert leaked == []
+    # no stored array has one entry per training patient (e.g. out-of-fold log-odds)
+    def lengths(value):
+        if isinstance(value, dict):
+            if "__ndarray__" in value:
+                yield from value["__ndarray__"]["shape"]
+            for v in value.values():
+                yield from lengths(v)
+        elif isinstance(value, list):
+            yield len(value)
+            for v in value:
+                yield from lengths(v)
+    assert len(X) not in set(lengths(json.loads((folder / "model.json").read_text())))
     # what the bundle has instead: aggregates over every training patient
     summary = model.input_summary_
     assert set(summary) == set(model.input_columns_)

@@ -48,7 +48,8 @@ CHECKED_PACKAGES = ("numpy", "scikit-learn")
 # fitted attributes of the classifier stored in model.json (the estimators are stored by their family)
 _FITTED = ("classes_", "n_features_in_", "feature_names_in_", "family_", "params_", "calibration_intercept_",
            "calibration_slope_", "cv_splits_", "input_columns_", "preprocess_", "feature_names_", "feature_factor_",
-           "feature_means_", "input_summary_", "cv_results_", "oof_raw_logit_")
+           "feature_means_", "input_summary_", "cv_results_")
+# not stored: oof_raw_logit_ (one value per training patient; training reads it, serving never does)
 
 
 def risk_band(risk, low_below: float, high_from: float) -> np.ndarray:
