@@ -82,7 +82,7 @@ def _fsync_dir(folder: Path) -> None:
 def _pause_for_tests(temporary: Path) -> None:
     marker = os.environ.get(_PAUSE_ENV)
     if marker:
-        Path(marker).write_text(str(temporary), encoding="utf-8")
+        Path(marker).write_text(str(temporary.resolve()), encoding="utf-8")
         time.sleep(float(os.environ.get("RASHRISK_TEST_PAUSE_SECONDS", "30")))
 
 
