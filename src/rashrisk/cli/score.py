@@ -6,6 +6,10 @@ from pathlib import Path
 
 import typer
 
+# exit status of `rashrisk score` when the table was written but no patient could be scored (every
+# row not_scored): distinct from 2 (a user error, nothing written) and 0 (at least one risk)
+EXIT_NONE_SCORED = 3
+
 
 def check_stage(stage: str) -> str:
     from rashrisk.errors import RashriskError
@@ -40,3 +44,7 @@ def register(app) -> None:
         n_scored = int((table["status"] == "scored").sum())
         typer.echo(f"{risk_model.label} ({source}): {n_scored} scored, "
                    f"{len(table) - n_scored} not scored -> {out}")
+        if n_scored == 0:
+            typer.echo(f"error: no patient could be scored (the reason column of {out} says why); "
+                       f"exit status {EXIT_NONE_SCORED}", err=True)
+            raise typer.Exit(code=EXIT_NONE_SCORED)

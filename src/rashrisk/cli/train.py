@@ -39,7 +39,7 @@ def register(app) -> None:
             raise RashriskError(f"--stage {stage!r}; expected start, tdm or both")
         settings = TrainingConfig.from_toml(config) if config else TrainingConfig()
         if save:
-            _check_save_folder(Path(save))  # before minutes of training, not after
+            _check_save_folder(Path(save), stages)  # before minutes of training, not after
         console = Console(stderr=True)
         loaded = load_cohort(cohort)
         if loaded.report.errors:
@@ -120,8 +120,10 @@ def _print_summary(results, console=None) -> None:
             console.print(f"[yellow]{result.stage}: {escape(str(warning))}[/]")
 
 
-def _check_save_folder(folder: Path) -> None:
+def _check_save_folder(folder: Path, stages=()) -> None:
+    from rashrisk.atomic import check_replaceable_folder
     from rashrisk.errors import RashriskError
+    from rashrisk.models.bundle import is_bundle_file
 
     if folder.exists() and not folder.is_dir():
         raise RashriskError(f"--save {folder}: exists and is not a folder; expected a folder for the model bundles")
@@ -129,3 +131,5 @@ def _check_save_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RashriskError(f"--save {folder}: cannot create the folder ({exc.strerror or exc}); expected a writable path") from None
+    for stage in stages:  # a previous bundle is replaced whole; a folder with other files refused
+        check_replaceable_folder(folder / stage, is_bundle_file, "--save")
