@@ -36,7 +36,26 @@ def raw_table(text: pd.DataFrame, schema: FileSchema, *, label: str, first_row: 
     lines = np.arange(first_row, len(text) + first_row)[~blank]
     text = text.loc[~blank].reset_index(drop=True)
     extra = [c for c in text.columns if c not in schema.names]
-    return RawTable(label, text, lines, extra, row_word), int(blank.sum())
+    return RawTable(label, text, lines, extra, row_word, strip_ids(text)), int(blank.sum())
+
+
+ID_COLUMNS = ("patient_id",)
+
+
+def strip_ids(text: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Strip leading and trailing spaces from the id columns of ``text`` in place (an id is matched
+    across files exactly, so ' P1' and 'P1' are one patient); returns, per id column that had such
+    spaces, its cells as written (the ``.spaces`` rules flag those rows and show the value written)."""
+    as_written = {}
+    for column in ID_COLUMNS:
+        if column not in text.columns:
+            continue
+        cells = text[column].to_numpy(object)
+        stripped = text[column].str.strip()
+        if (stripped.to_numpy(object) != cells).any():
+            as_written[column] = cells
+            text[column] = stripped.astype(object)
+    return as_written
 
 
 @dataclass
@@ -127,7 +146,7 @@ def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> dic
         mask = result.flagged.get(rule.id)
         if rule.level != "error" or mask is None or not mask.any():
             continue
-        raw = table.frame[rule.column].to_numpy() if rule.column in table.frame else None
+        raw = table.shown(rule.column) if rule.column in table.frame else None
         for position in np.flatnonzero(mask):
             shown = [raw[position]] if raw is not None else []
             reasons.setdefault(int(position), []).append(format_message(
