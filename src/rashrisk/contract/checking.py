@@ -9,7 +9,7 @@ every row read (:class:`InputRows`): where it was, its patient id as written, ac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ class InputRows:
     line: np.ndarray  # int64: the file line, or the DataFrame row position
     accepted: np.ndarray  # bool
     reasons: dict[int, str]  # row index -> the messages of every error rule the row broke, '; '-joined
+    warnings: dict[int, list[str]] = field(default_factory=dict)  # accepted row -> its warning messages
 
     def __len__(self) -> int:
         return len(self.line)
@@ -79,6 +80,10 @@ class InputRows:
 
     def reason(self, i: int) -> str:
         return self.reasons.get(i, "")
+
+    def of_patient(self, patient_id: str) -> np.ndarray:
+        """Indices of the rows whose (stripped) patient_id is ``patient_id``."""
+        return np.flatnonzero(self.patient_id == patient_id)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per input row: ROW_RECORD_COLUMNS ('reason' is '' for an accepted row)."""
@@ -124,7 +129,10 @@ def check_table(schema: FileSchema, read: ReadTable, context: Context, report: L
     result = apply_rules(schema, table, context, derive_fn)
     report.findings.extend(result.findings)
     file_report.rows_rejected = int(result.rejected.sum())
-    return CheckedTable(table, result, input_rows(table, result.rejected, _row_reasons(schema, table, result)))
+    reasons = {i: MESSAGE_SEPARATOR.join(m) for i, m in _row_messages(schema, table, result, "error").items()}
+    rows = input_rows(table, result.rejected, reasons)
+    rows.warnings = _row_messages(schema, table, result, "warning", skip=result.rejected)
+    return CheckedTable(table, result, rows)
 
 
 def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) -> Finding:
@@ -139,12 +147,19 @@ def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) ->
         len(table.frame))
 
 
-def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> dict[int, str]:
-    """Rejected row -> '; '-joined messages of the error rules it broke, each naming that row alone."""
+MESSAGE_SEPARATOR = "; "
+
+
+def _row_messages(schema: FileSchema, table: RawTable, result: RuleResult, level: str,
+                  skip: np.ndarray | None = None) -> dict[int, list[str]]:
+    """Row -> the messages of the ``level`` rules it broke, each naming that row alone (rows of
+    ``skip`` left out: a rejected row's warnings are not reported)."""
     reasons: dict[int, list[str]] = {}
     for rule in rules_for(schema.key):
         mask = result.flagged.get(rule.id)
-        if rule.level != "error" or mask is None or not mask.any():
+        if mask is not None and skip is not None:
+            mask = mask & ~skip
+        if rule.level != level or mask is None or not mask.any():
             continue
         raw = table.shown(rule.column) if rule.column in table.frame else None
         for position in np.flatnonzero(mask):
@@ -152,7 +167,7 @@ def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> dic
             reasons.setdefault(int(position), []).append(format_message(
                 table.file_name, rule.column, [int(table.lines[position])], 1, shown, rule.expected,
                 row_word=table.row_word))
-    return {position: "; ".join(messages) for position, messages in reasons.items()}
+    return reasons
 
 
 def input_rows(table: RawTable, rejected: np.ndarray, reasons: dict[int, str]) -> InputRows:

@@ -358,6 +358,8 @@ FILE_RULES: tuple[tuple[str, str, str], ...] = (
     ("file.blank_lines", "warning", "blank lines are skipped (not rows)"),
     ("file.no_patients", "error", "no patient was accepted: the cohort is unusable"),
     ("file.genotypes_missing", "error", "genotypes.vcf, genotypes.vcf.gz or genotypes.csv is required"),
+    ("file.genotypes_uncalled", "error", "a genotype file was read but no genotype of any accepted patient was "
+     "called (e.g. no VCF sample matches a patient_id): the genotypes did not load"),
 )
 
 
