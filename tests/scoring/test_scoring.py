@@ -273,15 +273,19 @@ def test_each_rejected_patient_gets_its_own_row_reason(models, cohort_dir, tmp_p
     patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
     broken = list(range(0, 14, 2))  # seven rows
     patients.loc[broken, "sex"] = "X"
-    patients.loc[1, "patient_id"] = " " + patients.loc[1, "patient_id"]  # a warning: kept under the id as written
+    written = patients["patient_id"].tolist()
+    patients.loc[1, "patient_id"] = patients.loc[1, "patient_id"] + " "  # stripped, with a warning
     patients.to_csv(folder / "patients.csv", index=False)
     scoring_input = load_scoring_input(folder)
-    assert scoring_input.patient_ids == patients["patient_id"].tolist()
+    assert scoring_input.patient_ids == written
     for row in broken:
         pid = patients.loc[row, "patient_id"]
         assert scoring_input.rejected[pid] == (f"input rejected: patients.csv, column sex, line {row + 2}: 'X' ... "
                                                "expected one of F, M (case-insensitive)")
     assert len(scoring_input.rejected) == len(broken)
     table = score_input(scoring_input, "start", models["start"]).set_index("patient_id")
-    assert table.loc[patients.loc[1, "patient_id"], "status"] == "scored"
+    padded = table.loc[written[1]]
+    assert padded["status"] == "scored"  # one row for the patient, scored with its tdm and genotype rows
+    assert (f"input warning: patients.csv, column patient_id, line 3: '{written[1]} ' ... expected no leading or "
+            "trailing spaces") in padded["warnings"]
     assert len(table) == len(patients)
