@@ -92,6 +92,16 @@ def _nested_cv_metrics(nested: dict | None) -> dict:
             for key, value in flatten(nested or {}).items() if _finite(value)}
 
 
+def rejected_params(trained_on: dict) -> dict:
+    """MLflow params of the input rows dropped before training (the card's ``trained_on.rejected``):
+    ``data.rejected.rows`` (0 when none) and ``data.rejected.<file>.<rule>`` row counts; counts only."""
+    rejected = (trained_on or {}).get("rejected") or {}
+    params = {"data.rejected.rows": int(rejected.get("rows", 0))}
+    for file, rules in (rejected.get("rules") or {}).items():
+        params.update({f"data.rejected.{file}.{rule}": int(n) for rule, n in rules.items()})
+    return params
+
+
 def _write_artifacts(folder: Path, result) -> None:
 
     report = result.validation or {}
@@ -174,6 +184,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
                       "n": int(len(y)), "events": int(y.sum()), "n_parameters": report.get("n_parameters"),
                       "data.fingerprint": combined}
             params.update({f"data.rows.{k}": v for k, v in (fingerprint.get("rows") or {}).items()})
+            params.update(rejected_params(trained_on))
             params.update({f"config.{k}": v for k, v in flatten(result.config or {}).items()})
             mlflow.log_params({mlflow_key(k): _param_value(v) for k, v in params.items() if v is not None})
             mlflow.set_tags({mlflow_key(f"data.sha256.{name}"): digest for name, digest in (fingerprint.get("files") or {}).items()})
