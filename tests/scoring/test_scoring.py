@@ -161,13 +161,17 @@ def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
     model = models["start"]
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, "start", model)
     X = frame.X.iloc[:3].copy()
-    weight = model.card.input_ranges["weight_kg"]
-    assert weight["min"] <= weight["p01"] <= weight["p99"] <= weight["max"]
-    X["weight_kg"] = [weight["max"] + 1.0, weight["min"], weight["max"]]  # the bounds themselves are inside
+    weight = model.card.input_ranges["weight_kg"]  # 1st-99th percentile widened to whole kg
+    assert weight["percentiles"] == [1, 99] and weight["unit"] == 1.0 and weight["low"] < weight["high"]
+    X["weight_kg"] = [weight["high"] + 1.0, weight["low"], weight["high"]]  # the bounds themselves are inside
     warnings = training_range_warnings(X, model, ["weight_kg"])
-    assert warnings[0] == [f"weight_kg = {weight['max'] + 1.0:,.4g} outside the training range "
-                           f"({weight['min']:,.4g}-{weight['max']:,.4g})"]
+    assert warnings[0] == [f"weight_kg = {weight['high'] + 1.0:,.4g} outside the training range "
+                           f"(1st-99th percentile, {weight['low']:,.4g}-{weight['high']:,.4g})"]
     assert warnings[1] == [] and warnings[2] == []
+    # a card written before the percentile ranges (exact minimum and maximum) is still read
+    old_card = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": {"min": 20, "max": 88}}))
+    X["age_years"] = [50.0, 95.0, 19.0]
+    assert training_range_warnings(X, old_card, ["age_years"])[1] == ["age_years = 95 outside the training range (20-88)"]
     model_with_pair_ranges = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": [20, 88]}))
     X["age_years"] = [50.0, 95.0, 19.0]
     assert training_range_warnings(X, model_with_pair_ranges, ["age_years"]) == [

@@ -93,7 +93,7 @@ def test_run_content_has_artifacts_nested_runs_and_no_patient_identifiers(logged
     assert {"validation/report.json", "validation/report.md", "plots/calibration.png", "plots/decision_curve.png",
             "model_card/card.json", "model_card/card.md"} <= files
     explanations = {a.path for a in client.list_artifacts(run.info.run_id, "explanations")}
-    assert {"explanations/global.json", "explanations/shap_beeswarm.png"} <= explanations
+    assert {"explanations/global.json", "explanations/mean_abs_contribution.png"} <= explanations
     children = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
     assert [c.data.params["candidate"] for c in children] == ["logistic(C=0.1)"]
     patient_ids = set(frame().index)
@@ -172,14 +172,13 @@ def test_global_explanations_are_logged_at_training_time(real_tdm, store):
     result, info = real_tdm
     client = MlflowClient(tracking_uri=store["uri"])
     files = {a.path: a.file_size for a in client.list_artifacts(info["run_id"], "explanations")}
-    assert set(files) == {"explanations/global.json", "explanations/mean_abs_contribution.png",
-                          "explanations/shap_beeswarm.png", "explanations/risk_by_trough_and_genotype.png"}
+    # per-patient plots (beeswarm, risk by trough) are opt-in: log_training(..., patient_plots=True)
+    assert set(files) == {"explanations/global.json", "explanations/mean_abs_contribution.png"}
     folder = Path(client.download_artifacts(info["run_id"], "explanations", dst_path=str(store["root"] / "expl")))
     summary = json.loads((folder / "global.json").read_text())
     assert summary["n_patients"] == len(result.frame.X) and summary["max_additivity_error"] < 1e-6
     assert "early_trough" in summary["ranking"] and set(summary["ranking"]) == set(summary["mean_abs_contribution"])
-    for name in ("mean_abs_contribution.png", "shap_beeswarm.png", "risk_by_trough_and_genotype.png"):
-        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / "mean_abs_contribution.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = (folder / "global.json").read_text()
     assert not any(str(pid) in text for pid in result.frame.X.index)
     assert client.get_run(info["run_id"]).data.metrics["seconds_global_explanation"] > 0

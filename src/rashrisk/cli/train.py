@@ -23,6 +23,9 @@ def register(app) -> None:
         save: Path = typer.Option(None, "--save", metavar="DIR", help="Also write each model bundle to DIR/<stage>/."),
         jobs: int = typer.Option(1, "--jobs", metavar="N", help="With --stage both, 2 trains the stages in parallel processes "
                                  "(per-step progress bars are then replaced by one per stage)."),
+        drop_invalid: bool = typer.Option(False, "--drop-invalid",
+                                          help="Train on the accepted rows of a cohort with rejected rows (refused "
+                                               "otherwise); the card and the run record the rejected counts."),
     ) -> None:
         """Train the severe-rash model(s) with nested CV, out-of-fold calibration and bootstrap validation."""
         from rich.console import Console
@@ -32,6 +35,7 @@ def register(app) -> None:
         from rashrisk.contract.loader import load_cohort
         from rashrisk.errors import RashriskError
         from rashrisk.models.config import TrainingConfig
+        from rashrisk.models.rejected import check_rejected_rows, rejected_sentence
         from rashrisk.models.train import train_stage, train_stages
 
         stages = {"start": ["start"], "tdm": ["tdm"], "both": ["start", "tdm"]}.get(stage)
@@ -42,16 +46,17 @@ def register(app) -> None:
             _check_save_folder(Path(save), stages)  # before minutes of training, not after
         console = Console(stderr=True)
         loaded = load_cohort(cohort)
-        if loaded.report.errors:
-            console.print(f"[yellow]{len(loaded.report.errors)} rejected row group(s) in {escape(str(cohort))}: "
-                          "run `rashrisk validate` for details; training uses the accepted rows.[/]")
+        rejected = check_rejected_rows(loaded, drop_invalid=drop_invalid)  # refused here, before any training
+        if rejected:
+            console.print(f"[yellow]--drop-invalid: training on the accepted rows of {escape(str(cohort))}; dropped "
+                          f"{escape(rejected_sentence(rejected))} (recorded in the model card and the run).[/]")
         results = []
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=False) as bars:
             if jobs > 1 and len(stages) > 1:
                 task = bars.add_task(f"training {', '.join(stages)} in {min(jobs, len(stages))} processes",
                                      total=len(stages))
-                results = train_stages(loaded, stages, settings, n_jobs=jobs,
+                results = train_stages(loaded, stages, settings, n_jobs=jobs, drop_invalid=drop_invalid,
                                        progress=lambda step, done, total: bars.advance(task))
                 stages = []
             for name in stages:
@@ -62,7 +67,7 @@ def register(app) -> None:
                         _tasks[step] = bars.add_task(f"{_name}: {step}", total=total)
                     bars.update(_tasks[step], completed=done, total=total)
 
-                results.append(train_stage(loaded, name, settings, progress=progress))
+                results.append(train_stage(loaded, name, settings, progress=progress, drop_invalid=drop_invalid))
         _print_summary(results)
         if save:
             for result in results:

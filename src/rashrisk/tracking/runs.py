@@ -92,6 +92,16 @@ def _nested_cv_metrics(nested: dict | None) -> dict:
             for key, value in flatten(nested or {}).items() if _finite(value)}
 
 
+def rejected_params(trained_on: dict) -> dict:
+    """MLflow params of the input rows dropped before training (the card's ``trained_on.rejected``):
+    ``data.rejected.rows`` (0 when none) and ``data.rejected.<file>.<rule>`` row counts; counts only."""
+    rejected = (trained_on or {}).get("rejected") or {}
+    params = {"data.rejected.rows": int(rejected.get("rows", 0))}
+    for file, rules in (rejected.get("rules") or {}).items():
+        params.update({f"data.rejected.{file}.{rule}": int(n) for rule, n in rules.items()})
+    return params
+
+
 def _write_artifacts(folder: Path, result) -> None:
 
     report = result.validation or {}
@@ -114,16 +124,24 @@ def _write_artifacts(folder: Path, result) -> None:
                                                                encoding="utf-8")
 
 
-def _write_global_explanations(folder: Path, model, X) -> float:
+# PNGs of global_explanation with one point per training patient (their contributions, their troughs):
+# logged only on request (log_training(..., patient_plots=True)); the default run holds aggregates only
+PER_PATIENT_PLOTS = ("shap_beeswarm.png", "risk_by_trough_and_genotype.png")
+
+
+def _write_global_explanations(folder: Path, model, X, *, patient_plots: bool = False) -> float:
     """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
-    additivity error) and the PNGs of :func:`rashrisk.explanations.global_explanation`; returns seconds."""
+    additivity error) and the aggregate PNG of :func:`rashrisk.explanations.global_explanation`
+    (mean |contribution| per factor); the per-patient PNGs (:data:`PER_PATIENT_PLOTS`) only with
+    ``patient_plots``. Returns seconds."""
 
     t0 = time.perf_counter()
     summary, images = global_explanation(model, X)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "global.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     for name, png in images.items():
-        (folder / name).write_bytes(png)
+        if patient_plots or name not in PER_PATIENT_PLOTS:
+            (folder / name).write_bytes(png)
     return time.perf_counter() - t0
 
 
@@ -142,8 +160,11 @@ def _log_candidates(mlflow, result, experiment_id: str) -> None:
             mlflow.set_tag("selected", str(selected_label is not None and name == selected_label).lower())
 
 
-def log_training(result, *, experiment: str | None = None, promote: bool = False) -> dict:
+def log_training(result, *, experiment: str | None = None, promote: bool = False, patient_plots: bool = False) -> dict:
     """Log one training to MLflow and register the model; returns ids and the champion decision.
+
+    ``patient_plots``: also log the explanation plots with one point per training patient
+    (:data:`PER_PATIENT_PLOTS`); off by default, so that a run holds aggregates only.
 
     Returns ``{"run_id", "experiment", "experiment_id", "model_name", "version", "model_uri",
     "champion_moved", "champion_version", "reason"}``.
@@ -174,6 +195,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
                       "n": int(len(y)), "events": int(y.sum()), "n_parameters": report.get("n_parameters"),
                       "data.fingerprint": combined}
             params.update({f"data.rows.{k}": v for k, v in (fingerprint.get("rows") or {}).items()})
+            params.update(rejected_params(trained_on))
             params.update({f"config.{k}": v for k, v in flatten(result.config or {}).items()})
             mlflow.log_params({mlflow_key(k): _param_value(v) for k, v in params.items() if v is not None})
             mlflow.set_tags({mlflow_key(f"data.sha256.{name}"): digest for name, digest in (fingerprint.get("files") or {}).items()})
@@ -186,7 +208,8 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
             _write_artifacts(artifacts, result)
             X = getattr(getattr(result, "frame", None), "X", None)
             if X is not None and len(X):
-                metrics["seconds_global_explanation"] = _write_global_explanations(artifacts / "explanations", model, X)
+                metrics["seconds_global_explanation"] = _write_global_explanations(
+                    artifacts / "explanations", model, X, patient_plots=patient_plots)
             if metrics:
                 mlflow.log_metrics(metrics)
             for name in ("card.json", "card.md"):
