@@ -176,6 +176,10 @@ def test_genotypes_that_did_not_load_fail_validate_and_training(cohort_dir, tmp_
     with pytest.raises(CohortError, match=r"rs4129267 called in 0 of \d+ patient\(s\).*expected at least 0.80"):
         check_predictor_call_rate(cohort, ["rs4129267"])
     check_predictor_call_rate(load_cohort(cohort_dir), ["rs4129267"])  # the intact cohort passes
+    from rashrisk.models.train import train_stage
+
+    with pytest.raises(CohortError, match="cannot train on this cohort: rs4129267 called in 0"):
+        train_stage(cohort, "start")  # refused before any model is fitted (so none can become champion)
 
 
 def test_low_call_rate_warns_loudly_when_scoring(models, cohort_dir, tmp_path):

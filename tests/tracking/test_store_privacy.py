@@ -159,8 +159,5 @@ def test_the_scan_would_find_a_leak(trained_store, tmp_path):
     assert "SIM000001" in needles and needles["SIM000001"] == "patient id"
 
 
-@pytest.mark.xfail(strict=True, reason="features/continuous.py stores log_floor_, the smallest positive training "
-                   "value of each log-transformed trough, exactly (one patient's value) in the bundle's model.json; "
-                   "rounding it down to the clinical unit would change no training feature")
 def test_the_fitted_model_state_holds_no_exact_extreme(trained_store):
     assert _leaks(trained_store, skip=lambda name: not _is_model_state(name)) == []

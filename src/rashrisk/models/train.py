@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from rashrisk._version import __version__
 from rashrisk.contract.loader import load_cohort
+from rashrisk.contract.genotypes import check_predictor_call_rate
 from rashrisk.errors import RashriskError
 from rashrisk.features.frame import STAGES, build_model_frame
 from rashrisk.models.bundle import RiskModel, risk_band
@@ -192,9 +193,9 @@ def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, pro
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     config = config or TrainingConfig()
     if isinstance(cohort, (str, Path)):
-
         cohort = load_cohort(cohort)
     rejected = check_rejected_rows(cohort, drop_invalid=drop_invalid)
+    check_predictor_call_rate(cohort, config.features.genotypes)  # genotypes that did not load: no model
     if pk_model is None:
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
     t0 = time.perf_counter()
