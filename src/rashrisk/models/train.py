@@ -194,8 +194,8 @@ def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, pro
     config = config or TrainingConfig()
     if isinstance(cohort, (str, Path)):
         cohort = load_cohort(cohort)
-    rejected = check_rejected_rows(cohort, drop_invalid=drop_invalid)
     check_predictor_call_rate(cohort, config.features.genotypes)  # genotypes that did not load: no model
+    rejected = check_rejected_rows(cohort, drop_invalid=drop_invalid)
     if pk_model is None:
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
     t0 = time.perf_counter()
