@@ -89,9 +89,12 @@ def test_a_full_report_with_an_extreme_trough_renders_with_bounded_ticks(report_
     assert 2 <= len(_trough_ticks(chart)) <= svg.MAX_TICKS + 1
 
 
-@pytest.mark.parametrize("concentration, ticks", [(1e15, 6), (1e308, 6)])
-def test_report_from_a_document_with_an_absurd_concentration_finishes(models, tmp_path, concentration, ticks):
-    """The end-to-end case of the issue: rashrisk report on a TDM sample of 1e15 (or 1e308) ng/mL."""
+@pytest.mark.parametrize("concentration", [1e15, 1e308])
+def test_report_from_a_document_with_an_absurd_concentration_finishes(models, tmp_path, concentration):
+    """The end-to-end case of the issue: rashrisk report on a TDM sample of 1e15 (or 1e308) ng/mL. The
+    loader rejects the sample as implausible (a unit slip or a typing error), so the report refuses
+    quickly with that reason; it never hangs (the charts themselves are bounded, tests above)."""
+    from rashrisk.errors import RashriskError
     from rashrisk.reports.patient import build_report_data
     from rashrisk.scoring.inputs import load_scoring_input
 
@@ -102,11 +105,6 @@ def test_report_from_a_document_with_an_absurd_concentration_finishes(models, tm
     path = tmp_path / "patient.json"
     path.write_text(json.dumps(document))
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        # the MAP fit overflows on such a sample (numpy RuntimeWarnings in rashrisk.pk): not the chart's concern
-        warnings.simplefilter("ignore", RuntimeWarning)
-        data = build_report_data("HUGE-1", load_scoring_input(path), "tdm", models["tdm"], start_model=models["start"])
-    html = render_report_html(data)
+    with pytest.raises(RashriskError, match=r"rejected.*concentration.*typing error"):
+        build_report_data("HUGE-1", load_scoring_input(path), "tdm", models["tdm"], start_model=models["start"])
     assert time.perf_counter() - started < HANG
-    chart = html[html.index('<svg class="trough-chart"'):]
-    assert len(_trough_ticks(chart[:chart.index("</svg>")])) == ticks

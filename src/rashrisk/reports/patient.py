@@ -20,7 +20,7 @@ from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.pk.apriori import predict_trough
 from rashrisk.reports.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
-from rashrisk.scoring.score import build_frame, is_simulated, loader_warnings, served_risk, used_inputs
+from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
 from rashrisk.scoring.warnings import patient_warnings
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
@@ -196,7 +196,8 @@ def _patient_frame(scoring_input, stage: str, model, pid: str):
     frame, pk_model = build_frame(one_patient_cohort(scoring_input.cohort, pid), stage, model)
     if pid not in frame.X.index:
         reason = dict(frame.excluded[["patient_id", "reason"]].astype(str).itertuples(index=False, name=None)).get(pid, "")
-        raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason or 'not in the model frame'}")
+        reason = exclusion_reason(scoring_input.cohort, pid, reason, frame.landmark) if reason else "not in the model frame"
+        raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason}")
     return frame, pk_model
 
 
