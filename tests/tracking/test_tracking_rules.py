@@ -29,11 +29,18 @@ def test_champion_rule(new, old, moves):
     assert registry.compare(new, old)[0] is moves
 
 
-def test_default_store_is_sqlite_under_cwd_mlruns(monkeypatch, tmp_path):
+def test_default_store_is_per_user_and_does_not_depend_on_the_working_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.chdir(tmp_path)
-    assert store.tracking_uri() == f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
-    assert store.artifact_root() == (tmp_path / "mlruns" / "artifacts").as_uri()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    expected = f"sqlite:///{tmp_path / 'data' / 'rashrisk' / 'mlruns' / 'mlflow.db'}"
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        assert store.tracking_uri() == expected
+    assert store.artifact_root() == (tmp_path / "data" / "rashrisk" / "mlruns" / "artifacts").as_uri()
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert store.tracking_uri() == f"sqlite:///{tmp_path / 'home' / '.local' / 'share' / 'rashrisk' / 'mlruns' / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
     assert store.tracking_uri() == "http://tracking.example:5000"
     assert store.artifact_root() is None  # the server decides
