@@ -285,11 +285,13 @@ def champion_model(stage: str):
     return load_registered_model(f"models:/{STAGE_NAMES[stage]}@{CHAMPION}")
 
 
-def version_state(tags: dict, run_status: str | None, run_owner: str | None) -> str:
+def version_state(tags: dict, run_status: str | None, run_owner: str | None, *, is_champion: bool = False) -> str:
     """complete | in progress | interrupted, for a version's tags and its training run."""
     state = tags.get(STATE_TAG)
     if state in (None, "", "complete"):
         return "complete"  # versions registered before the state tag existed count as complete
+    if is_champion and tags.get(DECISION_TAG) == "champion":
+        return "complete"  # killed after the alias moved: the decision was made and recorded
     if state == "interrupted" or run_status in ("FAILED", "KILLED"):
         return "interrupted"
     return "interrupted" if hygiene.owner_alive(run_owner) is False else "in progress"
@@ -320,14 +322,15 @@ def _list_registered(mlflow_client) -> list[dict]:
             if tags.get(STATE_TAG) not in (None, "", "complete", "interrupted") and mv.run_id:
                 run = mlflow_client.get_run(mv.run_id)
                 run_status, run_owner = run.info.status, run.data.tags.get(hygiene.OWNER_TAG)
+            aliases = sorted(set(getattr(mv, "aliases", None) or []) | set(aliases_by_version.get(str(mv.version), [])))
             rows.append({
                 "name": mv.name,
                 "version": int(mv.version),
-                "aliases": sorted(set(getattr(mv, "aliases", None) or []) | set(aliases_by_version.get(str(mv.version), []))),
+                "aliases": aliases,
                 "created_ms": int(mv.creation_timestamp or 0),
                 "run_id": mv.run_id,
                 "status": str(mv.status),
-                "state": version_state(tags, run_status, run_owner),
+                "state": version_state(tags, run_status, run_owner, is_champion=CHAMPION in aliases),
                 "champion_decision": tags.get(DECISION_TAG),
                 "champion_reason": tags.get(REASON_TAG),
                 "stage": tags.get("stage"),
