@@ -24,7 +24,7 @@ from pathlib import Path
 
 OWNER_TAG = "rashrisk.owner"
 TEMP_PREFIXES = ("rashrisk-mlflow-", "rashrisk-model-", "rashrisk-validation-")
-LEGACY_TEMP_AGE_S = 24 * 3600  # folders of rashrisk <= 0.2 (no pid in the name) older than this are removed
+LEGACY_TEMP_AGE_S = 24 * 3600  # folders of earlier versions (no pid in the name) older than this are removed
 ENV_KILL_AT = "RASHRISK_TEST_KILL_AT"
 ENV_PAUSE_AT = "RASHRISK_TEST_PAUSE_AT"
 ENV_CHECKPOINT_LOG = "RASHRISK_TEST_CHECKPOINT_LOG"

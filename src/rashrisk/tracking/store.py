@@ -35,7 +35,7 @@ DEFAULT_TIMEOUT_S = 10.0
 WRITER_LOCK_TIMEOUT_S = 600.0  # a training waits this long for another one's logging to finish
 STORE_DIR = "mlruns"
 DB_FILE = "mlflow.db"
-LEGACY_DIR = Path(STORE_DIR)  # rashrisk <= 0.2 used ./mlruns of the working directory
+LEGACY_DIR = Path(STORE_DIR)  # earlier rashrisk versions used ./mlruns of the working directory
 
 
 class StoreError(ModelError):
@@ -85,7 +85,7 @@ def legacy_store_note() -> str:
     legacy = (Path.cwd() / LEGACY_DIR / DB_FILE).resolve()
     current = sqlite_path()
     if legacy.is_file() and (current is None or current.resolve() != legacy):
-        return (f"note: {legacy} (the store of rashrisk <= 0.2) is not used; set "
+        return (f"note: {legacy} (the store of earlier rashrisk versions) is not used; set "
                 f"{ENV_URI}=sqlite:///{legacy} to use it")
     return ""
 
