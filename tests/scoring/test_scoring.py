@@ -140,19 +140,22 @@ def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch
         model_source.resolve_model("start", str(bundle))
     model, source = model_source.resolve_model("tdm", str(bundle))
     assert model.version == models["tdm"].version and source.startswith("bundle")
-    # no registry database: the champion lookup answers None and creates nothing
+    # no store configured (per-user default absent, no MLFLOW_TRACKING_URI): the embedded default, saying why
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    model, source = model_source.resolve_model("start")
+    assert source.startswith("embedded default bundle (no MLflow store configured")
+    assert not (tmp_path / "xdg").exists()
+    # a configured store that is missing or unreadable stops scoring (tests/tracking/test_model_resolution.py)
     store = tmp_path / "mlruns" / "mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
-    assert model_source._champion("start") == (None, "")
+    with pytest.raises(ModelError, match="does not exist"):
+        model_source.resolve_model("start")
     assert not store.exists()
-    model, source = model_source.resolve_model("start")
-    assert source == "embedded default bundle"
-    # an unreadable registry still falls back to the default bundle, but the source says why
     store.parent.mkdir()
     store.write_bytes(b"this is not a SQLite database")
-    model, source = model_source.resolve_model("start")
-    assert model.stage == "start"
-    assert source.startswith("embedded default bundle (the model registry could not be read: ")
+    with pytest.raises(ModelError, match="is damaged"):
+        model_source.resolve_model("start")
 
 
 def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):

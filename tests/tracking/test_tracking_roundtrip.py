@@ -34,7 +34,8 @@ def logged(store):
 
     first = tracking.log_training(training_result(stage="start", auroc=0.70, log_loss=0.25))
     worse = tracking.log_training(training_result(stage="start", auroc=0.60, log_loss=0.30))
-    promoted = tracking.log_training(training_result(stage="start", auroc=0.55, log_loss=0.35, version="0.1.0+promoted"),
+    # worse than the champion but better than chance: --promote skips the comparison, not the gate
+    promoted = tracking.log_training(training_result(stage="start", auroc=0.60, log_loss=0.35, version="0.1.0+promoted"),
                                      promote=True)
     return first, worse, promoted
 
@@ -252,3 +253,24 @@ def test_models_command_lists_versions_and_champion(logged, store):
     empty = {"MLFLOW_TRACKING_URI": f"sqlite:///{store['root'] / 'empty' / 'mlflow.db'}"}
     assert CliRunner().invoke(app, ["models"], env=empty).output.startswith("No registered rashrisk models")
     assert not (store["root"] / "empty").exists()
+
+
+def test_a_model_no_better_than_chance_is_registered_but_not_promoted(tmp_path, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    from rashrisk import tracking
+
+    uri = f"sqlite:///{tmp_path / 'gate' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    chance = tracking.log_training(training_result(stage="start", auroc=0.52, scaled_brier=-0.01), promote=True)
+    assert (chance["version"], chance["champion_moved"], chance["champion_version"]) == ("1", False, None)
+    assert tracking.champion_model("start") is None
+    tags = MlflowClient(tracking_uri=uri).get_model_version("rashrisk-start", "1").tags
+    assert tags["rashrisk.champion_decision"] == "not champion" and "gate failed" in tags["rashrisk.champion_reason"]
+    assert tags["rashrisk.state"] == "complete"
+    forced = tracking.log_training(training_result(stage="start", auroc=0.52, scaled_brier=-0.01),
+                                   override_gate="reviewed by the model board, ticket 123")
+    assert forced["champion_moved"] and "ticket 123" in forced["reason"]
+    rows = tracking.list_registered()
+    assert [(r["version"], r["aliases"], r["champion_decision"]) for r in rows] == [
+        (2, ["champion"], "champion"), (1, [], "not champion")]

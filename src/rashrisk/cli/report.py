@@ -61,12 +61,15 @@ def register(app) -> None:
         from rashrisk.atomic import write_text
         from rashrisk.reports.render import render_report_html, write_html, write_pdf
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.tracking.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolution_line, resolve_model
 
         check_stage(stage)
         _check_html(out)
         risk_model, source = resolve_model(stage, model)
-        first = resolve_model("start", start_model)[0] if stage == "tdm" else None
+        typer.echo(resolution_line(risk_model, source), err=True)
+        first, first_source = resolve_model("start", start_model) if stage == "tdm" else (None, "")
+        if first is not None:
+            typer.echo(resolution_line(first, first_source), err=True)
         data = build_report_data(patient_id, load_scoring_input(cohort), stage, risk_model, start_model=first,
                                  model_source=source)
         html = render_report_html(data)

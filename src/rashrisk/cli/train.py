@@ -16,7 +16,11 @@ def register(app) -> None:
         stage: str = typer.Option("both", "--stage", metavar="start|tdm|both", help="The stage(s) to train."),
         experiment: str = typer.Option(None, "--experiment", metavar="NAME",
                                        help="MLflow experiment (default: the cohort name)."),
-        promote: bool = typer.Option(False, "--promote", help="Make the new model the champion unconditionally."),
+        promote: bool = typer.Option(False, "--promote", help="Make the new model the champion without comparing it "
+                                     "with the current one (the champion gate still applies)."),
+        override_gate: str = typer.Option(None, "--override-gate", metavar="REASON",
+                                          help="Make the new model the champion even when it fails the champion gate; "
+                                          "REASON is recorded in the registry."),
         config: Path = typer.Option(None, "--config", metavar="FILE.toml",
                                     help="Training TOML (default: pipelines/train-default.toml values)."),
         no_track: bool = typer.Option(False, "--no-track", help="Do not log to MLflow."),
@@ -77,7 +81,12 @@ def register(app) -> None:
             from rashrisk.tracking import log_training
 
             for result in results:
-                info = log_training(result, experiment=experiment or loaded.name, promote=promote)
+                info = log_training(result, experiment=experiment or loaded.name, promote=promote,
+                                    override_gate=override_gate)
+                cleaned = info.pop("cleaned", {}) or {}
+                if cleaned.get("runs") or cleaned.get("versions"):
+                    console.print(f"MLflow: marked {cleaned.get('runs', 0)} run(s) and {cleaned.get('versions', 0)} "
+                                  "version(s) of killed trainings as interrupted")
                 console.print(f"MLflow: {result.model.name} {info}")
 
 

@@ -243,24 +243,44 @@ def _train_stage_worker(cohort, stage: str, config: TrainingConfig, validate: bo
     return train_stage(cohort, stage, config, validate=validate, drop_invalid=drop_invalid)
 
 
+def _exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: the worker ends itself as soon as its parent is gone (a killed ``train
+    --jobs 2`` must not leave workers computing, and holding memory, for nobody)."""
+    import os
+    import threading
+
+    def watch():
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(poll_s)
+
+    if os.getppid() != parent_pid:  # the parent died before this worker started
+        os._exit(1)
+    threading.Thread(target=watch, name="rashrisk-parent-watch", daemon=True).start()
+
+
 def train_stages(cohort, stages, config: TrainingConfig | None = None, *, n_jobs: int = 1,
                  progress: Progress | None = None, validate: bool = True,
                  drop_invalid: bool = False) -> list[TrainingResult]:
     """Train several stages; with ``n_jobs > 1`` each stage runs in its own process (spawned, so
-    that no thread pool is forked), in which case ``progress`` only reports each stage's end."""
+    that no thread pool is forked), in which case ``progress`` only reports each stage's end. A
+    worker exits within half a second when its parent process dies."""
     config = config or TrainingConfig()
     stages = list(stages)
     if n_jobs <= 1 or len(stages) <= 1:
         return [train_stage(cohort, s, config, progress=progress, validate=validate, drop_invalid=drop_invalid)
                 for s in stages]
     import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
     if isinstance(cohort, (str, Path)):
 
         cohort = load_cohort(cohort)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(stages)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(stages)), mp_context=context,
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(_train_stage_worker, cohort, s, config, validate, drop_invalid) for s in stages]
         results = []
         for s, future in zip(stages, futures):

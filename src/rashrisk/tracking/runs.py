@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from rashrisk.errors import RashriskError
 from rashrisk.explanations import global_explanation
 from rashrisk.models.plots import calibration_plot_png, decision_curve_png
 from rashrisk.models.validation import validation_report_markdown
+from rashrisk.tracking import hygiene
+from rashrisk.tracking.registry import clip_metric
 from rashrisk.tracking.store import client, experiment_id
 
 MAX_PARAM_CHARS = 500
@@ -72,7 +73,10 @@ def validation_metrics(report: dict) -> dict:
         for key, suffix in (("apparent", "apparent"), ("optimism", "optimism"), ("corrected", "corrected"),
                             ("ci_low", "corrected_ci_low"), ("ci_high", "corrected_ci_high"), ("cross_validated", "cv")):
             if _finite(m.get(key)):
-                out[f"{name}_{suffix}"] = float(m[key])
+                value = float(m[key])
+                if key in ("apparent", "corrected", "ci_low", "ci_high", "cross_validated"):
+                    value = clip_metric(name, value)  # an interval bound never leaves the metric's range
+                out[f"{name}_{suffix}"] = value
     for key in ("n", "events", "events_per_parameter"):
         if _finite((report or {}).get(key)):
             out[key] = float(report[key])
@@ -160,15 +164,54 @@ def _log_candidates(mlflow, result, experiment_id: str) -> None:
             mlflow.set_tag("selected", str(selected_label is not None and name == selected_label).lower())
 
 
-def log_training(result, *, experiment: str | None = None, promote: bool = False, patient_plots: bool = False) -> dict:
+def log_training(result, *, experiment: str | None = None, promote: bool = False, override_gate: str | None = None,
+                 gate=None, patient_plots: bool = False) -> dict:
     """Log one training to MLflow and register the model; returns ids and the champion decision.
 
     ``patient_plots``: also log the explanation plots with one point per training patient
     (:data:`PER_PATIENT_PLOTS`); off by default, so that a run holds aggregates only.
 
     Returns ``{"run_id", "experiment", "experiment_id", "model_name", "version", "model_uri",
-    "champion_moved", "champion_version", "reason"}``.
+    "champion_moved", "champion_version", "reason", "gate", "cleaned"}``.
+
+    ``gate`` (a :class:`~rashrisk.tracking.registry.ChampionGate`; default from the environment)
+    applies to ``promote`` too; ``override_gate="reason"`` makes the version champion anyway, with
+    the reason recorded. On a SQLite store the logging holds the store's writer lock, so concurrent
+    trainings log one after the other; runs and versions of killed trainings are marked first
+    (``cleaned``), and their temporary folders removed.
     """
+    from rashrisk.tracking import registry
+    from rashrisk.tracking.store import store_error, store_lock
+
+    gate = gate or registry.ChampionGate.from_env()
+    if override_gate is not None and not str(override_gate).strip():
+        raise RashriskError("--override-gate needs a reason (recorded in the registry), e.g. "
+                            "--override-gate \"external validation report 2026-11\"")
+    model = result.model
+    experiment = experiment or model.card.trained_on.cohort or "rashrisk"
+    if not str(experiment).strip():
+        raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
+    hygiene.remove_orphan_temp_folders()
+    mlflow_client = client(create=True)
+    try:
+        with store_lock(what="log a training"):
+            cleaned = registry.mark_interrupted(mlflow_client)
+            info = _log_training(mlflow_client, result, str(experiment), promote=promote, override_gate=override_gate,
+                                 gate=gate, patient_plots=patient_plots)
+    except RashriskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a store failure while logging is one message naming the store
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(exc, MlflowException) or type(exc).__module__.startswith(("sqlalchemy", "sqlite3")):
+            raise store_error(exc, doing=f"logging {model.name} {model.version}") from None
+        raise
+    info["cleaned"] = cleaned
+    return info
+
+
+def _log_training(mlflow_client, result, experiment: str, *, promote: bool, override_gate, gate,
+                  patient_plots: bool = False) -> dict:
     import mlflow
 
     from rashrisk.tracking import registry
@@ -176,20 +219,17 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
 
     model = result.model
     trained_on = dataclasses.asdict(model.card.trained_on)
-    experiment = experiment or trained_on.get("cohort") or "rashrisk"
-    if not str(experiment).strip():
-        raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
-    mlflow_client = client(create=True)
-    exp_id = experiment_id(mlflow_client, str(experiment))
+    exp_id = experiment_id(mlflow_client, experiment)
     report = result.validation or {}
     y = np.asarray(result.y, dtype=float)
     fingerprint = result.fingerprint or {}
     combined = data_fingerprint(fingerprint)
     nested = mlflow.active_run() is not None
-    with tempfile.TemporaryDirectory(prefix="rashrisk-mlflow-") as tmp:
-        tmp = Path(tmp)
+    with hygiene.temp_folder("mlflow") as tmp:
         bundle_dir = model.save(tmp / "bundle")
         with mlflow.start_run(experiment_id=exp_id, run_name=f"{model.name} {model.version}", nested=nested) as run:
+            mlflow.set_tags({hygiene.OWNER_TAG: hygiene.owner()})
+            hygiene.checkpoint("run-started")
             params = {"stage": result.stage, "model_name": model.name, "model_version": model.version,
                       "selected": getattr(result, "selected_label", result.selected), "simulated_data": trained_on.get("simulated"),
                       "n": int(len(y)), "events": int(y.sum()), "n_parameters": report.get("n_parameters"),
@@ -219,13 +259,17 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
             _log_candidates(mlflow, result, exp_id)
             info = log_risk_model(model, bundle_dir,
                                   metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
+            hygiene.checkpoint("model-logged")
             tags = registry.version_tags(result, report, combined)
             registered = mlflow.register_model(info.model_uri, model.name, tags=tags)  # one call, tags included
             version = str(registered.version)
-            decision = registry.update_champion(mlflow_client, model.name, version, tags, promote=promote)
+            hygiene.checkpoint("registered")
+            decision = registry.update_champion(mlflow_client, model.name, version, tags, promote=promote,
+                                                override_gate=override_gate, gate=gate)
             mlflow.set_tags({"rashrisk.registered_version": version,
                              "rashrisk.champion_moved": str(decision["moved"]).lower(),
-                             "rashrisk.champion_reason": decision["reason"][:5000]})
-    return {"run_id": run.info.run_id, "experiment": str(experiment), "experiment_id": exp_id, "model_name": model.name,
+                             "rashrisk.champion_reason": decision["reason"][:5000],
+                             "rashrisk.gate": decision["gate"][:5000]})
+    return {"run_id": run.info.run_id, "experiment": experiment, "experiment_id": exp_id, "model_name": model.name,
             "version": version, "model_uri": f"models:/{model.name}/{version}", "champion_moved": decision["moved"],
-            "champion_version": decision["champion_version"], "reason": decision["reason"]}
+            "champion_version": decision["champion_version"], "reason": decision["reason"], "gate": decision["gate"]}
