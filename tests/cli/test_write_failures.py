@@ -59,10 +59,20 @@ def start(cwd: Path, *args, **env) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def error_lines(stderr: str) -> list[str]:
+    """stderr without the one informational line `score` always prints (which model, why, which store)."""
+    lines = stderr.strip().splitlines()
+    info = [line for line in lines if line.startswith("model: ")]
+    assert len(info) <= 1, stderr
+    return [line for line in lines if not line.startswith("model: ")]
+
+
 def assert_one_line_error(result, *parts):
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    err = result.stderr.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1, result.stderr
+    err = lines[0]
     assert err.startswith("error: ")
     for part in parts:
         assert part in err, err

@@ -30,6 +30,8 @@ def test_score_exits_3_when_nobody_was_scored_and_still_writes_the_table(make_co
     table = pd.read_csv(out)
     assert len(table) == 3 and set(table["status"]) == {"not_scored"} and table["reason"].notna().all()
     assert "0 scored, 3 not scored" in stdout
-    assert err.strip() == f"error: no patient could be scored (the reason column of {out} says why); exit status 3"
+    lines = err.strip().splitlines()  # the informational model line, then the one error line
+    assert lines[-1] == f"error: no patient could be scored (the reason column of {out} says why); exit status 3"
+    assert len(lines) == 2 and lines[0].startswith("model: ")
     code, stdout, _ = run_cli(monkeypatch, capsys, "score", str(cohort), "--stage", "start", "--out", str(out))
     assert code in (0, None) and "3 scored" in stdout
