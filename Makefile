@@ -44,7 +44,7 @@ demo: $(STAMP) system-pdf
 	$(BIN)/rashrisk validate $(DEMO_OUT)/cohort
 	@echo "== 4. reproduce the source study's analysis on it"
 	$(BIN)/rashrisk analyze $(DEMO_OUT)/cohort
-	@echo "== 5. train both stages (nested CV, calibration, bootstrap validation; MLflow store in mlruns/)"
+	@echo "== 5. train both stages (nested CV, calibration, bootstrap validation; MLflow store in ~/.local/share/rashrisk/mlruns/)"
 	$(BIN)/rashrisk train $(DEMO_OUT)/cohort --stage both --experiment demo --jobs 2
 	$(BIN)/rashrisk models
 	@echo "== 6. score every patient at imatinib start and after the first trough"

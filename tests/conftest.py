@@ -9,6 +9,23 @@ from pathlib import Path
 
 import pytest
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_default_store(tmp_path_factory):
+    """The per-user default MLflow store ($XDG_DATA_HOME/rashrisk/mlruns) points into a temporary
+    folder for the whole session (subprocesses inherit it): a champion trained on this machine,
+    e.g. by `make demo`, never changes which model a test scores with."""
+    import os
+
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
+
+
 BASE_COHORT = {
     "patients.csv": """patient_id,sex,age_years,weight_kg,height_cm,albumin_g_l,ancestry,setting,start_dose_mg,start_date
 P1,F,50,60,160,40,EAS,adjuvant,400,2023-01-10

@@ -124,11 +124,12 @@ def test_bad_rows_are_rejected_with_the_same_reasons(bad_folder):
     rules = {f.rule for f in by_frames.report.errors}
     assert {"patients.sex.allowed", "patients.age_years.hard_range", "patients.start_dose_mg.hard_range",
             "patients.sex.required", "tdm.unit.allowed"} <= rules
-    soft = next(f for f in by_frames.report.warnings if f.rule == "patients.weight_kg.soft_range")
-    assert soft.message == "patients (DataFrame), column weight_kg, row 5: '0.065' ... expected plausibly >= 35 and <= 150"
-    assert by_frames.report.files["patients (DataFrame)"].rows_rejected == 9
+    slip = next(f for f in by_frames.report.errors if f.rule == "patients.weight_kg.hard_range")
+    assert slip.message == ("patients (DataFrame), column weight_kg, row 5: '0.065' ... expected >= 20 and <= 400 "
+                            "(an adult weight in kg; below 20 is a unit slip, e.g. 0.065 for 65 kg)")
+    assert by_frames.report.files["patients (DataFrame)"].rows_rejected == 10
     rows = by_frames.input_rows["patients"].to_frame()
-    assert len(rows) == 16 and rows["accepted"].sum() == by_frames.n_patients == 7
+    assert len(rows) == 16 and rows["accepted"].sum() == by_frames.n_patients == 6
     assert rows.loc[1, "reason"] == ("patients (DataFrame), column sex, row 1: 'X' ... expected one of F, M "
                                      "(case-insensitive)")
     assert rows.loc[3, "reason"] == "patients (DataFrame), column age_years, row 3: '-5' ... expected >= 0 and <= 120"

@@ -217,12 +217,30 @@ def test_majority_ancestry_ties_follow_contract_order():
 
 
 def test_times_with_utc_offsets_are_converted_consistently(foreign):
-    text = FOREIGN["tdm.csv"].replace("2022-06-01T08:00,2022-05-31T14:00", "2022-06-01T08:00+08:00,2022-05-31T14:00Z")
-    (foreign / "tdm.csv").write_text(text, encoding="utf-8")
+    """A file whose every time has a UTC offset is converted to UTC (naive UTC datetimes)."""
+    lines = FOREIGN["tdm.csv"].splitlines()
+    body = [",".join(c + ("+08:00" if j in (1, 2) else "") for j, c in enumerate(line.split(","))) for line in lines[1:]]
+    body[0] = body[0].replace("2022-06-01T08:00+08:00,2022-05-31T14:00+08:00", "2022-06-01T08:00+08:00,2022-05-31T14:00Z")
+    (foreign / "tdm.csv").write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
     cohort = load_cohort(foreign)
     assert cohort.report.errors == []
     assert cohort.tdm["hours_after_dose"].iloc[0] == pytest.approx(10.0)  # 00:00 UTC minus 14:00 UTC
+    assert cohort.tdm["sample_time"].iloc[1] == pd.Timestamp("2022-07-01T03:00")  # 11:00+08:00
     assert cohort.tdm["sample_time"].dtype == "datetime64[ns]"
+
+
+def test_one_utc_offset_among_naive_times_is_rejected_and_shifts_nothing(foreign):
+    """pandas' ISO parser applies an offset it met to the naive times after it; the loader parses the
+    two kinds apart, keeps every naive time as written and rejects the row with the offset."""
+    text = FOREIGN["tdm.csv"].replace("2022-06-01T08:00,", "2022-06-01T08:00+02:00,")
+    (foreign / "tdm.csv").write_text(text, encoding="utf-8")
+    cohort = load_cohort(foreign)
+    finding = next(f for f in cohort.report.errors if f.rule == "tdm.sample_time.utc_offset")
+    assert finding.lines == [2] and "'2022-06-01T08:00+02:00'" in finding.message
+    assert "mixes times with a UTC offset" in finding.message
+    assert list(cohort.tdm["sample_time"]) == [pd.Timestamp("2022-07-01T11:00"), pd.Timestamp("2022-07-13T08:00"),
+                                               pd.Timestamp("2022-09-01T08:00")]
+    assert cohort.input_rows["tdm"].reason(0).startswith("tdm.csv, column sample_time, line 2: '2022-06-01T08:00+02:00'")
 
 
 def test_header_only_patients_file_is_an_error(foreign):

@@ -17,6 +17,21 @@ CASES = {
     "patients.patient_id.required": ([(P, 1, "patient_id", "")], P, "patient_id", 3, "empty"),
     "patients.patient_id.unique": ([(P, "append", "age_years", "51")], P, "patient_id", 2, "'P1'"),
     "patients.patient_id.spaces": ([(P, 0, "patient_id", " P1")], P, "patient_id", 2, "' P1'"),
+    "genotypes.patient_id.spaces": ([(G, 0, "patient_id", "P1 ")], G, "patient_id", 2, "'P1 '"),
+    "tdm.patient_id.spaces": ([(T, 0, "patient_id", " P1")], T, "patient_id", 2, "' P1'"),
+    "outcomes.patient_id.spaces": ([(O, 0, "patient_id", "P1 ")], O, "patient_id", 2, "'P1 '"),
+    "patients.weight_kg.pounds": ([(P, 0, "weight_kg", "180"), (P, 0, "height_cm", "175")], P, "weight_kg", 2,
+                                  "'180'"),
+    "patients.weight_kg.bmi": ([(P, 1, "weight_kg", "40"), (P, 1, "height_cm", "200")], P, "weight_kg", 3, "'40'"),
+    "patients.height_cm.metres": ([(P, 0, "height_cm", "1.6")], P, "height_cm", 2, "'1.6'"),
+    "patients.height_cm.inches": ([(P, 2, "height_cm", "63")], P, "height_cm", 4, "'63'"),
+    "tdm.sample_time.utc_offset": ([(T, 0, "sample_time", "2023-02-10T08:00+01:00")], T, "sample_time", 2,
+                                   "'2023-02-10T08:00+01:00'"),
+    "tdm.last_dose_time.utc_offset": ([(T, 1, "last_dose_time", "2023-03-09T08:00Z")], T, "last_dose_time", 3,
+                                      "'2023-03-09T08:00Z'"),
+    "tdm.concentration.mass_unit_slip": ([(T, 1, "concentration", "1053")], T, "concentration", 3, "'1053'"),
+    "tdm.concentration.molar_unit_slip": ([(T, 2, "unit", "umol/L")], T, "concentration", 4, "'2000'"),
+    "tdm.concentration.implausible": ([(T, 0, "concentration", "1e15")], T, "concentration", 2, "'1e15'"),
     "patients.sex.required": ([(P, 1, "sex", "")], P, "sex", 3, "empty"),
     "patients.sex.allowed": ([(P, 2, "sex", "X")], P, "sex", 4, "'X'"),
     "patients.age_years.required": ([(P, 0, "age_years", "")], P, "age_years", 2, "empty"),
@@ -156,11 +171,11 @@ def test_duplicates_reject_every_copy(make_cohort):
     assert finding.lines == [2, 5] and finding.count == 2
 
 
-def test_finding_lists_at_most_five_lines_and_counts_all(make_cohort):
+def test_finding_locates_every_line_and_its_message_names_five(make_cohort):
     rows = "".join(f"Q{i},F,50,60,160,40,EAS,adjuvant,400,2023-01-10\n" for i in range(8))
     text = "patient_id,sex,age_years,weight_kg,height_cm,albumin_g_l,ancestry,setting,start_dose_mg,start_date\n"
     text += rows.replace(",50,", ",500,")
     cohort = load_cohort(make_cohort(files={P: text, T: None, O: None, G: None}))
     finding = next(f for f in cohort.report.errors if f.rule == "patients.age_years.hard_range")
-    assert finding.lines == [2, 3, 4, 5, 6] and finding.count == 8
-    assert "and 3 more (8 rows)" in finding.message
+    assert finding.lines == [2, 3, 4, 5, 6, 7, 8, 9] and finding.count == 8  # every line located
+    assert "lines 2, 3, 4, 5, 6 and 3 more (8 rows)" in finding.message  # the message names five

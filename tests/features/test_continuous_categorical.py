@@ -66,8 +66,11 @@ def test_categorical_levels_missing_and_unseen():
     assert enc.factor_of()["setting_missing"] == "setting"
 
 
-def test_an_encoder_fitted_before_the_learned_floor_scores_as_it_was_trained():
-    # bundles registered before the floor was learned in fit have no log_floor_: they floored at 1
-    enc = ContinuousEncoder(log_columns=("trough_ratio_to_apriori",)).fit(pd.DataFrame({"trough_ratio_to_apriori": [0.5, 2.0]}))
-    del enc.log_floor_
-    np.testing.assert_allclose(enc.transform(pd.DataFrame({"trough_ratio_to_apriori": [0.5, 2.0]}))[:, 0], [0.0, np.log(2.0)])
+def test_the_log_floor_is_the_smallest_training_value_rounded_down_to_two_figures():
+    """No single patient's exact value is stored, and no positive training value is raised."""
+    train = pd.DataFrame({"map_trough_ng_ml": [1037.4, 2750.333377, 0.0], "trough_ratio_to_apriori": [0.2837, 1.2, 2.0]})
+    enc = ContinuousEncoder(log_columns=("map_trough_ng_ml", "trough_ratio_to_apriori")).fit(train)
+    np.testing.assert_allclose(enc.log_floor_, [1000.0, 0.28])
+    out = enc.transform(train)
+    np.testing.assert_allclose(out[:, 0], np.log([1037.4, 2750.333377, 1000.0]))
+    np.testing.assert_allclose(out[:, 1], np.log([0.2837, 1.2, 2.0]))

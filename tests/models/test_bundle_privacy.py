@@ -90,10 +90,20 @@ def test_a_trained_bundle_holds_no_patient_rows_or_ids(trained, tmp_path):
     # what the bundle has instead: aggregates over every training patient
     summary = model.input_summary_
     assert set(summary) == set(model.input_columns_)
-    numeric_column = numeric.columns[0]
-    assert summary[numeric_column]["median"] == pytest.approx(X[numeric_column].median(), abs=1e-6)
+    # rounded to the clinical unit: never a patient's exact value, no minimum or maximum at all
+    from rashrisk.models.input_summary import clinical_unit
+
     card_ranges = json.loads((folder / "card.json").read_text())["input_ranges"]
-    assert card_ranges[numeric_column]["max"] == pytest.approx(X[numeric_column].max(), abs=1e-6)
+    for column in numeric.columns:
+        values = X[column].dropna().to_numpy(dtype=float)
+        unit = clinical_unit(column, values)
+        stats = summary[column]
+        assert "min" not in stats and "max" not in stats and stats["unit"] == unit
+        assert abs(stats["median"] - np.median(values)) <= unit / 2 + 1e-9
+        assert stats["median"] / unit == pytest.approx(round(stats["median"] / unit), abs=1e-9)
+        low, high = np.quantile(values, [0.01, 0.99])
+        assert low - unit < stats["p01"] <= low + 1e-9 and high - 1e-9 <= stats["p99"] < high + unit
+        assert card_ranges[column] == {"low": stats["p01"], "high": stats["p99"], "percentiles": [1, 99], "unit": unit}
 
 
 def test_the_checks_would_catch_a_bundle_with_a_background_sample(trained):

@@ -84,7 +84,8 @@ def test_subgroup_with_few_events_says_so_instead_of_a_number():
     y = (rng.random(n) < p).astype(int)
     y[300:] = 0
     y[300:303] = 1  # men: 3 events only
-    rows = {r["level"]: r for r in subgroup_performance(y, p, pd.DataFrame({"sex": sex}))}
+    rows = {r["level"]: r for r in subgroup_performance(y, p, pd.DataFrame({"sex": sex}), min_patients=1,
+                                                        min_events=1)}  # suppression off: the AUROC rule alone
     assert rows["M"]["note"] == TOO_FEW_EVENTS and rows["M"]["auroc"] is None and rows["M"]["events"] == 3
     women = rows["F"]
     assert women["note"] is None and women["n"] == 300 and women["events"] == int(y[:300].sum())
@@ -136,9 +137,17 @@ def test_markdown_shows_too_few_events_instead_of_numbers():
     def fit_predict(Xt, yt, Xe):
         return unpenalised_logistic(Xt[["x"]], yt, Xe[["x"]])
 
-    report = validate_model(fit_predict, X, y, oof_proba=fit_predict(X, y, X), n_parameters=1, n_boot=4, curve_boot=4)
+    report = validate_model(fit_predict, X, y, oof_proba=fit_predict(X, y, X), n_parameters=1, n_boot=4, curve_boot=4,
+                            min_subgroup_patients=1, min_subgroup_events=1)
     md = validation_report_markdown(report)
     assert "| sex | M | 20 | 1 | 5.0% |" in md and "too few events" in md
+    # with the default suppression the same cell of 20 patients and 1 event is not published at all
+    report = validate_model(fit_predict, X, y, oof_proba=fit_predict(X, y, X), n_parameters=1, n_boot=4, curve_boot=4)
+    md = validation_report_markdown(report)
+    assert report["subgroup_suppression"] == {"min_patients": 50, "min_events": 10}
+    assert "| sex | M | - | - | - | - | suppressed: fewer than 50 patients |" in md
+    assert "| sex | F | - | - | - | - | suppressed: would reveal a suppressed level by subtraction |" in md
+    assert "fewer than 50 patients or 10 events" in md
 
 
 def test_prediction_instability_counts_absolute_differences_and_band_changes():
@@ -161,3 +170,50 @@ def test_prediction_instability_counts_absolute_differences_and_band_changes():
     assert "2 models" in instability_sentence(out)
     with pytest.raises(RashriskError, match="shape"):
         prediction_instability(point, members[:2], band)
+
+
+def _three_groups():
+    """600 patients: level a (400, many events), b (150, 40 events), c (50, 4 events)."""
+    rng = np.random.default_rng(5)
+    level = np.array(["a"] * 400 + ["b"] * 150 + ["c"] * 50)
+    p = rng.uniform(0.05, 0.5, 600)
+    y = (rng.random(600) < p).astype(int)
+    y[400:550] = 0
+    y[400:440] = 1  # b: 40 events, 110 non-events
+    y[550:] = 0
+    y[550:554] = 1  # c: 4 events
+    return y, p, pd.DataFrame({"group": level})
+
+
+@pytest.mark.parametrize("min_patients, min_events, suppressed", [
+    # c hidden; with a and b shown c would be the total minus a and b, so the smaller shown level goes too
+    (50, 10, {"c": "suppressed: fewer than 10 events", "b": "suppressed: would reveal a suppressed level by subtraction"}),
+    (151, 1, {"b": "suppressed: fewer than 151 patients", "c": "suppressed: fewer than 151 patients"}),
+    (1, 1, {}),
+])
+def test_small_subgroups_are_suppressed_with_the_reason(min_patients, min_events, suppressed):
+    y, p, groups = _three_groups()
+    rows = {r["level"]: r for r in subgroup_performance(y, p, groups, min_patients=min_patients, min_events=min_events)}
+    for level, row in rows.items():
+        if level in suppressed:
+            assert row["suppressed"] is True and row["note"] == suppressed[level]
+            assert all(row[k] is None for k in ("n", "events", "observed_risk", "expected_risk", "o_e_ratio", "auroc"))
+        else:
+            assert row["suppressed"] is False and row["n"] == int((groups["group"] == level).sum())
+            assert row["events"] == int(y[groups["group"].to_numpy() == level].sum())
+    assert rows["a"]["suppressed"] is False and rows["a"]["auroc"] is not None
+
+
+def test_training_config_sets_the_subgroup_thresholds(simulated_cohort, fast):
+    from rashrisk.models.train import train_stage
+
+    result = train_stage(simulated_cohort, "start", fast(validation_bootstrap=2, interval_bootstrap=2,
+                                                         min_subgroup_patients=400, min_subgroup_events=30))
+    report = result.validation
+    assert report["subgroup_suppression"] == {"min_patients": 400, "min_events": 30}
+    for row in report["subgroups"]:
+        if row["suppressed"]:
+            assert row["n"] is None and row["note"].startswith("suppressed: ")
+        else:
+            assert row["n"] >= 400 and row["events"] >= 30 and row["n"] - row["events"] >= 30
+    assert any(r["suppressed"] for r in report["subgroups"]) and not all(r["suppressed"] for r in report["subgroups"])

@@ -140,19 +140,22 @@ def test_model_source_errors_and_registry_fallback(models, tmp_path, monkeypatch
         model_source.resolve_model("start", str(bundle))
     model, source = model_source.resolve_model("tdm", str(bundle))
     assert model.version == models["tdm"].version and source.startswith("bundle")
-    # no registry database: the champion lookup answers None and creates nothing
+    # no store configured (per-user default absent, no MLFLOW_TRACKING_URI): the embedded default, saying why
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    model, source = model_source.resolve_model("start")
+    assert source.startswith("embedded default bundle (no MLflow store configured")
+    assert not (tmp_path / "xdg").exists()
+    # a configured store that is missing or unreadable stops scoring (tests/tracking/test_model_resolution.py)
     store = tmp_path / "mlruns" / "mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
-    assert model_source._champion("start") == (None, "")
+    with pytest.raises(ModelError, match="does not exist"):
+        model_source.resolve_model("start")
     assert not store.exists()
-    model, source = model_source.resolve_model("start")
-    assert source == "embedded default bundle"
-    # an unreadable registry still falls back to the default bundle, but the source says why
     store.parent.mkdir()
     store.write_bytes(b"this is not a SQLite database")
-    model, source = model_source.resolve_model("start")
-    assert model.stage == "start"
-    assert source.startswith("embedded default bundle (the model registry could not be read: ")
+    with pytest.raises(ModelError, match="is damaged"):
+        model_source.resolve_model("start")
 
 
 def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
@@ -161,13 +164,17 @@ def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
     model = models["start"]
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, "start", model)
     X = frame.X.iloc[:3].copy()
-    weight = model.card.input_ranges["weight_kg"]
-    assert weight["min"] <= weight["p01"] <= weight["p99"] <= weight["max"]
-    X["weight_kg"] = [weight["max"] + 1.0, weight["min"], weight["max"]]  # the bounds themselves are inside
+    weight = model.card.input_ranges["weight_kg"]  # 1st-99th percentile widened to whole kg
+    assert weight["percentiles"] == [1, 99] and weight["unit"] == 1.0 and weight["low"] < weight["high"]
+    X["weight_kg"] = [weight["high"] + 1.0, weight["low"], weight["high"]]  # the bounds themselves are inside
     warnings = training_range_warnings(X, model, ["weight_kg"])
-    assert warnings[0] == [f"weight_kg = {weight['max'] + 1.0:,.4g} outside the training range "
-                           f"({weight['min']:,.4g}-{weight['max']:,.4g})"]
+    assert warnings[0] == [f"weight_kg = {weight['high'] + 1.0:,.4g} outside the training range "
+                           f"(1st-99th percentile, {weight['low']:,.4g}-{weight['high']:,.4g})"]
     assert warnings[1] == [] and warnings[2] == []
+    # a card written before the percentile ranges (exact minimum and maximum) is still read
+    old_card = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": {"min": 20, "max": 88}}))
+    X["age_years"] = [50.0, 95.0, 19.0]
+    assert training_range_warnings(X, old_card, ["age_years"])[1] == ["age_years = 95 outside the training range (20-88)"]
     model_with_pair_ranges = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": [20, 88]}))
     X["age_years"] = [50.0, 95.0, 19.0]
     assert training_range_warnings(X, model_with_pair_ranges, ["age_years"]) == [
@@ -273,15 +280,19 @@ def test_each_rejected_patient_gets_its_own_row_reason(models, cohort_dir, tmp_p
     patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
     broken = list(range(0, 14, 2))  # seven rows
     patients.loc[broken, "sex"] = "X"
-    patients.loc[1, "patient_id"] = " " + patients.loc[1, "patient_id"]  # a warning: kept under the id as written
+    written = patients["patient_id"].tolist()
+    patients.loc[1, "patient_id"] = patients.loc[1, "patient_id"] + " "  # stripped, with a warning
     patients.to_csv(folder / "patients.csv", index=False)
     scoring_input = load_scoring_input(folder)
-    assert scoring_input.patient_ids == patients["patient_id"].tolist()
+    assert scoring_input.patient_ids == written
     for row in broken:
         pid = patients.loc[row, "patient_id"]
         assert scoring_input.rejected[pid] == (f"input rejected: patients.csv, column sex, line {row + 2}: 'X' ... "
                                                "expected one of F, M (case-insensitive)")
     assert len(scoring_input.rejected) == len(broken)
     table = score_input(scoring_input, "start", models["start"]).set_index("patient_id")
-    assert table.loc[patients.loc[1, "patient_id"], "status"] == "scored"
+    padded = table.loc[written[1]]
+    assert padded["status"] == "scored"  # one row for the patient, scored with its tdm and genotype rows
+    assert (f"input warning: patients.csv, column patient_id, line 3: '{written[1]} ' ... expected no leading or "
+            "trailing spaces") in padded["warnings"]
     assert len(table) == len(patients)

@@ -46,8 +46,10 @@ class _Frame:
         self.X = X
 
 
-def training_result(*, stage="tdm", version="0.1.0+test", auroc=0.70, log_loss=0.25, files=None, seed=0):
-    """A TrainingResult around the stand-in with the given corrected AUROC and log-loss."""
+def training_result(*, stage="tdm", version="0.1.0+test", auroc=0.70, log_loss=0.25, scaled_brier=0.05, files=None,
+                    seed=0):
+    """A TrainingResult around the stand-in with the given corrected AUROC, log-loss and scaled Brier
+    (interval: the value +- 0.05)."""
     X = frame(seed=seed)
     y = (np.arange(len(X)) % 10 == 0).astype(int)
     model = standin_model(stage, version, X, y)
@@ -55,7 +57,7 @@ def training_result(*, stage="tdm", version="0.1.0+test", auroc=0.70, log_loss=0
     metrics = {name: {"apparent": value, "optimism": 0.01, "corrected": value, "ci_low": value - 0.05,
                       "ci_high": value + 0.05, "cross_validated": value, "n_boot_valid": 20}
                for name, value in (("auroc", auroc), ("log_loss", log_loss), ("calibration_slope", 0.9),
-                                   ("brier", 0.08))}
+                                   ("brier", 0.08), ("scaled_brier", scaled_brier))}
     report = {"schema": "rashrisk.validation/1", "n": len(X), "events": int(y.sum()), "prevalence": y.mean(),
               "n_parameters": 4, "events_per_parameter": y.sum() / 4, "metrics": metrics, "warnings": [],
               "sample_size": riley_minimum_sample_size(4, 0.1, c_statistic=0.7), "display_predictions": "out-of-fold",

@@ -29,11 +29,18 @@ def test_champion_rule(new, old, moves):
     assert registry.compare(new, old)[0] is moves
 
 
-def test_default_store_is_sqlite_under_cwd_mlruns(monkeypatch, tmp_path):
+def test_default_store_is_per_user_and_does_not_depend_on_the_working_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.chdir(tmp_path)
-    assert store.tracking_uri() == f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
-    assert store.artifact_root() == (tmp_path / "mlruns" / "artifacts").as_uri()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    expected = f"sqlite:///{tmp_path / 'data' / 'rashrisk' / 'mlruns' / 'mlflow.db'}"
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        assert store.tracking_uri() == expected
+    assert store.artifact_root() == (tmp_path / "data" / "rashrisk" / "mlruns" / "artifacts").as_uri()
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert store.tracking_uri() == f"sqlite:///{tmp_path / 'home' / '.local' / 'share' / 'rashrisk' / 'mlruns' / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
     assert store.tracking_uri() == "http://tracking.example:5000"
     assert store.artifact_root() is None  # the server decides
@@ -88,3 +95,50 @@ def test_artifacts_are_written_when_the_smoothed_calibration_curve_has_gaps(tmp_
     _write_artifacts(tmp_path, result)
     assert (tmp_path / "plots" / "calibration.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "validation" / "report.json").is_file()
+
+
+def test_champion_gate_needs_the_auroc_interval_above_chance_and_a_positive_scaled_brier():
+    gate = registry.ChampionGate()
+    good = {"auroc_corrected_ci_low": "0.62", "scaled_brier_corrected": "0.03"}
+    assert gate.check(good) == (True, "gate passed: AUROC 95% CI lower bound 0.620 > 0.5; scaled Brier 0.030 > 0")
+    # the model: AUROC 0.58 (0.527-0.643), scaled Brier below 0
+    passed, verdict = gate.check({"auroc_corrected_ci_low": "0.527", "scaled_brier_corrected": "-0.002"})
+    assert not passed and "scaled Brier -0.002 <= 0" in verdict
+    assert not gate.check({"auroc_corrected_ci_low": "0.49", "scaled_brier_corrected": "0.03"})[0]
+    assert not gate.check({})[0]  # no validation figures: not champion
+    assert registry.ChampionGate(min_auroc_ci_low=0.6).check(good)[0] is True
+    assert registry.ChampionGate(min_auroc_ci_low=0.65).check(good)[0] is False
+
+
+def test_gate_applies_to_promote_and_only_an_explicit_reason_overrides_it():
+    chance = {"auroc_corrected_ci_low": "0.45", "scaled_brier_corrected": "-0.01", "log_loss_corrected": "0.1",
+              "data_fingerprint": "a"}
+    champion = {"log_loss_corrected": "0.3", "data_fingerprint": "a"}
+    for kwargs in ({}, {"promote": True}):
+        moved, reason, _ = registry.decide(chance, champion, **kwargs)
+        assert not moved and reason.startswith("not champion: gate failed")
+    assert not registry.decide(chance, None)[0]  # not even as the first champion
+    moved, reason, _ = registry.decide(chance, champion, override_gate="external validation 2026-11")
+    assert moved and reason.startswith("gate overridden explicitly (external validation 2026-11)")
+
+
+def test_gate_thresholds_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RASHRISK_GATE_MIN_AUROC_CI_LOW", "0.55")
+    monkeypatch.setenv("RASHRISK_GATE_MIN_SCALED_BRIER", "0.01")
+    assert registry.ChampionGate.from_env() == registry.ChampionGate(0.55, 0.01)
+    monkeypatch.setenv("RASHRISK_GATE_MIN_AUROC_CI_LOW", "high")
+    with pytest.raises(ModelError, match="RASHRISK_GATE_MIN_AUROC_CI_LOW='high'"):
+        registry.ChampionGate.from_env()
+
+
+def test_interval_bounds_are_clipped_to_the_metric_range():
+    from standin import training_result
+
+    result = training_result()
+    result.validation["metrics"]["auprc"] = {"corrected": 0.14, "ci_low": -0.038, "ci_high": 0.32}
+    result.validation["metrics"]["auroc"].update(ci_high=1.04)
+    tags = registry.version_tags(result, result.validation, "fp")
+    assert tags["auprc_corrected_ci_low"] == "0.0" and tags["auroc_corrected_ci_high"] == "1.0"
+    assert tags["rashrisk.state"] == "pending"
+    metrics = validation_metrics(result.validation)
+    assert metrics["auprc_corrected_ci_low"] == 0.0 and metrics["auroc_corrected_ci_high"] == 1.0

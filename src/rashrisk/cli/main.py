@@ -3,11 +3,13 @@ function and imports heavy dependencies (pandas, sklearn, mlflow, shap) inside t
 so that ``rashrisk --help`` starts fast.
 
 User errors (:class:`rashrisk.errors.RashriskError`) are printed without a traceback and exit
-with status 2; any other exception is a bug and keeps its traceback.
+with status 2; so is an :class:`OSError` (a file that cannot be read or written: one line naming
+the path and the OS reason). Any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
@@ -55,15 +57,27 @@ for _module in (validate, pk, simulate, analyze, models, train, score, explain, 
     _module.register(app)
 
 
+def _print_error(message: str) -> None:
+    from rich.markup import escape
+
+    # The message quotes user values: escape it so that '[' is printed, never read as markup.
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 def run() -> None:
     try:
         app()
     except RashriskError as exc:
-        from rich.markup import escape
-
-        # The message quotes user values: escape it so that '[' is printed, never read as markup.
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # The environment, not the code: a file that cannot be read or written (permissions, a
+        # missing folder, disk full, file-size limit) is one line naming the path and the reason.
+        from rashrisk.atomic import os_error_message
+
+        action = "cannot write" if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EDQUOT) else "cannot access"
+        _print_error(os_error_message(exc, action=action))
+        sys.exit(RashriskError.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,15 +29,24 @@ def render(rows: list[dict], console, *, uri: str) -> None:
         cohort = escape(row["cohort"] or "-") + (" *" if row["simulated"] else "")
         counts = "-" if row["n"] is None else f"{row['n']}/{row['events']}"
         aliases = escape(", ".join(row["aliases"])) or "-"
-        table.append((escape(row["name"].removeprefix("rashrisk-")), str(row["version"]),
-                      f"[bold]{aliases}[/]" if row["aliases"] else aliases, counts,
+        alias_cell = f"[bold]{aliases}[/]" if row["aliases"] else aliases
+        if row.get("state", "complete") != "complete":  # a killed training's version is no normal candidate
+            alias_cell = f"[red]{escape(row['state'])}[/]" + ("" if aliases == "-" else f" {alias_cell}")
+        elif row.get("champion_decision") == "not champion" and not row["aliases"]:
+            alias_cell = "not promoted"
+        table.append((escape(row["name"].removeprefix("rashrisk-")), str(row["version"]), alias_cell, counts,
                       _metric(row, "auroc", ci=True), _metric(row, "calibration_slope"), _metric(row, "log_loss"),
                       cohort))
     print_table(console, columns, table, title=f"Registered models rashrisk-<stage> in {escape(uri)}")
     if any(r["simulated"] for r in rows):
         console.print("* trained on simulated data: not for clinical use.")
-    console.print("Optimism-corrected (bootstrap) metrics. The champion alias moves only to a better model "
-                  "(same data: lower log-loss; other data: higher AUROC) or with --promote.")
+    if any(r.get("state") == "interrupted" for r in rows):
+        console.print("interrupted: the training that registered this version was killed before its champion "
+                      "decision; it is never made champion.")
+    console.print("Optimism-corrected (bootstrap) metrics. A version becomes champion only when it passes the gate "
+                  "(AUROC 95% CI above 0.5, scaled Brier above 0) and beats the champion (same data: lower "
+                  "log-loss; other data: higher AUROC) or is promoted with --promote; --override-gate REASON "
+                  "overrides the gate, with the reason recorded.")
 
 
 def register(app) -> None:
@@ -53,9 +62,11 @@ def register(app) -> None:
 
         from rashrisk.errors import RashriskError
         from rashrisk.tracking import list_registered, tracking_uri
+        from rashrisk.tracking.hygiene import remove_orphan_temp_folders
 
         if stage is not None and stage not in ("start", "tdm"):
             raise RashriskError(f"--stage {stage!r}; expected start or tdm")
+        remove_orphan_temp_folders()  # copies of bundles left in the temporary folder by killed trainings
         rows = list_registered()
         if stage is not None:
             rows = [r for r in rows if r["name"] == f"rashrisk-{stage}"]

@@ -113,11 +113,10 @@ def fit(
     typer.echo(f"{len(table)} patient(s) with TDM samples; 5-95% interval of the trough (Laplace).")
     _print_table(table)
     if out is not None:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)  # as `rashrisk score --out` does
-            table.to_csv(out, index=False)
-        except OSError as exc:
-            raise RashriskError(f"--out {out}: cannot write the file ({exc.strerror or exc}); expected a writable path") from None
+        from rashrisk.atomic import atomic_file
+
+        with atomic_file(out, "w") as handle:  # parent folders created, as `rashrisk score --out` does
+            table.to_csv(handle, index=False)
         typer.echo(f"Wrote {out}")
 
 

@@ -32,6 +32,10 @@ def _read_validation(path: Path | None, model_arg: str | None, registry_uri: str
                 return json.loads(candidate.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
                 raise RashriskError(f"--validation {candidate}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+            except OSError as exc:
+                from rashrisk.atomic import os_error_message
+
+                raise RashriskError(f"--validation: {os_error_message(exc, candidate, 'cannot read')}") from None
         if path:
             raise RashriskError(f"--validation {candidate}: file not found; expected the training run's validation/report.json")
     return None
@@ -54,21 +58,24 @@ def register(app) -> None:
         """Clinician report for one patient: risk, reasons, inputs, troughs and options, as HTML (and PDF)."""
         from rashrisk.cli.score import check_stage
         from rashrisk.reports.patient import build_report_data
-        from rashrisk.reports.render import render_report_html, write_pdf
+        from rashrisk.atomic import write_text
+        from rashrisk.reports.render import render_report_html, write_html, write_pdf
         from rashrisk.scoring.inputs import load_scoring_input
-        from rashrisk.tracking.model_source import resolve_model
+        from rashrisk.tracking.model_source import resolution_line, resolve_model
 
         check_stage(stage)
         _check_html(out)
         risk_model, source = resolve_model(stage, model)
-        first = resolve_model("start", start_model)[0] if stage == "tdm" else None
+        typer.echo(resolution_line(risk_model, source), err=True)
+        first, first_source = resolve_model("start", start_model) if stage == "tdm" else (None, "")
+        if first is not None:
+            typer.echo(resolution_line(first, first_source), err=True)
         data = build_report_data(patient_id, load_scoring_input(cohort), stage, risk_model, start_model=first,
                                  model_source=source)
         html = render_report_html(data)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
+        write_html(html, out)
         if json_out:
-            json_out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            write_text(json_out, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         if pdf:
             write_pdf(html, pdf)
         # no patient values on the console (it may end up in logs): only where the report went
@@ -89,7 +96,7 @@ def register(app) -> None:
         """The model card with TRIPOD+AI items (data, predictors, outcome, validation, calibration, limitations)."""
         from rashrisk.cli.score import check_stage
         from rashrisk.reports.model_card import build_model_report_data
-        from rashrisk.reports.render import render_model_report_html, write_pdf
+        from rashrisk.reports.render import render_model_report_html, write_html, write_pdf
         from rashrisk.tracking.model_source import resolve_model_with_uri
 
         _check_html(out)
@@ -98,8 +105,7 @@ def register(app) -> None:
         data = build_model_report_data(risk_model, validation=_read_validation(validation, model, registry_uri),
                                        source=source)
         html = render_model_report_html(data)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
+        write_html(html, out)
         if pdf:
             write_pdf(html, pdf)
         typer.echo(f"{risk_model.label} -> {out}")

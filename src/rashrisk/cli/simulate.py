@@ -15,7 +15,8 @@ def register(app) -> None:
     def simulate(
         n: int = typer.Option(712, "--n", metavar="N", min=1, help="Number of patients."),
         seed: int = typer.Option(..., "--seed", metavar="S", help="Random seed (same seed and config -> byte-identical files)."),
-        out: Path = typer.Option(..., "--out", metavar="DIR", help="Output folder (created; cohort files in it are replaced)."),
+        out: Path = typer.Option(..., "--out", metavar="DIR", help="Output folder (created; a previous "
+                                  "simulation in it is replaced whole, a folder with other files refused)."),
         config: Optional[Path] = typer.Option(
             None, "--config", metavar="FILE.toml", help="Simulation TOML (default: the packaged pipelines/simulate-default.toml)."
         ),
@@ -31,8 +32,10 @@ def register(app) -> None:
 
         from rashrisk.simulate.cohort import simulate_cohort
         from rashrisk.simulate.config import load_config
-        from rashrisk.simulate.writer import write_cohort
+        from rashrisk.atomic import check_replaceable_folder
+        from rashrisk.simulate.writer import COHORT_FILES, write_cohort
 
+        check_replaceable_folder(out, COHORT_FILES, "--out")  # before the simulation, not after
         cfg = load_config(config)
         if ancestry is not None:
             cfg = cfg.with_values(**{"cohort.ancestry": ancestry.upper()})

@@ -16,13 +16,20 @@ def register(app) -> None:
         stage: str = typer.Option("both", "--stage", metavar="start|tdm|both", help="The stage(s) to train."),
         experiment: str = typer.Option(None, "--experiment", metavar="NAME",
                                        help="MLflow experiment (default: the cohort name)."),
-        promote: bool = typer.Option(False, "--promote", help="Make the new model the champion unconditionally."),
+        promote: bool = typer.Option(False, "--promote", help="Make the new model the champion without comparing it "
+                                     "with the current one (the champion gate still applies)."),
+        override_gate: str = typer.Option(None, "--override-gate", metavar="REASON",
+                                          help="Make the new model the champion even when it fails the champion gate; "
+                                          "REASON is recorded in the registry."),
         config: Path = typer.Option(None, "--config", metavar="FILE.toml",
                                     help="Training TOML (default: pipelines/train-default.toml values)."),
         no_track: bool = typer.Option(False, "--no-track", help="Do not log to MLflow."),
         save: Path = typer.Option(None, "--save", metavar="DIR", help="Also write each model bundle to DIR/<stage>/."),
         jobs: int = typer.Option(1, "--jobs", metavar="N", help="With --stage both, 2 trains the stages in parallel processes "
                                  "(per-step progress bars are then replaced by one per stage)."),
+        drop_invalid: bool = typer.Option(False, "--drop-invalid",
+                                          help="Train on the accepted rows of a cohort with rejected rows (refused "
+                                               "otherwise); the card and the run record the rejected counts."),
     ) -> None:
         """Train the severe-rash model(s) with nested CV, out-of-fold calibration and bootstrap validation."""
         from rich.console import Console
@@ -32,6 +39,7 @@ def register(app) -> None:
         from rashrisk.contract.loader import load_cohort
         from rashrisk.errors import RashriskError
         from rashrisk.models.config import TrainingConfig
+        from rashrisk.models.rejected import check_rejected_rows, rejected_sentence
         from rashrisk.models.train import train_stage, train_stages
 
         stages = {"start": ["start"], "tdm": ["tdm"], "both": ["start", "tdm"]}.get(stage)
@@ -39,19 +47,20 @@ def register(app) -> None:
             raise RashriskError(f"--stage {stage!r}; expected start, tdm or both")
         settings = TrainingConfig.from_toml(config) if config else TrainingConfig()
         if save:
-            _check_save_folder(Path(save))  # before minutes of training, not after
+            _check_save_folder(Path(save), stages)  # before minutes of training, not after
         console = Console(stderr=True)
         loaded = load_cohort(cohort)
-        if loaded.report.errors:
-            console.print(f"[yellow]{len(loaded.report.errors)} rejected row group(s) in {escape(str(cohort))}: "
-                          "run `rashrisk validate` for details; training uses the accepted rows.[/]")
+        rejected = check_rejected_rows(loaded, drop_invalid=drop_invalid)  # refused here, before any training
+        if rejected:
+            console.print(f"[yellow]--drop-invalid: training on the accepted rows of {escape(str(cohort))}; dropped "
+                          f"{escape(rejected_sentence(rejected))} (recorded in the model card and the run).[/]")
         results = []
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=console, transient=False) as bars:
             if jobs > 1 and len(stages) > 1:
                 task = bars.add_task(f"training {', '.join(stages)} in {min(jobs, len(stages))} processes",
                                      total=len(stages))
-                results = train_stages(loaded, stages, settings, n_jobs=jobs,
+                results = train_stages(loaded, stages, settings, n_jobs=jobs, drop_invalid=drop_invalid,
                                        progress=lambda step, done, total: bars.advance(task))
                 stages = []
             for name in stages:
@@ -62,7 +71,7 @@ def register(app) -> None:
                         _tasks[step] = bars.add_task(f"{_name}: {step}", total=total)
                     bars.update(_tasks[step], completed=done, total=total)
 
-                results.append(train_stage(loaded, name, settings, progress=progress))
+                results.append(train_stage(loaded, name, settings, progress=progress, drop_invalid=drop_invalid))
         _print_summary(results)
         if save:
             for result in results:
@@ -72,7 +81,12 @@ def register(app) -> None:
             from rashrisk.tracking import log_training
 
             for result in results:
-                info = log_training(result, experiment=experiment or loaded.name, promote=promote)
+                info = log_training(result, experiment=experiment or loaded.name, promote=promote,
+                                    override_gate=override_gate)
+                cleaned = info.pop("cleaned", {}) or {}
+                if cleaned.get("runs") or cleaned.get("versions"):
+                    console.print(f"MLflow: marked {cleaned.get('runs', 0)} run(s) and {cleaned.get('versions', 0)} "
+                                  "version(s) of killed trainings as interrupted")
                 console.print(f"MLflow: {result.model.name} {info}")
 
 
@@ -120,8 +134,10 @@ def _print_summary(results, console=None) -> None:
             console.print(f"[yellow]{result.stage}: {escape(str(warning))}[/]")
 
 
-def _check_save_folder(folder: Path) -> None:
+def _check_save_folder(folder: Path, stages=()) -> None:
+    from rashrisk.atomic import check_replaceable_folder
     from rashrisk.errors import RashriskError
+    from rashrisk.models.bundle import is_bundle_file
 
     if folder.exists() and not folder.is_dir():
         raise RashriskError(f"--save {folder}: exists and is not a folder; expected a folder for the model bundles")
@@ -129,3 +145,5 @@ def _check_save_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RashriskError(f"--save {folder}: cannot create the folder ({exc.strerror or exc}); expected a writable path") from None
+    for stage in stages:  # a previous bundle is replaced whole; a folder with other files refused
+        check_replaceable_folder(folder / stage, is_bundle_file, "--save")

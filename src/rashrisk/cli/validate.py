@@ -61,7 +61,7 @@ def _render(data: dict, console=None) -> None:
             console.print(f"No {key}.")
             continue
         print_table(console, [Col("rule", no_wrap=True), Col("rows", "right"), Col("message")],
-                    [(escape(f["rule"]), str(f["count"]), escape(f["message"])) for f in data[key]],
+                    [(escape(f["rule"]), str(f["count"]), escape(_capped(f))) for f in data[key]],
                     title=f"{key.capitalize()} ({len(data[key])})", title_style=f"bold {style}")
     if data["genotype_qc"]:
         available = list(data["genotype_qc"][0])
@@ -82,6 +82,15 @@ def _render(data: dict, console=None) -> None:
         print_table(console, header, rows, title="Genotype QC")
     verdict = "[bold red]INVALID[/]: fix the errors above" if data["errors"] else "[bold green]valid[/]"
     console.print(f"Cohort {escape(str(data['cohort']))}: {verdict}")
+
+
+def _capped(finding: dict) -> str:
+    """The message; when it names fewer rows than the finding has, where to find every line."""
+    from rashrisk.findings import MAX_LINES_SHOWN
+
+    if finding["count"] > MAX_LINES_SHOWN and len(finding["lines"]) > MAX_LINES_SHOWN:
+        return finding["message"] + f" [all {len(finding['lines'])} lines: see --json]"
+    return finding["message"]
 
 
 def _qc_cell(row: dict, column: str) -> str:

@@ -9,7 +9,7 @@ every row read (:class:`InputRows`): where it was, its patient id as written, ac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,26 @@ def raw_table(text: pd.DataFrame, schema: FileSchema, *, label: str, first_row: 
     lines = np.arange(first_row, len(text) + first_row)[~blank]
     text = text.loc[~blank].reset_index(drop=True)
     extra = [c for c in text.columns if c not in schema.names]
-    return RawTable(label, text, lines, extra, row_word), int(blank.sum())
+    return RawTable(label, text, lines, extra, row_word, strip_ids(text)), int(blank.sum())
+
+
+ID_COLUMNS = ("patient_id",)
+
+
+def strip_ids(text: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Strip leading and trailing spaces from the id columns of ``text`` in place (an id is matched
+    across files exactly, so ' P1' and 'P1' are one patient); returns, per id column that had such
+    spaces, its cells as written (the ``.spaces`` rules flag those rows and show the value written)."""
+    as_written = {}
+    for column in ID_COLUMNS:
+        if column not in text.columns:
+            continue
+        cells = text[column].to_numpy(object)
+        stripped = text[column].str.strip()
+        if (stripped.to_numpy(object) != cells).any():
+            as_written[column] = cells
+            text[column] = stripped.astype(object)
+    return as_written
 
 
 @dataclass
@@ -50,6 +69,7 @@ class InputRows:
     line: np.ndarray  # int64: the file line, or the DataFrame row position
     accepted: np.ndarray  # bool
     reasons: dict[int, str]  # row index -> the messages of every error rule the row broke, '; '-joined
+    warnings: dict[int, list[str]] = field(default_factory=dict)  # accepted row -> its warning messages
 
     def __len__(self) -> int:
         return len(self.line)
@@ -60,6 +80,10 @@ class InputRows:
 
     def reason(self, i: int) -> str:
         return self.reasons.get(i, "")
+
+    def of_patient(self, patient_id: str) -> np.ndarray:
+        """Indices of the rows whose (stripped) patient_id is ``patient_id``."""
+        return np.flatnonzero(self.patient_id == patient_id)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per input row: ROW_RECORD_COLUMNS ('reason' is '' for an accepted row)."""
@@ -105,7 +129,10 @@ def check_table(schema: FileSchema, read: ReadTable, context: Context, report: L
     result = apply_rules(schema, table, context, derive_fn)
     report.findings.extend(result.findings)
     file_report.rows_rejected = int(result.rejected.sum())
-    return CheckedTable(table, result, input_rows(table, result.rejected, _row_reasons(schema, table, result)))
+    reasons = {i: MESSAGE_SEPARATOR.join(m) for i, m in _row_messages(schema, table, result, "error").items()}
+    rows = input_rows(table, result.rejected, reasons)
+    rows.warnings = _row_messages(schema, table, result, "warning", skip=result.rejected)
+    return CheckedTable(table, result, rows)
 
 
 def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) -> Finding:
@@ -120,20 +147,27 @@ def _missing_columns(schema: FileSchema, table: RawTable, missing: list[str]) ->
         len(table.frame))
 
 
-def _row_reasons(schema: FileSchema, table: RawTable, result: RuleResult) -> dict[int, str]:
-    """Rejected row -> '; '-joined messages of the error rules it broke, each naming that row alone."""
+MESSAGE_SEPARATOR = "; "
+
+
+def _row_messages(schema: FileSchema, table: RawTable, result: RuleResult, level: str,
+                  skip: np.ndarray | None = None) -> dict[int, list[str]]:
+    """Row -> the messages of the ``level`` rules it broke, each naming that row alone (rows of
+    ``skip`` left out: a rejected row's warnings are not reported)."""
     reasons: dict[int, list[str]] = {}
     for rule in rules_for(schema.key):
         mask = result.flagged.get(rule.id)
-        if rule.level != "error" or mask is None or not mask.any():
+        if mask is not None and skip is not None:
+            mask = mask & ~skip
+        if rule.level != level or mask is None or not mask.any():
             continue
-        raw = table.frame[rule.column].to_numpy() if rule.column in table.frame else None
+        raw = table.shown(rule.column) if rule.column in table.frame else None
         for position in np.flatnonzero(mask):
             shown = [raw[position]] if raw is not None else []
             reasons.setdefault(int(position), []).append(format_message(
                 table.file_name, rule.column, [int(table.lines[position])], 1, shown, rule.expected,
                 row_word=table.row_word))
-    return {position: "; ".join(messages) for position, messages in reasons.items()}
+    return reasons
 
 
 def input_rows(table: RawTable, rejected: np.ndarray, reasons: dict[int, str]) -> InputRows:

@@ -1,6 +1,7 @@
 """Derived columns (computed before the rules run, so rules can check them) and canonical output.
 
-patients  ``bsa_m2``: Mosteller, sqrt(height_cm * weight_kg / 3600); NaN without height.
+patients  ``bsa_m2``: Mosteller, sqrt(height_cm * weight_kg / 3600); NaN without height. ``bmi`` and
+          ``bmi_if_pounds`` (the weight read as pounds) feed the plausibility rules and are not kept.
 tdm       ``concentration_ng_ml`` (via :mod:`rashrisk.units`), ``hours_after_dose``
           (sample_time - last_dose_time), ``day_on_treatment`` (sample_time - start_date, days).
 outcomes  ``severe_rash``: grade >= 3, or grade 2 with recurrent_grade2 true (missing = not recurrent).
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.contract.rules import RawTable
-from rashrisk.contract.schema import FileSchema
+from rashrisk.contract.schema import POUNDS_PER_KG, FileSchema
 from rashrisk.units import CONCENTRATION_UNITS, to_ng_per_ml
 
 DERIVED = {
@@ -31,6 +32,10 @@ def patients(values: pd.DataFrame) -> pd.DataFrame:
     product = (values["height_cm"] * values["weight_kg"]).to_numpy(float)
     positive = np.where(product > 0, product, np.nan)  # out-of-range rows are rejected by the rules
     values["bsa_m2"] = np.sqrt(positive / 3600.0)
+    height_m2 = np.where(values["height_cm"].to_numpy(float) > 0, (values["height_cm"].to_numpy(float) / 100) ** 2,
+                         np.nan)
+    values["bmi"] = values["weight_kg"].to_numpy(float) / height_m2  # for the plausibility rules only
+    values["bmi_if_pounds"] = values["bmi"] / POUNDS_PER_KG
     return values
 
 

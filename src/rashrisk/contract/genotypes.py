@@ -22,7 +22,7 @@ from rashrisk.contract.schema import GENOTYPES_CSV
 from rashrisk.errors import CohortError
 from rashrisk.findings import Finding
 from rashrisk.genotype.catalogue import load_catalogue
-from rashrisk.genotype.qc import genotype_qc
+from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, call_rates, genotype_qc
 from rashrisk.genotype.table import complete_genotype_table
 from rashrisk.genotype.vcf import read_vcf
 
@@ -74,7 +74,52 @@ def load_genotypes(source: GenotypeSource, context: Context, report: LoadReport,
                                        "file.genotypes_missing", 0))
         genotypes, label = complete_genotype_table(_no_calls(), patient_ids, catalogue), source.absent_file
     report.genotype_qc = _qc(genotypes, catalogue, ancestry, report, label)
+    if source.vcf is not None or (rows is not None and len(rows)):  # an empty table is no genotypes at all
+        _none_called(genotypes, patient_ids, report, label)
     return genotypes, rows
+
+
+def _none_called(genotypes: pd.DataFrame, patient_ids: list[str], report: LoadReport, label: str) -> None:
+    """An error when a genotype file was given but not one genotype of one accepted patient was called."""
+    if not patient_ids or genotypes["called"].to_numpy(dtype=bool).any():
+        return
+    report.findings.append(Finding(
+        "error", label, None, [], f"{label}: no genotype was called for any of the {len(patient_ids)} accepted "
+        "patient(s) ... expected the genotypes of the cohort's patients (VCF sample names or patient_id values equal "
+        "to patients' patient_id; the right genome build): the genotypes did not load", "file.genotypes_uncalled",
+        len(patient_ids)))
+
+
+def predictor_call_rates(cohort, rsids) -> pd.DataFrame:
+    """One row per pre-specified genotype predictor: ``rsid, n_called, n_patients, call_rate`` among the
+    cohort's accepted patients (``rsids`` empty: every catalogue variant)."""
+    rsids = list(rsids) or list(load_catalogue()["rsid"])
+    rates = call_rates(cohort.genotypes, rsids)
+    return pd.DataFrame([{"rsid": r, "n_called": c, "n_patients": n, "call_rate": c / n if n else float("nan")}
+                         for r, (c, n) in rates.items()], columns=["rsid", "n_called", "n_patients", "call_rate"])
+
+
+def low_call_rate_messages(cohort, rsids, *, minimum: float = MIN_PREDICTOR_CALL_RATE) -> list[str]:
+    """One message per predictor called in fewer than ``minimum`` of the cohort's patients."""
+    out = []
+    for rsid, called, n, rate in predictor_call_rates(cohort, rsids).itertuples(index=False, name=None):
+        if n and rate >= minimum:
+            continue
+        shown = f"{rate:.2f}" if n else "no patient"
+        out.append(f"{cohort.name}: genotype predictor {rsid} called in {called} of {n} patient(s) (call rate "
+                   f"{shown}) ... expected at least {minimum:.2f}: the genotypes probably did not load (check that "
+                   "the VCF sample names or genotypes.csv patient_id values equal patients' patient_id, and the "
+                   "genome build)")
+    return out
+
+
+def check_predictor_call_rate(cohort, rsids, *, minimum: float = MIN_PREDICTOR_CALL_RATE) -> None:
+    """Raise :class:`CohortError` when a pre-specified genotype predictor (``FeatureSpec.genotypes``) is
+    called in fewer than ``minimum`` of ``cohort``'s patients: a model must not be trained on
+    genotypes that mostly did not load (training calls this before building the model frame)."""
+    problems = low_call_rate_messages(cohort, rsids, minimum=minimum)
+    if problems:
+        raise CohortError("cannot train on this cohort: " + "; ".join(problems))
 
 
 def _no_calls() -> pd.DataFrame:

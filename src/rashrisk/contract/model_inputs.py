@@ -37,7 +37,7 @@ PATIENT_COLUMNS = ("sex", "age_years", "weight_kg", "height_cm", "albumin_g_l", 
                    "start_dose_mg")
 _HEIGHT, _WEIGHT = PATIENTS.column("height_cm").hard, PATIENTS.column("weight_kg").hard
 BSA_MAX_M2 = math.sqrt(_HEIGHT.max * _WEIGHT.max / 3600.0)  # Mosteller at the contract's largest values
-_BSA = Range(0, math.ceil(BSA_MAX_M2 * 100) / 100, min_open=True)  # > 0 and <= 5.38
+_BSA = Range(0, math.ceil(BSA_MAX_M2 * 100) / 100, min_open=True)  # > 0 and <= 5.28
 _TROUGH = TDM.column("concentration").hard  # >= 0, as a measured concentration
 
 MODEL_SCHEMA = FileSchema(

@@ -99,14 +99,44 @@ def _parse_datetime(raw: pd.Series):
     return values, failed
 
 
+# an ISO 8601 time that ends in a UTC offset ('Z', '+02:00', '-0500', '+08')
+UTC_OFFSET = r"\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)\s*"
+
+
+def has_utc_offset(text: pd.Series) -> np.ndarray:
+    """True where the text is an ISO 8601 date and time with a UTC offset."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(text.to_numpy(object), type=pa.string())
+    matched = pc.match_substring_regex(cells, f"^(?:{UTC_OFFSET})$")
+    return np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool) & ~np.asarray(text.isna(), dtype=bool)
+
+
 def _parse_iso(text: pd.Series) -> pd.Series:
-    """ISO 8601; a value with a UTC offset is converted to UTC, a value without one is kept as written."""
+    """ISO 8601; a value with a UTC offset is converted to UTC, a value without one is kept as written.
+
+    The two kinds are parsed apart: pandas' ISO parser, given one offset, applies it to the naive
+    values that follow (2023-02-11T09:00 read as 07:00 after a +02:00). A column mixing the two kinds
+    is rejected by the ``.utc_offset`` rules; a column whose every value has an offset is converted."""
+    offset = has_utc_offset(text)
+    values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for part, utc in ((~offset, False), (offset, True)):
+        if part.any():
+            values[part] = _parse_kind(text[part], utc=utc).to_numpy()
+    return values
+
+
+def _parse_kind(text: pd.Series, *, utc: bool) -> pd.Series:
     try:
-        values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
     except (ValueError, TypeError, OverflowError):  # any oddity: one by one
         values = pd.to_datetime(pd.Series([_to_naive(v) if v is not None else pd.NaT for v in text],
                                           index=text.index, dtype=object), errors="coerce", utc=True)
-    return values.dt.tz_localize(None).astype("datetime64[ns]")
+        utc = True
+    if utc or getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None) if values.dt.tz is None else values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.astype("datetime64[ns]")
 
 
 def _parse_genotype(raw: pd.Series):

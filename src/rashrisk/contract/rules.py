@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.parse import is_present, parse_column
+from rashrisk.contract.parse import has_utc_offset, is_present, parse_column
 from rashrisk.contract.schema import TODAY, Col, FileSchema, Range, Rule, rules_for
 from rashrisk.findings import MAX_LINES_SHOWN, Finding
 from rashrisk.genotype.alleles import allele_counts, parse_genotype
@@ -39,6 +39,13 @@ class RawTable:
     lines: np.ndarray  # where each row is: its file line, or its DataFrame row position
     extra_columns: list[str] = field(default_factory=list)
     row_word: str = "line"  # how messages name a row's location: 'line' (files) or 'row' (DataFrames)
+    as_written: dict[str, np.ndarray] = field(default_factory=dict)  # column -> its cells before stripping
+
+    def shown(self, column: str) -> np.ndarray:
+        """The cells of ``column`` as the user wrote them (before ids were stripped), for messages."""
+        if column in self.as_written:
+            return self.as_written[column]
+        return self.frame[column].to_numpy()
 
 
 @dataclass
@@ -97,12 +104,14 @@ def _check(rule: Rule, state: _State) -> np.ndarray:
 
 
 def make_finding(rule: Rule, table: RawTable, mask: np.ndarray) -> Finding:
+    """The rows of ``mask`` as one finding: ``lines`` holds every one of them (the Python report and
+    ``validate --json`` locate each row); the message names the first :data:`MAX_LINES_SHOWN`."""
     positions = np.flatnonzero(mask)
     shown = positions[:MAX_LINES_SHOWN]
-    lines = [int(x) for x in table.lines[shown]]
-    raw_values = table.frame[rule.column].to_numpy()[shown] if rule.column in table.frame else []
-    message = format_message(table.file_name, rule.column, lines, len(positions), list(raw_values), rule.expected,
-                             row_word=table.row_word)
+    lines = [int(x) for x in table.lines[positions]]
+    raw_values = table.shown(rule.column)[shown] if rule.column in table.frame else []
+    message = format_message(table.file_name, rule.column, lines[:MAX_LINES_SHOWN], len(positions), list(raw_values),
+                             rule.expected, row_word=table.row_word)
     return Finding(rule.level, table.file_name, rule.column, lines, message, rule.id, len(positions))
 
 
@@ -201,6 +210,23 @@ def _check_patient_accepted(rule: Rule, s: _State) -> np.ndarray:
     return (ids.isin(s.need("patient_ids_read")) & ~ids.isin(s.need("patient_ids_accepted"))).to_numpy()
 
 
+def _check_padded(rule: Rule, s: _State) -> np.ndarray:
+    """Rows whose ``on`` cell had leading or trailing spaces (stripped when the table was read)."""
+    name = rule.params["on"]
+    s.raw(name)
+    written = s.table.as_written.get(name)
+    if written is None:
+        return np.zeros(len(s.values), dtype=bool)
+    return np.asarray(written != s.table.frame[name].to_numpy(object), dtype=bool)
+
+
+def _check_mixed_offsets(rule: Rule, s: _State) -> np.ndarray:
+    """Rows whose ``on`` time has a UTC offset when some time of ``columns`` (in any row) has none."""
+    offset = {c: has_utc_offset(s.raw(c)) for c in rule.params["columns"]}
+    naive = any((_present(s, c) & ~offset[c] & ~s.failed[c]).any() for c in rule.params["columns"])
+    return offset[rule.params["on"]] & naive
+
+
 def _check_pattern(rule: Rule, s: _State) -> np.ndarray:
     return _present(s, rule.params["on"]) & ~fullmatch(s.raw(rule.params["on"]), rule.params["regex"])
 
@@ -266,6 +292,9 @@ def _check_condition(rule: Rule, s: _State) -> np.ndarray:
         if term[1] == "notna":
             bad &= left.notna().to_numpy()
             continue
+        if term[1] == "in":
+            bad &= left.isin(term[2]).to_numpy(bool)
+            continue
         right = term[2]
         if isinstance(right, Col):
             right = s.value(right.name)
@@ -286,6 +315,8 @@ _CHECKS: dict[str, Callable[[Rule, _State], np.ndarray]] = {
     "patient_known": _check_patient_known,
     "patient_accepted": _check_patient_accepted,
     "pattern": _check_pattern,
+    "padded": _check_padded,
+    "mixed_offsets": _check_mixed_offsets,
     "in_catalogue": _check_in_catalogue,
     "catalogue_alleles": _check_catalogue_alleles,
     "condition": _check_condition,

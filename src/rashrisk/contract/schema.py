@@ -18,7 +18,22 @@ from rashrisk.units import CONCENTRATION_UNITS
 
 BOOLEAN_SPELLINGS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0}
 MAX_HOURS_AFTER_DOSE = 30.0
-MAX_CONCENTRATION_NG_ML = 10_000.0
+MAX_CONCENTRATION_NG_ML = 10_000.0  # above: a warning (check the unit)
+# Above this, after unit conversion, a concentration is rejected as a unit slip or a typing error:
+# observed imatinib troughs are about 100-5,000 ng/mL (400-800 mg/day; Chinese GIST n = 307, Cancer
+# 2020, PMID 32293723: 1,315 +/- 716 ng/mL at 400 mg, 3,844 +/- 987 at 800 mg; IRIS CML day 29
+# 979 +/- 530), so 20,000 ng/mL is four times the highest trough in those series.
+MAX_PLAUSIBLE_CONCENTRATION_NG_ML = 20_000.0
+POUNDS_PER_KG = 2.20462
+# Body-mass index (kg/m2) bounds of the weight/height plausibility checks. WHO adult classification:
+# < 16 severe thinness, >= 40 obesity class III; below 12 or above 60 is outside the range seen in
+# clinical cohorts (a warning: real extremes exist). Above 50 with a weight that, read as pounds,
+# gives 16-40, the weight was probably written in pounds.
+BMI_PLAUSIBLE = (12.0, 60.0)
+BMI_POUNDS_ABOVE = 50.0
+BMI_USUAL = (16.0, 40.0)
+MASS_UNITS = ("ug/mL", "µg/mL", "mg/L")  # 1 = 1,000 ng/mL
+MOLAR_MICRO_UNITS = ("umol/L", "µmol/L")  # 1 = 493.6 ng/mL
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class Column:
     soft: Range | None = None  # outside = warning, row kept
     soft_allowed: tuple[float, ...] = ()  # not one of these = warning
     description: str = ""
+    hard_hint: str = ""  # ends the hard-range message: the probable cause of a value outside it
 
     def spellings(self) -> dict[str, str]:
         """Lower-case accepted spelling -> canonical value (``allowed`` plus ``aliases``)."""
@@ -112,9 +128,17 @@ PATIENTS = FileSchema(
         Column("patient_id", "string", description="non-empty and unique; the key of every other file"),
         Column("sex", "string", allowed=("F", "M"), aliases=(("female", "F"), ("male", "M"))),
         Column("age_years", "number", unit="years", hard=Range(0, 120), soft=Range(18, 90)),
-        Column("weight_kg", "number", unit="kg", hard=Range(0, 400, min_open=True), soft=Range(35, 150)),
-        Column("height_cm", "number", required=False, unit="cm", hard=Range(0, 260, min_open=True),
-               soft=Range(130, 210)),
+        Column("weight_kg", "number", unit="kg", hard=Range(20, 400), soft=Range(35, 150),
+               hard_hint="an adult weight in kg; below 20 is a unit slip, e.g. 0.065 for 65 kg",
+               description="the hard limits lie far outside the adult weight percentiles of the NHANES "
+                           "anthropometric reference data (US CDC, Vital Health Stat 11 no. 252, 2012, and later "
+                           "editions), so only unit slips and typing errors fall outside them; a weight in pounds "
+                           "cannot be told from one value: with height_cm it is flagged by the BMI check "
+                           "(`patients.weight_kg.pounds`)"),
+        Column("height_cm", "number", required=False, unit="cm", hard=Range(100, 250),
+               soft=Range(130, 210), hard_hint="an adult height in cm; 1.0-2.5 looks like metres, 39-99 like inches",
+               description="the hard limits lie far outside the NHANES adult height percentiles (as for weight); "
+                           "values in metres or inches are rejected with the probable unit"),
         Column("albumin_g_l", "number", required=False, unit="g/L", hard=Range(0, 100), soft=Range(20, 55),
                description="g/dL values (2-5.5) are a unit error: warned, not converted"),
         Column("ancestry", "string", required=False, allowed=("EAS", "EUR", "AFR", "SAS", "AMR", "OTH")),
@@ -146,7 +170,10 @@ TDM = FileSchema(
         Column("dose_mg", "number", unit="mg", hard=Range(0, 1000, min_open=True),
                description="dose taken at last_dose_time, once-daily regimen"),
         Column("concentration", "number", unit="(column unit)", hard=Range(0),
-               description="converted to ng/mL (imatinib 493.6 g/mol)"),
+               description="converted to ng/mL (imatinib 493.6 g/mol); above "
+                           f"{MAX_PLAUSIBLE_CONCENTRATION_NG_ML:,.0f} ng/mL after conversion the row is rejected "
+                           "as a unit slip (observed imatinib troughs are about 100-5,000 ng/mL: Chinese GIST n = "
+                           "307, Cancer 2020, PMID 32293723; IRIS CML day 29)"),
         Column("unit", "string", allowed=CONCENTRATION_UNITS, aliases=(("\u03bcg/ml", "µg/mL"),
                                                                        ("\u03bcmol/l", "µmol/L"))),
         Column("below_loq", "boolean", required=False, description="true/false, 1/0, yes/no"),
@@ -185,7 +212,8 @@ def _column_rules(schema: FileSchema) -> list[Rule]:
             rules.append(Rule(f"{f}.{c.name}.allowed", f, c.name, "allowed",
                               expected="one of " + ", ".join(c.allowed) + " (case-insensitive)", params=p))
         if c.hard is not None:
-            rules.append(Rule(f"{f}.{c.name}.hard_range", f, c.name, "range", expected=c.hard.describe(),
+            hint = f" ({c.hard_hint})" if c.hard_hint else ""
+            rules.append(Rule(f"{f}.{c.name}.hard_range", f, c.name, "range", expected=c.hard.describe() + hint,
                               params={"on": c.name, "range": c.hard}))
         if c.soft is not None:
             rules.append(Rule(f"{f}.{c.name}.soft_range", f, c.name, "range", "warning",
@@ -212,19 +240,51 @@ def _cond(*terms) -> dict:
     return {"when": tuple(terms)}
 
 
+def _spaces_rule(file: str) -> Rule:
+    """Ids are stripped when read; a leading or trailing space is flagged on the row that had it."""
+    return Rule(f"{file}.patient_id.spaces", file, "patient_id", "padded", "warning",
+                expected="no leading or trailing spaces (stripped: the id was matched without them)",
+                params={"on": "patient_id"})
+
+
+def _offset_rule(column: str) -> Rule:
+    """A UTC offset in a file whose other times have none: naive times are not shifted, so the two
+    cannot be compared (a file whose every time has an offset is converted to UTC)."""
+    return Rule(f"tdm.{column}.utc_offset", "tdm", column, "mixed_offsets",
+                expected="times written like the file's other times: tdm.csv mixes times with a UTC offset "
+                         "(e.g. +02:00) and times without one; give every sample_time and last_dose_time an "
+                         "offset, or none (local clinic time)",
+                params={"on": column, "columns": ("sample_time", "last_dose_time")})
+
+
 EXTRA_RULES: tuple[Rule, ...] = (
     # patients
     Rule("patients.patient_id.unique", "patients", "patient_id", "unique", expected="each patient_id once",
          params={"on": ("patient_id",)}),
-    Rule("patients.patient_id.spaces", "patients", "patient_id", "pattern", "warning",
-         expected="no leading or trailing spaces (the other files must repeat the id exactly)",
-         params={"on": "patient_id", "regex": r"\S(.*\S)?"}),
+    _spaces_rule("patients"),
+    Rule("patients.weight_kg.pounds", "patients", "weight_kg", "condition", "warning",
+         expected=f"a weight in kg: with this height_cm the BMI is above {BMI_POUNDS_ABOVE:g} kg/m², and the value "
+                  f"read as pounds gives a usual BMI ({BMI_USUAL[0]:g}-{BMI_USUAL[1]:g}): probably pounds "
+                  f"(divide by {POUNDS_PER_KG:g})",
+         params=_cond(("bmi", ">", BMI_POUNDS_ABOVE), ("bmi_if_pounds", ">=", BMI_USUAL[0]),
+                      ("bmi_if_pounds", "<=", BMI_USUAL[1]))),
+    Rule("patients.weight_kg.bmi", "patients", "weight_kg", "range", "warning",
+         expected=f"a weight and height_cm giving a BMI of {BMI_PLAUSIBLE[0]:g}-{BMI_PLAUSIBLE[1]:g} kg/m² "
+                  "(check both values and their units)",
+         params={"on": "bmi", "range": Range(*BMI_PLAUSIBLE)}),
+    Rule("patients.height_cm.metres", "patients", "height_cm", "condition",
+         expected="a height in cm: 1.0-2.5 looks like metres (multiply by 100)",
+         params=_cond(("height_cm", ">=", 1.0), ("height_cm", "<=", 2.5))),
+    Rule("patients.height_cm.inches", "patients", "height_cm", "condition",
+         expected="a height in cm: 39-99 looks like inches (multiply by 2.54)",
+         params=_cond(("height_cm", ">=", 39.0), ("height_cm", "<", 100.0))),
     Rule("patients.albumin_g_l.g_per_dl", "patients", "albumin_g_l", "condition", "warning",
          expected="albumin in g/L (2-5.5 looks like g/dL; multiply by 10)",
          params=_cond(("albumin_g_l", ">=", 2.0), ("albumin_g_l", "<=", 5.5))),
     Rule("patients.start_date.future", "patients", "start_date", "condition", "warning",
          expected="a start_date not in the future", params=_cond(("start_date", ">", TODAY))),
     # genotypes.csv
+    _spaces_rule("genotypes"),
     Rule("genotypes.patient_id.known", "genotypes", "patient_id", "patient_known",
          expected="a patient_id listed in patients"),
     Rule("genotypes.patient_id.accepted", "genotypes", "patient_id", "patient_accepted",
@@ -238,6 +298,9 @@ EXTRA_RULES: tuple[Rule, ...] = (
     Rule("genotypes.genotype.alleles", "genotypes", "genotype", "catalogue_alleles", "warning",
          expected="the catalogue's reference/alternate alleles (read as a no-call)"),
     # tdm
+    _spaces_rule("tdm"),
+    _offset_rule("sample_time"),
+    _offset_rule("last_dose_time"),
     Rule("tdm.patient_id.known", "tdm", "patient_id", "patient_known", expected="a patient_id listed in patients"),
     Rule("tdm.patient_id.accepted", "tdm", "patient_id", "patient_accepted",
          expected="a patient whose patients row was accepted (that row was rejected)"),
@@ -253,7 +316,22 @@ EXTRA_RULES: tuple[Rule, ...] = (
     Rule("tdm.concentration.plausible", "tdm", "concentration", "condition", "warning",
          expected=f"at most {MAX_CONCENTRATION_NG_ML:,.0f} ng/mL after unit conversion (check the unit)",
          params=_cond(("concentration_ng_ml", ">", MAX_CONCENTRATION_NG_ML))),
+    Rule("tdm.concentration.mass_unit_slip", "tdm", "concentration", "condition",
+         expected=f"at most {MAX_PLAUSIBLE_CONCENTRATION_NG_ML:,.0f} ng/mL after unit conversion (observed troughs "
+                  "are about 100-5,000 ng/mL): probably ng/mL labelled as ug/mL or mg/L (1,000 times too high)",
+         params=_cond(("concentration_ng_ml", ">", MAX_PLAUSIBLE_CONCENTRATION_NG_ML), ("unit", "in", MASS_UNITS))),
+    Rule("tdm.concentration.molar_unit_slip", "tdm", "concentration", "condition",
+         expected=f"at most {MAX_PLAUSIBLE_CONCENTRATION_NG_ML:,.0f} ng/mL after unit conversion (observed troughs "
+                  "are about 100-5,000 ng/mL): probably nmol/L or ng/mL labelled as umol/L",
+         params=_cond(("concentration_ng_ml", ">", MAX_PLAUSIBLE_CONCENTRATION_NG_ML),
+                      ("unit", "in", MOLAR_MICRO_UNITS))),
+    Rule("tdm.concentration.implausible", "tdm", "concentration", "condition",
+         expected=f"at most {MAX_PLAUSIBLE_CONCENTRATION_NG_ML:,.0f} ng/mL (observed troughs are about 100-5,000 "
+                  "ng/mL): check the value for a typing error or a missing decimal point",
+         params=_cond(("concentration_ng_ml", ">", MAX_PLAUSIBLE_CONCENTRATION_NG_ML),
+                      ("unit", "in", ("ng/mL", "nmol/L")))),
     # outcomes
+    _spaces_rule("outcomes"),
     Rule("outcomes.patient_id.known", "outcomes", "patient_id", "patient_known",
          expected="a patient_id listed in patients"),
     Rule("outcomes.patient_id.accepted", "outcomes", "patient_id", "patient_accepted",
@@ -280,6 +358,8 @@ FILE_RULES: tuple[tuple[str, str, str], ...] = (
     ("file.blank_lines", "warning", "blank lines are skipped (not rows)"),
     ("file.no_patients", "error", "no patient was accepted: the cohort is unusable"),
     ("file.genotypes_missing", "error", "genotypes.vcf, genotypes.vcf.gz or genotypes.csv is required"),
+    ("file.genotypes_uncalled", "error", "a genotype file was read but no genotype of any accepted patient was "
+     "called (e.g. no VCF sample matches a patient_id): the genotypes did not load"),
 )
 
 

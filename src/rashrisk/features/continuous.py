@@ -18,15 +18,22 @@ from sklearn.utils.validation import check_is_fitted
 from rashrisk.features._base import check_input, input_names
 
 
+def _two_figures_down(value: float) -> float:
+    """``value`` (> 0) rounded down to two significant figures: 2,750.33 -> 2,700; 0.2837 -> 0.28."""
+    step = 10.0 ** (np.floor(np.log10(value)) - 1)
+    return float(np.floor(value / step) * step)
+
+
 class ContinuousEncoder(TransformerMixin, BaseEstimator):
     """Impute, indicate, log-transform and optionally spline continuous columns.
 
     Parameters
     ----------
     log_columns : tuple of column names to log-transform (natural log). Values below the column's
-        smallest positive training value (learned in ``fit``), including 0 (e.g. a trough reported as
-        0 ng/mL), are raised to it first: the transform stays monotone and no training value changes
-        (a ratio below 1 keeps its negative log).
+        floor (learned in ``fit``: the smallest positive training value rounded down to two
+        significant figures, so that no single patient's exact value is stored), including 0 (e.g. a
+        trough reported as 0 ng/mL), are raised to it first: the transform stays monotone and no
+        positive training value changes (a ratio below 1 keeps its negative log).
     spline_columns : tuple of column names expanded into a B-spline basis.
     n_knots, degree : spline basis size (``n_knots + degree - 2`` columns, no intercept).
     add_indicator : 'auto' adds ``<column>_missing`` for columns with missing values in ``fit``;
@@ -50,14 +57,9 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
 
     def _logged(self, X: np.ndarray, names: list[str]) -> np.ndarray:
         X = X.copy()
-        legacy = not hasattr(self, "log_floor_")  # fitted by rashrisk <= 0.1.0+a7a2bfd: it floored at 1
         for j, name in enumerate(names):
             if name in self.log_columns:
-                column = X[:, j]
-                if legacy:  # score an old bundle with the transform it was trained with
-                    X[:, j] = np.log(np.maximum(column, 1.0))
-                else:
-                    X[:, j] = np.log(np.maximum(column, self.log_floor_[j]))  # NaN stays NaN; monotone
+                X[:, j] = np.log(np.maximum(X[:, j], self.log_floor_[j]))  # NaN stays NaN; monotone
         return X
 
     def fit(self, X, y=None):
@@ -71,8 +73,8 @@ class ContinuousEncoder(TransformerMixin, BaseEstimator):
         # log columns: the smallest positive training value (others: unused, 1)
         positive = np.where(X > 0, X, np.nan)
         with np.errstate(all="ignore"):
-            self.log_floor_ = np.array([np.nanmin(c) if name in self.log_columns and (~np.isnan(c)).any() else 1.0
-                                        for name, c in zip(names, positive.T)])
+            self.log_floor_ = np.array([_two_figures_down(np.nanmin(c)) if name in self.log_columns
+                                        and (~np.isnan(c)).any() else 1.0 for name, c in zip(names, positive.T)])
         Xl = self._logged(X, names)
         missing = np.isnan(Xl)
         with np.errstate(all="ignore"):

@@ -3,10 +3,8 @@ patient as data, and optionally as HTML and PDF files, by the same code as ``ras
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rashrisk.reports.patient import build_report_data
-from rashrisk.reports.render import render_report_html, write_pdf
+from rashrisk.reports.render import render_report_html, write_html, write_pdf
 from rashrisk.front.scoring import risk_model_for, scoring_input
 from rashrisk.tracking.model_source import resolve_model
 
@@ -15,7 +13,7 @@ def report(patient_id: str, cohort, stage: str, *, model=None, start_model=None,
     """The clinician report of ``patient_id`` as data (the dict the templates render and the API
     serves). ``cohort``: any input :func:`rashrisk.score` accepts; ``model``, ``start_model``: a
     RiskModel, bundle folder or registry URI (default: champion, else the embedded default; at the
-    TDM stage the start model shows how the estimate moved). ``html`` / ``pdf``: files to write."""
+    TDM stage the start model shows how the estimate moved). ``html`` / ``pdf``: files to write (atomically: a failure leaves any previous file whole)."""
     if model is None:
         risk_model, source = resolve_model(stage)
     else:
@@ -26,8 +24,7 @@ def report(patient_id: str, cohort, stage: str, *, model=None, start_model=None,
     if html is not None or pdf is not None:
         text = render_report_html(data)
         if html is not None:
-            Path(html).parent.mkdir(parents=True, exist_ok=True)
-            Path(html).write_text(text, encoding="utf-8")
+            write_html(text, html)
         if pdf is not None:
             write_pdf(text, pdf)
     return data

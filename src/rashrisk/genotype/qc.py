@@ -16,7 +16,11 @@ import pandas as pd
 from rashrisk.findings import Finding
 
 HWE_P_THRESHOLD = 1e-4
-CALL_RATE_THRESHOLD = 0.95
+CALL_RATE_THRESHOLD = 0.95  # below: a QC warning for any catalogue variant
+# A pre-specified predictor (a model's genotype) called in fewer of the cohort's patients than this is
+# an error for training and a loud warning for scoring: the genotype file probably did not load for
+# most patients (sample names not matching patient_id, wrong build), and imputing the rest is a guess.
+MIN_PREDICTOR_CALL_RATE = 0.8
 AF_DIFF_THRESHOLD = 0.10
 AF_TEST_P_THRESHOLD = 0.01
 REFERENCE_POPULATIONS = {"EAS": "af_eas", "EUR": "af_eur"}
@@ -139,3 +143,18 @@ def genotype_qc(
                  f"Hardy-Weinberg exact p = {hwe_p:.2g} < {hwe_p_threshold:g} (genotypes "
                  f"{n_hom_ref}/{n_het}/{n_hom_alt} hom-ref/het/hom-alt); check genotyping")
     return pd.DataFrame(rows), findings
+
+
+class LowCallRateWarning(UserWarning):
+    """A model's genotype predictor was called in too few of the scored cohort's patients."""
+
+
+def call_rates(genotypes: pd.DataFrame, rsids) -> dict[str, tuple[int, int]]:
+    """rsid -> (patients called, patients) in the long genotype table (absent rsid: (0, 0))."""
+    out = {}
+    ids = genotypes["rsid"].astype(str).to_numpy()
+    called = genotypes["called"].to_numpy(dtype=bool)
+    for rsid in rsids:
+        of = ids == str(rsid)
+        out[str(rsid)] = (int(called[of].sum()), int(of.sum()))
+    return out

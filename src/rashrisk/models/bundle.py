@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from rashrisk._version import __version__
+from rashrisk.atomic import atomic_folder, check_replaceable_folder
 from rashrisk.errors import ModelError
 from rashrisk.models.candidates import FAMILIES, Candidate
 from rashrisk.models.card import ModelCard, card_markdown
@@ -50,6 +51,11 @@ _FITTED = ("classes_", "n_features_in_", "feature_names_in_", "family_", "params
            "calibration_slope_", "cv_splits_", "input_columns_", "preprocess_", "feature_names_", "feature_factor_",
            "feature_means_", "input_summary_", "cv_results_")
 # not stored: oof_raw_logit_ (one value per training patient; training reads it, serving never does)
+
+
+def is_bundle_file(entry: Path) -> bool:
+    """A file a bundle folder may hold: .json/.md (and the pickled .joblib of rashrisk <= 0.1.0)."""
+    return entry.suffix in (".json", ".md", ".joblib") and entry.is_file() and not entry.is_symlink()
 
 
 def risk_band(risk, low_below: float, high_from: float) -> np.ndarray:
@@ -154,9 +160,13 @@ class RiskModel:
 
     # ---- persistence -------------------------------------------------------------------------------
     def save(self, directory) -> Path:
-        """Write the bundle folder (see the module docstring); sets :attr:`bundle_sha256`."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        """Write the bundle folder (see the module docstring); sets :attr:`bundle_sha256`.
+
+        Atomic (:func:`rashrisk.atomic.atomic_folder`): written into a hidden sibling folder renamed
+        to ``directory`` once complete. An existing ``directory`` holding only bundle files
+        (:func:`is_bundle_file`, a previous bundle) is replaced whole; one with any other entry is
+        refused (RashriskError) and left as it is."""
+        directory = check_replaceable_folder(directory, is_bundle_file, "bundle folder")
         clf = self.classifier
         family = FAMILIES[clf.family_]
         files: dict[str, bytes] = {}
@@ -177,13 +187,11 @@ class RiskModel:
                     "stage": clf.stage, "name": self.name, "version": self.version, "family": clf.family_,
                     "packages": {p: _package_version(p) for p in (*CHECKED_PACKAGES, *family.packages)},
                     "files": {name: sha256_bytes(data) for name, data in sorted(files.items())}}
-        for old in directory.glob("*"):
-            if old.is_file() and (old.suffix in (".json", ".md", ".joblib")):
-                old.unlink()
-        for name, data in files.items():
-            (directory / name).write_bytes(data)
         manifest_bytes = _json_bytes(manifest)
-        (directory / MANIFEST).write_bytes(manifest_bytes)
+        with atomic_folder(directory, is_bundle_file, what="bundle folder") as folder:
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+            (folder / MANIFEST).write_bytes(manifest_bytes)
         self.bundle_sha256 = sha256_bytes(manifest_bytes)
         return directory
 

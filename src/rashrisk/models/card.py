@@ -18,6 +18,7 @@ from rashrisk.errors import ModelError
 from rashrisk.features.frame import TDM_COLUMNS
 from rashrisk.features.preprocess import FeatureSpec
 from rashrisk.models.input_summary import input_ranges, summarize_inputs  # noqa: F401 (re-exported)
+from rashrisk.models.rejected import rejected_sentence
 from rashrisk.models.validation import instability_sentence
 from rashrisk.pk.model import PopPKModel
 
@@ -76,6 +77,9 @@ class TrainingData:
     events: int
     fingerprint: dict
     excluded: dict
+    # input rows the loader rejected and training dropped (``--drop-invalid``), counts only, no ids:
+    # {"rows": total, "files": {file: {"rows_read", "rows_rejected"}}, "rules": {file: {rule: rows}}}
+    rejected: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,8 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
                fingerprint: dict, factors: list[str], family: str, params: dict, calibration: tuple[float, float],
                calibration_method: str, landmark, band_thresholds: BandThresholds, validation: dict, nested_cv: dict,
                excluded: dict, candidates: list[dict], pk_model: PopPKModel, features: FeatureSpec,
-               input_summary: dict | None = None, equation: dict | None = None) -> ModelCard:
+               input_summary: dict | None = None, equation: dict | None = None,
+               rejected: dict | None = None) -> ModelCard:
     timing = ("at imatinib start (before the first dose)" if stage == "start"
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
     predictors = []
@@ -210,7 +215,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
                       "to monitor the skin and when to check the trough. Not for diagnosis or dosing decisions."),
         outcome="severe_rash = rash_max_grade >= 3, or rash_max_grade == 2 and recurrent (cohort contract v1)",
         trained_on=TrainingData(cohort=cohort_name, simulated=bool(simulated), n=int(n), events=int(events),
-                                fingerprint=fingerprint, excluded=excluded),
+                                fingerprint=fingerprint, excluded=excluded, rejected=dict(rejected or {})),
         predictors=tuple(predictors),
         landmark_days=(float(landmark[0]), float(landmark[1])) if stage == "tdm" else None,
         pk_model=PKModelRecord.of(pk_model), genotype_coding=GenotypeCoding.of(features),
@@ -259,16 +264,21 @@ def card_markdown(model_card: ModelCard) -> str:
               f"{t['n']} patients, {t['events']} events (baseline risk {_fmt(card['baseline_risk'])}).", ""]
     if t.get("excluded"):
         lines += ["Excluded patients: " + "; ".join(f"{k}: {n}" for k, n in t["excluded"].items()), ""]
+    if (t.get("rejected") or {}).get("rows"):
+        lines += [f"Rejected input rows, dropped before training (--drop-invalid): {rejected_sentence(t['rejected'])}", ""]
     lines += ["## Predictors", "", "| predictor | description | timing |", "|---|---|---|"]
     lines += [f"| `{p['name']}` | {p['description']} | {p['timing']} |" for p in card["predictors"]]
     summary = card.get("input_summary") or {}
     if summary:
         lines += ["", "## Training inputs (aggregates only)", "",
-                  "| input | missing | mean (categories: shares) | median | 1st-99th percentile | min-max |", "|---|---|---|---|---|---|"]
+                  "Rounded to each input's clinical unit; the range is the 1st-99th percentile widened outwards "
+                  "to the unit (no minimum or maximum: those are single patients' values).", "",
+                  "| input | missing | mean (categories: shares) | median | 1st-99th percentile | unit |",
+                  "|---|---|---|---|---|---|"]
         for column, s in summary.items():
             if s.get("kind") == "numeric":
                 lines.append(f"| `{column}` | {s['missing_share']:.1%} | {_g(s['mean'])} | {_g(s['median'])} "
-                             f"| {_g(s['p01'])} to {_g(s['p99'])} | {_g(s['min'])} to {_g(s['max'])} |")
+                             f"| {_g(s['p01'])} to {_g(s['p99'])} | {_g(s.get('unit'))} |")
             else:
                 levels = ", ".join(f"{k} {v:.1%}" for k, v in s.get("frequencies", {}).items())
                 lines.append(f"| `{column}` | {s['missing_share']:.1%} | {levels} | | | |")

@@ -50,6 +50,10 @@ class TrainingConfig:
     # families recalibrated by Platt scaling on out-of-fold log-odds; the others are served as fitted
     platt_families: tuple[str, ...] = ("xgboost",)
     min_events: int = 10
+    # validation subgroups: a level with fewer patients or fewer events (or non-events) than these shows
+    # counts rounded and no metrics ("suppressed"): small cells identify patients and estimate nothing
+    min_subgroup_patients: int = 50
+    min_subgroup_events: int = 10
     low_below: float = 0.05  # risk bands stated in the model card
     high_from: float = 0.15
     features: FeatureSpec = field(default_factory=FeatureSpec)
@@ -115,6 +119,8 @@ class TrainingConfig:
             ("landmark_last_day", self.landmark_first_day < self.landmark_last_day, "> landmark_first_day"),
             ("interval_bootstrap", self.interval_bootstrap >= 2, ">= 2"),
             ("validation_bootstrap", self.validation_bootstrap >= 1, ">= 1"),
+            ("min_subgroup_patients", self.min_subgroup_patients >= 1, ">= 1"),
+            ("min_subgroup_events", self.min_subgroup_events >= 1, ">= 1"),
             ("validation_calibration_folds", self.validation_calibration_folds in (0,) or
              self.validation_calibration_folds >= 2, "0 (reuse the fitted calibration) or >= 2"),
             ("high_from", 0 < self.low_below < self.high_from < 1, "0 < low_below < high_from < 1"),

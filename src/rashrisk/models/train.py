@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from rashrisk._version import __version__
 from rashrisk.contract.loader import load_cohort
+from rashrisk.contract.genotypes import check_predictor_call_rate
 from rashrisk.errors import RashriskError
 from rashrisk.features.frame import STAGES, build_model_frame
 from rashrisk.models.bundle import RiskModel, risk_band
@@ -32,6 +33,7 @@ from rashrisk.models.classifier import RashriskClassifier
 from rashrisk.models.config import TrainingConfig
 from rashrisk.models.equation import logistic_equation
 from rashrisk.models.metrics import performance_metrics
+from rashrisk.models.rejected import check_rejected_rows
 from rashrisk.models.result import TrainingResult
 from rashrisk.models.selection import nested_cv
 from rashrisk.models.validation import prediction_instability, validate_model
@@ -97,19 +99,21 @@ def _nested_metrics(y, proba: dict) -> dict:
 
 def train_frame(frame, config: TrainingConfig | None = None, *, cohort_name: str = "cohort",
                 simulated: bool = False, fingerprint: dict | None = None, progress: Progress | None = None,
-                validate: bool = True) -> TrainingResult:
+                validate: bool = True, rejected: dict | None = None) -> TrainingResult:
     """Train one stage from a :class:`~rashrisk.features.frame.ModelFrame` with outcomes. The PK model
     that built the frame (``frame.pk_model``) is recorded in full in the card, so that scoring builds
-    the same features."""
+    the same features. ``rejected``: the input rows dropped before training
+    (:func:`rashrisk.models.rejected.rejected_rows`), recorded in the card."""
     if not isinstance(frame.pk_model, PopPKModel):
         raise RashriskError("the model frame does not say which PK model built it; build it with "
                             "rashrisk.features.frame.build_model_frame")
     with threadpool_limits(limits=1):  # many small fits: BLAS threads only contend on shared cores
         return _train_frame(frame, config or TrainingConfig(), pk_model=frame.pk_model, cohort_name=cohort_name,
-                            simulated=simulated, fingerprint=fingerprint or {}, progress=progress, validate=validate)
+                            simulated=simulated, fingerprint=fingerprint or {}, progress=progress, validate=validate,
+                            rejected=rejected or {})
 
 
-def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint, progress, validate):
+def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint, progress, validate, rejected):
     stage = frame.stage
     seconds: dict[str, float] = {}
     if frame.y is None:
@@ -148,7 +152,9 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
         fit_predict = _fit_predict_factory(chosen, config, stage, (intercept, slope), config.seed)
         validation = validate_model(fit_predict, X, frame.y.astype(bool), oof_proba=oof_proba,
                                     n_parameters=matrix.shape[1], n_boot=config.validation_bootstrap,
-                                    seed=config.seed, progress=step("validation"))
+                                    seed=config.seed, progress=step("validation"),
+                                    min_subgroup_patients=config.min_subgroup_patients,
+                                    min_subgroup_events=config.min_subgroup_events)
         validation["instability"] = prediction_instability(
             expit(classifier.decision_function_matrix(matrix)), classifier.ensemble_risks_from_matrix(matrix),
             lambda risk: risk_band(risk, config.low_below, config.high_from))
@@ -169,7 +175,7 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
                       band_thresholds=BandThresholds(low_below=config.low_below, high_from=config.high_from),
                       validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
                       pk_model=pk_model, features=config.features, input_summary=classifier.input_summary_,
-                      equation=equation)
+                      equation=equation, rejected=rejected)
     model = RiskModel(classifier, card)
     return TrainingResult(stage=stage, model=model, frame=frame, candidates=rows, selected=chosen.family,
                           oof_proba=oof_proba, y=y, validation=validation, fingerprint=fingerprint,
@@ -177,14 +183,19 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
 
 
 def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, progress: Progress | None = None,
-                pk_model=None, validate: bool = True) -> TrainingResult:
-    """Train the ``stage`` model ('start' | 'tdm') on a loaded cohort (or a cohort folder path)."""
+                pk_model=None, validate: bool = True, drop_invalid: bool = False) -> TrainingResult:
+    """Train the ``stage`` model ('start' | 'tdm') on a loaded cohort (or a cohort folder path).
+
+    A cohort whose loader rejected rows is refused (:class:`RashriskError` with the counts per file
+    and rule) unless ``drop_invalid=True``, which trains on the accepted rows and records the
+    rejected counts in the card (``trained_on.rejected``)."""
     if stage not in STAGES:
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     config = config or TrainingConfig()
     if isinstance(cohort, (str, Path)):
-
         cohort = load_cohort(cohort)
+    check_predictor_call_rate(cohort, config.features.genotypes)  # genotypes that did not load: no model
+    rejected = check_rejected_rows(cohort, drop_invalid=drop_invalid)
     if pk_model is None:
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
     t0 = time.perf_counter()
@@ -193,17 +204,19 @@ def train_stage(cohort, stage: str, config: TrainingConfig | None = None, *, pro
         frame_seconds = time.perf_counter() - t0
         result = train_frame(frame, config, cohort_name=cohort.name,
                              simulated=_is_simulated(cohort), fingerprint=cohort_fingerprint(cohort),
-                             progress=progress, validate=validate)
+                             progress=progress, validate=validate, rejected=rejected)
     result.seconds = {"model_frame": frame_seconds, **result.seconds}
     return result
 
 
 def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, progress: Progress | None = None,
-          validate: bool = True):
+          validate: bool = True, drop_invalid: bool = False):
     """Friendly entry point: ``rashrisk.train("cohort_dir", "tdm")``.
 
     ``cohort``: a folder path or a loaded Cohort. ``config``: None (defaults), a TOML path, a dict
-    shaped like the TOML, or a :class:`TrainingConfig`. Always a mapping stage -> TrainingResult:
+    shaped like the TOML, or a :class:`TrainingConfig`. ``drop_invalid``: train on the accepted rows of
+    a cohort whose loader rejected rows (refused otherwise; see :func:`train_stage`).
+    Always a mapping stage -> TrainingResult:
     ``{"start": ..., "tdm": ...}`` for ``stage='both'``, ``{"tdm": ...}`` for one stage.
     """
     if config is None:
@@ -220,30 +233,55 @@ def train(cohort, stage: str = "both", *, config=None, seed: int | None = None, 
 
         cohort = load_cohort(cohort)
     stages = STAGES if stage == "both" else (stage,)
-    return {s: train_stage(cohort, s, settings, progress=progress, validate=validate) for s in stages}
+    check_rejected_rows(cohort, drop_invalid=drop_invalid)  # before the first stage, not after it
+    return {s: train_stage(cohort, s, settings, progress=progress, validate=validate, drop_invalid=drop_invalid)
+            for s in stages}
 
 
-def _train_stage_worker(cohort, stage: str, config: TrainingConfig, validate: bool) -> TrainingResult:
-    return train_stage(cohort, stage, config, validate=validate)
+def _train_stage_worker(cohort, stage: str, config: TrainingConfig, validate: bool,
+                        drop_invalid: bool = False) -> TrainingResult:
+    return train_stage(cohort, stage, config, validate=validate, drop_invalid=drop_invalid)
+
+
+def _exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Worker initializer: the worker ends itself as soon as its parent is gone (a killed ``train
+    --jobs 2`` must not leave workers computing, and holding memory, for nobody)."""
+    import os
+    import threading
+
+    def watch():
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(poll_s)
+
+    if os.getppid() != parent_pid:  # the parent died before this worker started
+        os._exit(1)
+    threading.Thread(target=watch, name="rashrisk-parent-watch", daemon=True).start()
 
 
 def train_stages(cohort, stages, config: TrainingConfig | None = None, *, n_jobs: int = 1,
-                 progress: Progress | None = None, validate: bool = True) -> list[TrainingResult]:
+                 progress: Progress | None = None, validate: bool = True,
+                 drop_invalid: bool = False) -> list[TrainingResult]:
     """Train several stages; with ``n_jobs > 1`` each stage runs in its own process (spawned, so
-    that no thread pool is forked), in which case ``progress`` only reports each stage's end."""
+    that no thread pool is forked), in which case ``progress`` only reports each stage's end. A
+    worker exits within half a second when its parent process dies."""
     config = config or TrainingConfig()
     stages = list(stages)
     if n_jobs <= 1 or len(stages) <= 1:
-        return [train_stage(cohort, s, config, progress=progress, validate=validate) for s in stages]
+        return [train_stage(cohort, s, config, progress=progress, validate=validate, drop_invalid=drop_invalid)
+                for s in stages]
     import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
     if isinstance(cohort, (str, Path)):
 
         cohort = load_cohort(cohort)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(stages)), mp_context=context) as pool:
-        futures = [pool.submit(_train_stage_worker, cohort, s, config, validate) for s in stages]
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(stages)), mp_context=context,
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
+        futures = [pool.submit(_train_stage_worker, cohort, s, config, validate, drop_invalid) for s in stages]
         results = []
         for s, future in zip(stages, futures):
             results.append(future.result())

@@ -9,7 +9,12 @@
   more spread out, its spread is used instead (needed for calibration measures, whose in-sample
   value is ideal by construction).
 - :func:`subgroup_performance`: per subgroup n, events, AUROC with DeLong 95% CI, observed and
-  expected risk, O/E and calibration-in-the-large; "too few events" below 5 events (or non-events).
+  expected risk, O/E and calibration-in-the-large. A level with fewer than ``min_patients``
+  patients or ``min_events`` events (or non-events) is suppressed: no counts and no figures, the
+  reason in ``note`` (a cell of 17 patients with 1 event points at individuals and estimates
+  nothing); when that would leave one suppressed level of a variable derivable by subtraction from
+  the totals, the smallest other level is suppressed too. Shown levels still need 5 events and 5
+  non-events for an AUROC ("too few events").
 - :func:`validate_model` assembles everything as JSON-able data; :func:`validation_report_markdown`
   renders it.
 """
@@ -44,8 +49,14 @@ __all__ = [
     "validation_report_markdown",
 ]
 
-MIN_SUBGROUP_EVENTS = 5
+MIN_SUBGROUP_EVENTS = 5  # below this an AUROC means nothing (a shown level says "too few events")
 TOO_FEW_EVENTS = "too few events"
+# small-cell suppression (privacy and precision): TrainingConfig.min_subgroup_patients / _events
+SUPPRESS_PATIENTS = 50
+SUPPRESS_EVENTS = 10
+SUPPRESSED = "suppressed"
+SUPPRESSED_FIELDS = ("n", "events", "observed_risk", "expected_risk", "o_e_ratio", "auroc", "auroc_ci_low",
+                     "auroc_ci_high", "calibration_intercept")
 REPORT_SCHEMA = "rashrisk.validation/1"
 
 
@@ -153,12 +164,19 @@ def default_subgroups(X: pd.DataFrame) -> pd.DataFrame:
     return groups
 
 
-def subgroup_performance(y, p, groups) -> list[dict]:
+def subgroup_performance(y, p, groups, *, min_patients: int = SUPPRESS_PATIENTS,
+                         min_events: int = SUPPRESS_EVENTS) -> list[dict]:
     """Performance within each level of each grouping column (``groups``: DataFrame or dict of arrays).
 
     One dict per (variable, level): n, events, observed_risk, expected_risk (mean p), o_e_ratio,
     and AUROC with its DeLong 95% CI and calibration-in-the-large when the level has at least
     5 events and 5 non-events; otherwise those fields are None and ``note`` says "too few events".
+
+    Small cells are suppressed: a level with fewer than ``min_patients`` patients, or fewer than
+    ``min_events`` events or non-events, has ``suppressed`` True, every count and figure None and
+    ``note`` saying why ("suppressed: fewer than 50 patients"). If a variable would then have exactly
+    one suppressed level, its counts would follow from the totals minus the shown levels, so the
+    smallest shown level is suppressed as well ("suppressed: would reveal a suppressed level").
     """
     y_arr, p_arr = check_outcomes_and_risks(y, p, what="subgroups")
     table = pd.DataFrame(groups) if not isinstance(groups, pd.DataFrame) else groups
@@ -167,6 +185,7 @@ def subgroup_performance(y, p, groups) -> list[dict]:
     rows = []
     for variable in table.columns:
         labels = table[variable].astype("object").where(table[variable].notna(), "missing").astype(str).to_numpy()
+        block = []
         for level in sorted(set(labels), key=_level_order):
             mask = labels == level
             y_g, p_g = y_arr[mask], p_arr[mask]
@@ -175,8 +194,12 @@ def subgroup_performance(y, p, groups) -> list[dict]:
                    "observed_risk": events / mask.sum(), "expected_risk": float(p_g.mean()),
                    "o_e_ratio": (events / mask.sum()) / float(p_g.mean()) if p_g.mean() > 0 else None,
                    "auroc": None, "auroc_ci_low": None, "auroc_ci_high": None,
-                   "calibration_intercept": None, "note": None}
-            if events < MIN_SUBGROUP_EVENTS:
+                   "calibration_intercept": None, "note": None, "suppressed": False}
+            reason = _suppression_reason(row["n"], events, min_patients, min_events)
+            if reason:
+                row["note"] = reason
+                row["suppressed"] = True
+            elif events < MIN_SUBGROUP_EVENTS:
                 row["note"] = TOO_FEW_EVENTS
             elif len(y_g) - events < MIN_SUBGROUP_EVENTS:
                 row["note"] = "too few non-events"
@@ -184,8 +207,27 @@ def subgroup_performance(y, p, groups) -> list[dict]:
                 auc = auroc_delong(y_g, p_g)
                 row.update(auroc=auc["auroc"], auroc_ci_low=auc["ci_low"], auroc_ci_high=auc["ci_high"],
                            calibration_intercept=_none_if_nan(calibration_intercept_slope(y_g, p_g)[0]))
-            rows.append(row)
+            block.append(row)
+        shown = [r for r in block if not r["suppressed"]]
+        if len(block) - len(shown) == 1 and shown:  # one hidden level = total minus the shown ones
+            smallest = min(shown, key=lambda r: (r["n"], r["events"]))
+            smallest["suppressed"] = True
+            smallest["note"] = f"{SUPPRESSED}: would reveal a suppressed level by subtraction"
+        for row in block:
+            if row["suppressed"]:
+                row.update({k: None for k in SUPPRESSED_FIELDS})
+        rows.extend(block)
     return rows
+
+
+def _suppression_reason(n: int, events: int, min_patients: int, min_events: int) -> str | None:
+    if n < min_patients:
+        return f"{SUPPRESSED}: fewer than {min_patients} patients"
+    if events < min_events:
+        return f"{SUPPRESSED}: fewer than {min_events} events"
+    if n - events < min_events:
+        return f"{SUPPRESSED}: fewer than {min_events} non-events"
+    return None
 
 
 def _level_order(level: str):
@@ -213,14 +255,17 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def validate_model(fit_predict: Callable, X, y, groups=None, *, oof_proba=None, n_parameters: int, n_boot: int = 200,
-                   seed: int = 0, progress: Callable[[int, int], None] | None = None, curve_boot: int = 200) -> dict:
+                   seed: int = 0, progress: Callable[[int, int], None] | None = None, curve_boot: int = 200,
+                   min_subgroup_patients: int = SUPPRESS_PATIENTS, min_subgroup_events: int = SUPPRESS_EVENTS) -> dict:
     """The whole internal-validation report as JSON-able data.
 
     Headline metrics: apparent, optimism, optimism-corrected with 95% CI (bootstrap of the whole
     procedure) and, when ``oof_proba`` is given, cross-validated. The calibration curve, decision
     curve, threshold table and subgroups use the out-of-fold predictions when given (honest
     predictions for every patient), else the apparent ones (flagged in ``warnings``).
-    ``groups`` defaults to :func:`default_subgroups` of ``X`` when ``X`` is a DataFrame.
+    ``groups`` defaults to :func:`default_subgroups` of ``X`` when ``X`` is a DataFrame; subgroup
+    levels below ``min_subgroup_patients`` patients or ``min_subgroup_events`` events are suppressed
+    (:func:`subgroup_performance`), and ``subgroup_suppression`` records the two thresholds.
     """
     y_arr = np.asarray(y).astype(float)
     n, events = len(y_arr), int(y_arr.sum())
@@ -257,7 +302,9 @@ def validate_model(fit_predict: Callable, X, y, groups=None, *, oof_proba=None, 
         warnings.append(f"optimism-corrected calibration slope {slope:.2f} < 0.8: predictions too extreme")
     if groups is None and isinstance(X, pd.DataFrame):
         groups = default_subgroups(X)
-    subgroups = subgroup_performance(y_arr, p_display, groups) if groups is not None and len(pd.DataFrame(groups).columns) else []
+    subgroups = (subgroup_performance(y_arr, p_display, groups, min_patients=min_subgroup_patients,
+                                      min_events=min_subgroup_events)
+                 if groups is not None and len(pd.DataFrame(groups).columns) else [])
     return {
         "schema": REPORT_SCHEMA,
         "n": n,
@@ -273,6 +320,7 @@ def validate_model(fit_predict: Callable, X, y, groups=None, *, oof_proba=None, 
         "decision_curve": _records(decision_curve(y_arr, p_display)),
         "threshold_table": _records(threshold_table(y_arr, p_display)),
         "subgroups": [{k: _none_if_nan(v) for k, v in row.items()} for row in subgroups],
+        "subgroup_suppression": {"min_patients": int(min_subgroup_patients), "min_events": int(min_subgroup_events)},
         "sample_size": riley,
         "warnings": warnings,
     }
@@ -348,12 +396,16 @@ def validation_report_markdown(report: dict) -> str:
         if round(r["threshold"] * 100) in (1, 5, 10, 15, 20, 25, 30):
             lines.append(f"| {r['threshold']:.0%} | {_fmt(r['net_benefit_model'], 4)} | {_fmt(r['net_benefit_treat_all'], 4)} | 0 |")
     if report["subgroups"]:
-        lines += ["", "## Subgroups", "", "| variable | level | n | events | observed | expected | AUROC (95% CI) |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["", "## Subgroups", ""]
+        rule = report.get("subgroup_suppression")
+        if rule:
+            lines += [f"Levels with fewer than {rule['min_patients']} patients or {rule['min_events']} events "
+                      "(or non-events) are suppressed: no counts and no figures.", ""]
+        lines += ["| variable | level | n | events | observed | expected | AUROC (95% CI) |", "|---|---|---|---|---|---|---|"]
         for r in report["subgroups"]:
             auc = r["note"] if r["note"] else f"{r['auroc']:.3f} ({r['auroc_ci_low']:.3f} to {r['auroc_ci_high']:.3f})"
-            lines.append(f"| {r['variable']} | {r['level']} | {r['n']} | {r['events']} | {r['observed_risk']:.1%} "
-                         f"| {r['expected_risk']:.1%} | {auc} |")
+            lines.append(f"| {r['variable']} | {r['level']} | {_fmt(r['n'])} | {_fmt(r['events'])} | {_pct(r['observed_risk'], 1)} "
+                         f"| {_pct(r['expected_risk'], 1)} | {auc} |")
     if report.get("instability"):
         lines += ["", "## Prediction instability (Riley and Collins 2023)", "", instability_sentence(report["instability"])]
     s = report["sample_size"]
@@ -366,5 +418,5 @@ def validation_report_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pct(value) -> str:
-    return "-" if value is None else f"{value:.0%}"
+def _pct(value, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:.{digits}%}"

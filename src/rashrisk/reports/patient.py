@@ -20,7 +20,7 @@ from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.pk.apriori import predict_trough
 from rashrisk.reports.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
-from rashrisk.scoring.score import build_frame, is_simulated, served_risk, used_inputs
+from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
 from rashrisk.scoring.warnings import patient_warnings
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
@@ -31,6 +31,9 @@ INPUT_LABELS = {
     "apriori_trough_ng_ml": ("a priori trough (population PK)", "ng/mL"), "tdm_day": ("day of the TDM sample", "day"),
     "map_trough_ng_ml": ("MAP 24-h trough", "ng/mL"), "trough_ratio_to_apriori": ("trough / a priori", "ratio"),
 }
+# a contract column whose warning belongs beside a model input of another name
+SOURCE_COLUMNS = {"concentration": "map_trough_ng_ml", "last_dose_time": "map_trough_ng_ml",
+                  "sample_time": "tdm_day"}
 STATUS_WORDS = {"measured": "measured", "derived": "derived", "predicted": "predicted (PK model)",
                 "defaulted": "defaulted (PK reference value)", "missing": "imputed (not recorded)",
                 "no-call": "no-call"}
@@ -66,9 +69,19 @@ def _format_value(column: str, value) -> str:
     return str(value)
 
 
-def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict]:
+def input_table(frame, pid: str, used: list[str], pk_covariates=(), value_warnings=None) -> list[dict]:
     """Every clinical input of the patient with its value, unit, where it came from and whether the
-    risk model uses it ('yes'), only the PK model's a priori trough does ('via PK'), or neither ('no')."""
+    risk model uses it ('yes'), only the PK model's a priori trough does ('via PK'), or neither ('no').
+
+    ``value_warnings``: the cohort loader's warnings on this patient's rows (messages naming file,
+    column, line, value and rule); a warning about an input is shown beside its value (``warnings``,
+    appended to ``status_text``) and flags the row."""
+    by_column: dict[str, list[str]] = {}
+    for message in value_warnings or []:
+        for column in frame.X.columns:
+            sources = (column, *[c for c, shown in SOURCE_COLUMNS.items() if shown == column])
+            if any(f", column {c}," in message for c in sources):
+                by_column.setdefault(column, []).append(message)
     row = frame.X.loc[pid]
     provenance = frame.provenance.loc[pid]
     rows = []
@@ -79,10 +92,14 @@ def input_table(frame, pid: str, used: list[str], pk_covariates=()) -> list[dict
         else:
             label, unit = INPUT_LABELS.get(column, (column.replace("_", " "), ""))
         status = str(provenance.get(column, "measured"))
+        checks = by_column.get(column, [])
+        status_text = STATUS_WORDS.get(status, status)
+        if checks:
+            status_text += " — check: " + "; ".join(m.split(" ... expected ", 1)[-1] for m in checks)
         rows.append({"input": column, "label": label, "value": _format_value(column, row[column]), "unit": unit,
-                     "status": status, "status_text": STATUS_WORDS.get(status, status), "used_by_model": column in used,
+                     "status": status, "status_text": status_text, "used_by_model": column in used,
                      "use": "yes" if column in used else "via PK" if column in pk_covariates else "no",
-                     "flag": status in ("missing", "defaulted", "no-call")})
+                     "flag": status in ("missing", "defaulted", "no-call") or bool(checks), "warnings": checks})
     return rows
 
 
@@ -179,7 +196,8 @@ def _patient_frame(scoring_input, stage: str, model, pid: str):
     frame, pk_model = build_frame(one_patient_cohort(scoring_input.cohort, pid), stage, model)
     if pid not in frame.X.index:
         reason = dict(frame.excluded[["patient_id", "reason"]].astype(str).itertuples(index=False, name=None)).get(pid, "")
-        raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason or 'not in the model frame'}")
+        reason = exclusion_reason(scoring_input.cohort, pid, reason, frame.landmark) if reason else "not in the model frame"
+        raise RashriskError(f"patient {pid!r} cannot be scored at the {stage} stage: {reason}")
     return frame, pk_model
 
 
@@ -202,6 +220,9 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
     warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
+    value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[
+        list(frame.X.index.astype(str)).index(pid)]]
+    warnings = [f"input warning: {w}" for w in value_warnings] + warnings
 
     data = {
         "schema": "rashrisk.patient-report/1",
@@ -216,7 +237,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
         "base_value": float(attributions.base_value[0]),
         "model_logit": float(attributions.model_logit[0]),
         "counterfactuals": counterfactuals(model, X, risk_alleles=risk_alleles_of(model))[pid],
-        "inputs": input_table(frame, pid, used, tuple(getattr(pk_model, "covariates", {}) or ())),
+        "inputs": input_table(frame, pid, used, tuple(getattr(pk_model, "covariates", {}) or ()), value_warnings),
         "trough": trough,
         "warnings": warnings,
         "change": None,

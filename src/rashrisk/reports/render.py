@@ -12,6 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from rashrisk.atomic import write_text, write_with
 from rashrisk.reports import svg
 
 
@@ -75,14 +76,17 @@ def render_model_report_html(data: dict) -> str:
 
 
 def write_pdf(html: str, path) -> Path:
-    """Render ``html`` to a PDF file with WeasyPrint (A4 from the CSS @page rule)."""
+    """Render ``html`` to a PDF file with WeasyPrint (A4 from the CSS @page rule), atomically."""
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=html).write_pdf(path)
-    return path
+    document = HTML(string=html).render()  # layout before the file is opened: a failure leaves no file
+    return write_with(path, document.write_pdf)
+
+
+def write_html(html: str, path) -> Path:
+    """Write the HTML document to ``path`` atomically (UTF-8)."""
+    return write_text(path, html)

@@ -1,15 +1,58 @@
 """Inline SVG figures for the clinician report, built from the report data (no external assets).
 
 All text placed in the SVG is escaped; the functions return markup strings for the template.
+
+Every axis scales to its data with a bounded number of ticks (:func:`nice_ticks`: at most
+:data:`MAX_TICKS` + 1, whatever the value), and a value that is not a finite number (NaN, inf) is
+drawn as "not available" rather than placed, so that no input can make a chart large or slow:
+a TDM concentration of 1e308 ng/mL draws the same number of elements as one of 1,000 ng/mL.
 """
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 RISK_COLOUR = "#c53030"
 UNCERTAIN_COLOUR = "#f6ad55"
 NEUTRAL_COLOUR = "#cbd5e0"
+MAX_TICKS = 8  # tick intervals per axis at most (so at most MAX_TICKS + 1 tick marks)
+
+
+def _finite(value) -> float | None:
+    """``value`` as a float, or None when it is missing or not a finite number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def nice_ticks(top: float, *, max_ticks: int = MAX_TICKS) -> list[float]:
+    """Ticks 0, step, 2 step, ... up to ``top`` with step 1, 2, 2.5 or 5 times a power of ten, chosen
+    so that there are at most ``max_ticks`` intervals; ``top`` must be finite and positive (a
+    non-finite or non-positive top gives [0, 1])."""
+    top = _finite(top)
+    if top is None or top <= 0:
+        return [0.0, 1.0]
+    raw = top / max_ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), 10 * power)
+    count = min(max_ticks, math.floor(top / step + 1e-9))
+    return [i * step for i in range(count + 1)]
+
+
+def _tick_label(value: float, step: float) -> str:
+    if abs(value) >= 1e6:
+        return f"{value:.3g}"
+    return f"{value:,.0f}" if step >= 1 else f"{value:,.2g}"
+
+
+def _axis_top(values, floor: float) -> float:
+    """The axis end: ``floor`` or 15% above the largest finite value, kept finite (1e308 * 1.15 is inf)."""
+    largest = max([v for v in values if v is not None] + [floor])
+    top = largest * 1.15
+    return top if math.isfinite(top) else largest
 
 
 def _person(x: float, y: float, colour: str) -> str:
@@ -34,6 +77,7 @@ def icon_array(n_risk: int, n_low: int, n_high: int, *, total: int = 100) -> str
 def contribution_bar(value: float, scale: float, *, width: int = 220, height: int = 16) -> str:
     """A diverging bar from the centre: right and red raises risk, left and green lowers it."""
     half = width / 2
+    value, scale = _finite(value) or 0.0, _finite(scale) or 0.0
     length = 0.0 if scale <= 0 else min(half - 2, abs(value) / scale * (half - 2))
     x = half if value >= 0 else half - length
     colour = RISK_COLOUR if value >= 0 else "#2f855a"
@@ -47,25 +91,27 @@ def trough_chart(*, apriori_ng_ml: float | None, apriori_low: float | None, apri
                  measured_ng_ml: float | None, map_ng_ml: float | None, threshold_ng_ml: float = 1100.0) -> str:
     """A concentration axis with the a priori prediction (and its 5-95% interval), the measured and
     MAP troughs and the efficacy threshold."""
-    values = [v for v in (apriori_ng_ml, apriori_high, measured_ng_ml, map_ng_ml, threshold_ng_ml) if v is not None]
-    top = max(3000.0, 1.15 * max(values))
-    step = 500 if top <= 4000 else 1000
+    apriori_ng_ml, apriori_low, apriori_high = _finite(apriori_ng_ml), _finite(apriori_low), _finite(apriori_high)
+    measured_ng_ml, map_ng_ml, threshold = _finite(measured_ng_ml), _finite(map_ng_ml), _finite(threshold_ng_ml)
+    top = _axis_top([apriori_ng_ml, apriori_high, measured_ng_ml, map_ng_ml, threshold], 3000.0)
+    ticks = nice_ticks(top)
     width, left, right = 640, 150, 20
     span = width - left - right
 
     def xpos(v: float) -> float:
-        return left + span * min(max(v, 0.0), top) / top
+        return left + span * (min(max(v, 0.0), top) / top)  # divide first: span * 1e308 overflows
 
     parts = []
-    ticks = range(0, int(top) + 1, step)
     for t in ticks:
         parts.append(f'<line x1="{xpos(t):.1f}" y1="22" x2="{xpos(t):.1f}" y2="118" stroke="#e2e8f0"/>'
-                     f'<text x="{xpos(t):.1f}" y="134" font-size="10" text-anchor="middle">{t:,}</text>')
+                     f'<text x="{xpos(t):.1f}" y="134" font-size="10" text-anchor="middle">'
+                     f'{_tick_label(t, ticks[1])}</text>')
     parts.append(f'<text x="{left + span / 2:.1f}" y="150" font-size="11" text-anchor="middle">trough (ng/mL)</text>')
-    thr = xpos(threshold_ng_ml)
-    parts.append(f'<line x1="{thr:.1f}" y1="16" x2="{thr:.1f}" y2="118" stroke="#2b6cb0" stroke-width="2" '
-                 f'stroke-dasharray="5 3"/><text x="{thr + 4:.1f}" y="14" font-size="10" fill="#2b6cb0">'
-                 f'efficacy threshold {threshold_ng_ml:,.0f}</text>')
+    if threshold is not None:
+        thr = xpos(threshold)
+        parts.append(f'<line x1="{thr:.1f}" y1="16" x2="{thr:.1f}" y2="118" stroke="#2b6cb0" stroke-width="2" '
+                     f'stroke-dasharray="5 3"/><text x="{thr + 4:.1f}" y="14" font-size="10" fill="#2b6cb0">'
+                     f'efficacy threshold {_value_label(threshold)}</text>')
     rows = [("a priori (start dose)", apriori_ng_ml, apriori_low, apriori_high, "#4a5568", 45),
             ("measured sample", measured_ng_ml, None, None, "#805ad5", 75),
             ("MAP 24-h trough", map_ng_ml, None, None, RISK_COLOUR, 105)]
@@ -78,33 +124,51 @@ def trough_chart(*, apriori_ng_ml: float | None, apriori_low: float | None, apri
             parts.append(f'<line x1="{xpos(low):.1f}" y1="{y}" x2="{xpos(high):.1f}" y2="{y}" stroke="{colour}" '
                          f'stroke-width="3" opacity="0.45"/>')
         parts.append(f'<circle cx="{xpos(value):.1f}" cy="{y}" r="6" fill="{colour}"/>'
-                     f'<text x="{xpos(value) + 9:.1f}" y="{y - 8}" font-size="10">{value:,.0f}</text>')
+                     f'<text x="{xpos(value) + 9:.1f}" y="{y - 8}" font-size="10">{_value_label(value)}</text>')
     return (f'<svg class="trough-chart" role="img" aria-label="troughs against the efficacy threshold" '
             f'viewBox="0 0 {width} 156" width="{width}" height="156" xmlns="http://www.w3.org/2000/svg">'
             + "".join(parts) + "</svg>")
 
 
+def _value_label(value: float) -> str:
+    return f"{value:.3g}" if abs(value) >= 1e7 else f"{value:,.0f}"
+
+
+def _risk_label(risk: float) -> str:
+    return f"{100 * risk:.1f}%" if abs(risk) <= 1e6 else f"{risk:.3g} (not a probability)"
+
+
 def risk_scale(points: list[tuple[str, float, float, float]], *, high_from: float, low_below: float) -> str:
-    """Risk axis (0 to max) with one row per (label, risk, low, high) and the band thresholds."""
-    top = max(0.3, 1.2 * max(p[3] for p in points)) if points else 0.3
+    """Risk axis (0 to max, at most 100%) with one row per (label, risk, low, high) and the band
+    thresholds; a risk that is not a finite number is shown as "not available"."""
+    points = [(label, _finite(risk), _finite(low), _finite(high)) for label, risk, low, high in points]
+    highs = [min(max(v, 0.0), 1.0) for _, risk, _, high in points for v in (risk, high) if v is not None]
+    top = min(1.0, max([0.3] + [1.2 * v for v in highs]))
     width, left, right = 640, 150, 20
     span = width - left - right
 
     def xpos(v: float) -> float:
-        return left + span * min(max(v, 0.0), top) / top
+        return left + span * (min(max(v, 0.0), top) / top)  # divide first: span * 1e308 overflows
 
     parts = [f'<rect x="{left}" y="8" width="{xpos(low_below) - left:.1f}" height="{24 * len(points) + 8}" fill="#f0fff4"/>',
              f'<rect x="{xpos(high_from):.1f}" y="8" width="{left + span - xpos(high_from):.1f}" '
              f'height="{24 * len(points) + 8}" fill="#fff5f5"/>']
     bottom = 24 * len(points) + 16
-    for t in range(0, int(round(top * 100)) + 1, 5):
+    step = 5 if top <= 0.4 else 10 if top <= 0.8 else 20  # percent: at most 8 intervals
+    for t in range(0, int(round(top * 100)) + 1, step):
         parts.append(f'<text x="{xpos(t / 100):.1f}" y="{bottom + 12}" font-size="10" text-anchor="middle">{t}%</text>')
     for i, (label, risk, low, high) in enumerate(points):
         y = 24 + 24 * i
+        if risk is None:
+            parts.append(f'<text x="4" y="{y + 4}" font-size="11">{escape(label)}</text>'
+                         f'<text x="{left}" y="{y + 4}" font-size="11" fill="#718096">not available</text>')
+            continue
+        low = risk if low is None else low
+        high = risk if high is None else high
         parts.append(f'<text x="4" y="{y + 4}" font-size="11">{escape(label)}</text>'
                      f'<line x1="{xpos(low):.1f}" y1="{y}" x2="{xpos(high):.1f}" y2="{y}" stroke="#2d3748" stroke-width="2"/>'
                      f'<circle cx="{xpos(risk):.1f}" cy="{y}" r="5" fill="{RISK_COLOUR}"/>'
-                     f'<text x="{xpos(high) + 6:.1f}" y="{y + 4}" font-size="10">{100 * risk:.1f}%</text>')
+                     f'<text x="{xpos(high) + 6:.1f}" y="{y + 4}" font-size="10">{_risk_label(risk)}</text>')
     return (f'<svg class="risk-scale" role="img" aria-label="risk estimates with intervals" viewBox="0 0 {width} '
             f'{bottom + 18}" width="{width}" height="{bottom + 18}" xmlns="http://www.w3.org/2000/svg">'
             + "".join(parts) + "</svg>")
@@ -115,12 +179,15 @@ def decision_curve(rows: list[dict]) -> str:
     if not rows:
         return ""
     width, height, left, bottom, top_pad = 600, 260, 50, 36, 10
+    rows = [r for r in rows if _finite(r.get("threshold")) is not None]
+    if not rows:
+        return ""
     xs = [float(r["threshold"]) for r in rows]
-    series = {"model": ([r.get("net_benefit_model") for r in rows], RISK_COLOUR),
-              "treat all": ([r.get("net_benefit_treat_all") for r in rows], "#4a5568"),
-              "treat none": ([r.get("net_benefit_treat_none") for r in rows], "#a0aec0")}
+    series = {"model": ([_finite(r.get("net_benefit_model")) for r in rows], RISK_COLOUR),
+              "treat all": ([_finite(r.get("net_benefit_treat_all")) for r in rows], "#4a5568"),
+              "treat none": ([_finite(r.get("net_benefit_treat_none")) for r in rows], "#a0aec0")}
     finite = [v for values, _ in series.values() for v in values if v is not None]
-    y_top = max(0.01, max(finite) * 1.1)
+    y_top = min(1.0, max([0.01] + [v * 1.1 for v in finite]))  # net benefit is at most the prevalence (< 1)
     y_low = -y_top / 3
 
     def xp(x):

@@ -8,8 +8,10 @@ score output can list it as ``not_scored``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from rashrisk.contract.cohort import Cohort
 from rashrisk.contract.loader import load_cohort
@@ -23,21 +25,58 @@ class ScoringInput:
     patient_ids: list[str]  # every patient id read, in input order
     rejected: dict[str, str]  # patient id -> why the loader rejected the row
     source: str  # what the user passed
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # patient id -> its patients row's warnings
 
 
-def _rejections(cohort) -> tuple[list[str], dict[str, str]]:
-    """Patient ids in input order (an empty id is named by its row) and why each rejected one was."""
+def _rejections(cohort) -> tuple[list[str], dict[str, str], dict[str, list[str]]]:
+    """Patient ids in input order (an empty id is named by its row), why each rejected one was (the
+    messages of its own rows only: a duplicated id lists each of its rows), and the loader's warnings
+    on each accepted patient's row."""
     rows = cohort.input_rows["patients"]
     accepted = set(cohort.patients["patient_id"].astype(str))
-    rejected: dict[str, str] = {}
+    reasons: dict[str, list[str]] = {}
+    warnings: dict[str, list[str]] = {}
     ordered: dict[str, None] = {}
     for i, (pid, row_accepted) in enumerate(zip(rows.patient_id, rows.accepted)):
         key = pid or f"(empty patient_id, {rows.where(i)})"
         ordered.setdefault(key, None)
-        if not row_accepted and key not in accepted and key not in rejected:
+        if not row_accepted and key not in accepted:
             reason = rows.reason(i) or f"row rejected by the cohort loader ({rows.where(i)})"
-            rejected[key] = "input rejected: " + reason
-    return list(ordered), rejected
+            reasons.setdefault(key, [])
+            if reason not in reasons[key]:
+                reasons[key].append(reason)
+        elif row_accepted and rows.warnings.get(i):
+            warnings[key] = list(rows.warnings[i])
+    rejected = {key: "input rejected: " + "; ".join(found) for key, found in reasons.items()}
+    return list(ordered), rejected, warnings
+
+
+def tdm_row_warnings(cohort, samples) -> dict[str, list[str]]:
+    """patient id -> the loader's warnings on the TDM row of that patient's sample in ``samples``
+    (the landmark samples, indexed by patient_id), each naming its file line. ``cohort.tdm`` holds the
+    accepted rows in input order, so its row k is the k-th accepted input row."""
+    rows = cohort.input_rows.get("tdm")
+    if rows is None or not rows.warnings or samples is None or not len(samples):
+        return {}
+    accepted = np.flatnonzero(rows.accepted)
+    tdm = cohort.tdm
+    out: dict[str, list[str]] = {}
+    for pid, time in zip(samples.index.astype(str), samples["sample_time"]):
+        match = np.flatnonzero((tdm["patient_id"].astype(str) == pid).to_numpy() & (tdm["sample_time"] == time).to_numpy())
+        found = [m for k in match for m in rows.warnings.get(int(accepted[k]), [])]
+        if found:
+            out[pid] = found
+    return out
+
+
+def tdm_row_problems(cohort, patient_id: str) -> list[str]:
+    """Why this patient's TDM rows were rejected: one message per rejected row (its own line, column,
+    value and rule)."""
+    rows = cohort.input_rows.get("tdm")
+    if rows is None:
+        return []
+    return [rows.reason(int(i)) or f"{rows.where(int(i))} rejected" for i in rows.of_patient(patient_id)
+            if not rows.accepted[i]]
 
 
 def load_scoring_input(path) -> ScoringInput:
@@ -79,6 +118,6 @@ def scoring_input_from_cohort(cohort) -> ScoringInput:
 
 
 def _scoring_input(cohort, source: str) -> ScoringInput:
-    ids, rejected = _rejections(cohort)
+    ids, rejected, warnings = _rejections(cohort)
     cohort = dataclasses.replace(cohort, outcomes=None)  # scoring never looks at outcomes
-    return ScoringInput(cohort=cohort, patient_ids=ids, rejected=rejected, source=source)
+    return ScoringInput(cohort=cohort, patient_ids=ids, rejected=rejected, source=source, warnings=warnings)

@@ -1,4 +1,5 @@
-"""Write a table as CSV, Parquet or JSON, chosen by the file extension."""
+"""Write a table as CSV, Parquet or JSON, chosen by the file extension, atomically (:mod:`rashrisk.atomic`:
+the previous file stays whole until the new one is complete; an OS error is one RashriskError)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rashrisk.atomic import atomic_file, write_text, write_with
 from rashrisk._json import json_safe
 from rashrisk.errors import RashriskError
 
@@ -22,14 +24,14 @@ def check_output_path(path) -> Path:
 
 def write_table(table: pd.DataFrame, path) -> Path:
     path = check_output_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         # full precision (shortest round-trip repr): risks, intervals and log-odds read back exactly
-        table.to_csv(path, index=False)
+        with atomic_file(path, "w") as handle:
+            table.to_csv(handle, index=False)
     elif suffix == ".parquet":
-        table.to_parquet(path, index=False)
+        write_with(path, lambda handle: table.to_parquet(handle, index=False))
     else:
         records = [{k: json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
-        path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text(path, json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     return path

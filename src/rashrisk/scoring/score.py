@@ -8,6 +8,7 @@ exclusions as ``not_scored`` with their reason.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,11 +17,16 @@ from rashrisk.errors import RashriskError
 from rashrisk.explanations.local import explain_factors, top_factor_columns
 from rashrisk.features.frame import DERIVED_FROM, build_model_frame
 from rashrisk.models.calibration import expit
+from rashrisk.contract.genotypes import low_call_rate_messages
+from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW, select_landmark_samples
+from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
+from rashrisk.scoring.inputs import tdm_row_problems, tdm_row_warnings
 from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings
 
 OUTPUT_COLUMNS = ["patient_id", "status", "reason", "risk", "risk_low", "risk_high", "band", "baseline_risk",
                   "factor_1", "factor_2", "factor_3", "warnings", "model", "simulated_data"]
 WARNING_SEPARATOR = "; "
+MIN_PATIENTS_FOR_CALL_RATE = 10  # a cohort call rate is judged from this many patients on
 
 
 def model_label(model) -> str:
@@ -101,6 +107,59 @@ def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) 
     return out[OUTPUT_COLUMNS]
 
 
+def loader_warnings(scoring_input, frame, stage: str) -> list[list[str]]:
+    """Per patient of ``frame.X``: the cohort loader's warnings on the patient's own rows (patients
+    row; at the tdm stage also the TDM row of the landmark sample), each naming file, line, value, rule."""
+    index = frame.X.index
+    samples = None
+    if stage == "tdm":
+        samples, _ = select_landmark_samples(scoring_input.cohort.tdm, index, None, window=frame.landmark)
+    sample_warnings = tdm_row_warnings(scoring_input.cohort, samples) if stage == "tdm" else {}
+    return [[f"input warning: {m}" for m in scoring_input.warnings.get(pid, []) + sample_warnings.get(pid, [])]
+            for pid in index.astype(str)]
+
+
+def call_rate_warnings(cohort, frame, model, *, minimum: float = MIN_PREDICTOR_CALL_RATE) -> list[list[str]]:
+    """Per patient of ``frame.X``: when a genotype predictor of the model is called in fewer than
+    ``minimum`` of the cohort's patients (a cohort of at least :data:`MIN_PATIENTS_FOR_CALL_RATE`), a loud warning (:class:`LowCallRateWarning`) and, for each
+    patient with that genotype missing, a reason naming the cohort's call rate."""
+    out = [[] for _ in range(len(frame.X))]
+    if cohort.n_patients < MIN_PATIENTS_FOR_CALL_RATE:  # one patient's no-call is warned as a no-call
+        return out
+    rsids = list(model.card.genotype_coding.genotypes)
+    problems = dict(zip(rsids, [low_call_rate_messages(cohort, [r], minimum=minimum) for r in rsids]))
+    for rsid, messages in problems.items():
+        if not messages:
+            continue
+        warnings.warn(messages[0] + "; the model imputes this genotype for every patient without a call",
+                      LowCallRateWarning, stacklevel=3)
+        column = f"{rsid}_alt_count"
+        if column not in frame.X.columns:
+            continue
+        for i in np.flatnonzero(frame.X[column].isna().to_numpy()):
+            out[i].append(f"genotype {rsid} imputed: not called for this patient, and called in too few of the "
+                          f"cohort's patients ({messages[0].split('(call rate ')[1].split(')')[0]} < {minimum:.2f}): "
+                          "the genotypes probably did not load")
+    return out
+
+
+def exclusion_reason(cohort, pid: str, reason: str, landmark) -> str:
+    """A landmark exclusion with this patient's own evidence: without a sample in the window, which of
+    the patient's TDM rows were rejected and for what, and the days of its accepted samples."""
+    if reason != NO_SAMPLE_IN_WINDOW:
+        return reason
+    parts = [reason + (f" (days {landmark[0]:g}-{landmark[1]:g} of treatment)" if landmark else "")]
+    problems = tdm_row_problems(cohort, pid)
+    if problems:
+        parts.append(f"{len(problems)} TDM row(s) of this patient rejected: " + "; ".join(problems))
+    days = cohort.tdm.loc[cohort.tdm["patient_id"].astype(str) == pid, "day_on_treatment"]
+    if len(days):
+        parts.append("accepted sample(s) on day(s) " + ", ".join(f"{d:.1f}" for d in days) + ", outside the window")
+    elif not problems:
+        parts.append("no TDM row for this patient")
+    return "; ".join(parts)
+
+
 def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
     rows = pd.DataFrame({"patient_id": list(reasons), "status": "not_scored", "reason": list(reasons.values())})
     for column in OUTPUT_COLUMNS:
@@ -119,10 +178,13 @@ def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     cohort = scoring_input.cohort
     frame, pk_model = build_frame(cohort, stage, model)
     domain = pk_domain_warnings(cohort, frame.X.index, pk_model)
-    scored = score_frame(model, frame, extra_warnings=domain)
+    loaded = loader_warnings(scoring_input, frame, stage)
+    call_rate = call_rate_warnings(cohort, frame, model)
+    extra = [a + b + c for a, b, c in zip(loaded, call_rate, domain)]
+    scored = score_frame(model, frame, extra_warnings=extra)
     reasons = dict(scoring_input.rejected)
     for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
-        reasons.setdefault(str(pid), f"excluded: {reason}")
+        reasons.setdefault(str(pid), f"excluded: {exclusion_reason(cohort, str(pid), reason, frame.landmark)}")
     scored_ids = set(scored["patient_id"])
     for pid in scoring_input.patient_ids:
         if pid not in reasons and pid not in scored_ids:

@@ -45,23 +45,42 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
 
 
 def model_ranges(model) -> dict[str, tuple[float, float, str]]:
-    """{column: (low, high, what)} from the model card's ``input_ranges``: the minimum and maximum
-    of each numeric input among the training patients (``{"min", "max", "p01", "p99"}``; a
-    ``[low, high]`` pair is read as min and max). Genotype counts are not range-checked (0-2)."""
+    """{column: (low, high, what)} from the model card's ``input_ranges`` (``what``: which range).
+
+    A card of this rashrisk stores ``{"low", "high", "percentiles", "unit"}``: the 1st-99th
+    percentile of the training patients widened to the clinical unit (no patient's exact value; see
+    :mod:`rashrisk.models.input_summary`), ``what`` = "1st-99th percentile". An older card's
+    ``{"min", "max"}`` (or a ``[low, high]`` pair) is read as the training range, ``what`` = "".
+    Genotype counts are not range-checked (0-2)."""
     card_ranges = model.card.input_ranges
     out = {}
     for column, bounds in card_ranges.items():
         if column.endswith("_alt_count"):
             continue
-        low, high = (bounds.get("min"), bounds.get("max")) if isinstance(bounds, dict) else bounds
+        what = ""
+        if isinstance(bounds, dict) and "low" in bounds:
+            low, high = bounds.get("low"), bounds.get("high")
+            first, last = bounds.get("percentiles") or (1, 99)
+            what = f"{_ordinal(first)}-{_ordinal(last)} percentile"
+        elif isinstance(bounds, dict):
+            low, high = bounds.get("min"), bounds.get("max")
+        else:
+            low, high = bounds
         if low is None or high is None:
             continue
-        out[column] = (float(low), float(high), "the training range")
+        out[column] = (float(low), float(high), what)
     return out
 
 
+def _ordinal(number) -> str:
+    number = int(number)
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
-    """Per patient: numeric inputs outside the model's reference ranges (see :func:`model_ranges`)."""
+    """Per patient: numeric inputs outside the model's training ranges (see :func:`model_ranges`),
+    e.g. ``weight_kg = 160 outside the training range (1st-99th percentile, 45-118)``."""
     out = [[] for _ in range(len(X))]
     ranges = model_ranges(model)
     for column in [c for c in columns if c in X.columns and c in ranges]:
@@ -69,7 +88,8 @@ def training_range_warnings(X: pd.DataFrame, model, columns) -> list[list[str]]:
         values = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
         outside = (values < low) | (values > high)
         for i in np.flatnonzero(outside):
-            out[i].append(f"{column} = {values[i]:,.4g} outside {what} ({low:,.4g}-{high:,.4g})")
+            label = f"{what}, " if what else ""
+            out[i].append(f"{column} = {values[i]:,.4g} outside the training range ({label}{low:,.4g}-{high:,.4g})")
     return out
 
 

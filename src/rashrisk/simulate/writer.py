@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk._version import __version__
-from rashrisk.errors import RashriskError
+from rashrisk.atomic import atomic_folder
 from rashrisk.genotype.catalogue import load_catalogue
 from rashrisk.simulate.cohort import SimulatedCohort
 from rashrisk.simulate.rng import stream
@@ -184,31 +184,39 @@ def _write_csv(table, path: Path) -> None:
         pa_csv.write_csv(table, fh, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
 
 
+# every name write_cohort produces: an existing --out folder holding only these is a previous output
+COHORT_FILES = ("patients.csv", "genotypes.vcf", "genotypes.vcf.gz", "tdm.csv", "outcomes.csv", "truth.csv")
+
+
 def write_cohort(sim: SimulatedCohort, out: str | Path, *, gzip_vcf: bool | None = None) -> dict[str, Path]:
-    """Write the cohort folder; returns the written files by role. Existing cohort files are replaced."""
+    """Write the cohort folder; returns the written files by role.
+
+    Atomic (:func:`rashrisk.atomic.atomic_folder`): the files are written into a hidden sibling
+    folder that is renamed to ``out`` once complete. An existing ``out`` is replaced whole if it is
+    empty or holds only cohort file names (:data:`COHORT_FILES`, a previous simulation); a folder
+    with any other entry is refused before the simulation is written, and nothing in it changes.
+    """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise RashriskError(f"output {out} exists and is not a folder; expected a folder for the cohort files")
-    out.mkdir(parents=True, exist_ok=True)
     if gzip_vcf is None:
         gzip_vcf = sim.n_patients >= int(sim.config.number("cohort", "vcf_gzip_from_n"))
-    for stale in ("genotypes.vcf", "genotypes.vcf.gz"):
-        (out / stale).unlink(missing_ok=True)
-    paths = {
-        "patients": out / "patients.csv",
-        "genotypes": out / ("genotypes.vcf.gz" if gzip_vcf else "genotypes.vcf"),
-        "tdm": out / "tdm.csv",
-        "outcomes": out / "outcomes.csv",
-        "truth": out / "truth.csv",
+    names = {
+        "patients": "patients.csv",
+        "genotypes": "genotypes.vcf.gz" if gzip_vcf else "genotypes.vcf",
+        "tdm": "tdm.csv",
+        "outcomes": "outcomes.csv",
+        "truth": "truth.csv",
     }
     tables = {"patients": patients_table, "tdm": tdm_table, "outcomes": outcomes_table, "truth": truth_table}
-    # Arrow's writer and gzip release the GIL: the files are written side by side
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(_write_vcf, sim, paths["genotypes"], gzip_vcf)]
-        jobs += [pool.submit(lambda role=role, build=build: _write_csv(build(sim), paths[role])) for role, build in tables.items()]
-        for job in jobs:
-            job.result()
-    return paths
+    with atomic_folder(out, COHORT_FILES, what="--out") as folder:
+        paths = {role: folder / name for role, name in names.items()}
+        # Arrow's writer and gzip release the GIL: the files are written side by side
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(_write_vcf, sim, paths["genotypes"], gzip_vcf)]
+            jobs += [pool.submit(lambda role=role, build=build: _write_csv(build(sim), paths[role]))
+                     for role, build in tables.items()]
+            for job in jobs:
+                job.result()
+    return {role: out / name for role, name in names.items()}
 
 
 def observed_patients(sim: SimulatedCohort) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 mlflow is imported lazily inside the functions (it takes about a second), so importing this
 package is cheap. Public functions:
 
-- :func:`tracking_uri` where runs go: ``MLFLOW_TRACKING_URI`` or ``sqlite:///<cwd>/mlruns/mlflow.db``
+- :func:`tracking_uri` where runs go: ``MLFLOW_TRACKING_URI`` or the per-user
+  ``sqlite:///$XDG_DATA_HOME/rashrisk/mlruns/mlflow.db`` (``~/.local/share/...``)
 - :func:`log_training` one run per training (nested runs per candidate), the model registered
   as ``rashrisk-start`` / ``rashrisk-tdm`` with the ``champion`` alias rule
 - :func:`load_registered_model`, :func:`champion_model`, :func:`list_registered`

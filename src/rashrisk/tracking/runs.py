@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from rashrisk.errors import RashriskError
 from rashrisk.explanations import global_explanation
 from rashrisk.models.plots import calibration_plot_png, decision_curve_png
 from rashrisk.models.validation import validation_report_markdown
+from rashrisk.tracking import hygiene
+from rashrisk.tracking.registry import clip_metric
 from rashrisk.tracking.store import client, experiment_id
 
 MAX_PARAM_CHARS = 500
@@ -72,7 +73,10 @@ def validation_metrics(report: dict) -> dict:
         for key, suffix in (("apparent", "apparent"), ("optimism", "optimism"), ("corrected", "corrected"),
                             ("ci_low", "corrected_ci_low"), ("ci_high", "corrected_ci_high"), ("cross_validated", "cv")):
             if _finite(m.get(key)):
-                out[f"{name}_{suffix}"] = float(m[key])
+                value = float(m[key])
+                if key in ("apparent", "corrected", "ci_low", "ci_high", "cross_validated"):
+                    value = clip_metric(name, value)  # an interval bound never leaves the metric's range
+                out[f"{name}_{suffix}"] = value
     for key in ("n", "events", "events_per_parameter"):
         if _finite((report or {}).get(key)):
             out[key] = float(report[key])
@@ -90,6 +94,16 @@ def _nested_cv_metrics(nested: dict | None) -> dict:
     """Finite nested-CV figures as MLflow metrics ``nested_cv_<path>``."""
     return {mlflow_key(f"nested_cv_{key.replace('.', '_')}"): float(value)
             for key, value in flatten(nested or {}).items() if _finite(value)}
+
+
+def rejected_params(trained_on: dict) -> dict:
+    """MLflow params of the input rows dropped before training (the card's ``trained_on.rejected``):
+    ``data.rejected.rows`` (0 when none) and ``data.rejected.<file>.<rule>`` row counts; counts only."""
+    rejected = (trained_on or {}).get("rejected") or {}
+    params = {"data.rejected.rows": int(rejected.get("rows", 0))}
+    for file, rules in (rejected.get("rules") or {}).items():
+        params.update({f"data.rejected.{file}.{rule}": int(n) for rule, n in rules.items()})
+    return params
 
 
 def _write_artifacts(folder: Path, result) -> None:
@@ -114,16 +128,24 @@ def _write_artifacts(folder: Path, result) -> None:
                                                                encoding="utf-8")
 
 
-def _write_global_explanations(folder: Path, model, X) -> float:
+# PNGs of global_explanation with one point per training patient (their contributions, their troughs):
+# logged only on request (log_training(..., patient_plots=True)); the default run holds aggregates only
+PER_PATIENT_PLOTS = ("shap_beeswarm.png", "risk_by_trough_and_genotype.png")
+
+
+def _write_global_explanations(folder: Path, model, X, *, patient_plots: bool = False) -> float:
     """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
-    additivity error) and the PNGs of :func:`rashrisk.explanations.global_explanation`; returns seconds."""
+    additivity error) and the aggregate PNG of :func:`rashrisk.explanations.global_explanation`
+    (mean |contribution| per factor); the per-patient PNGs (:data:`PER_PATIENT_PLOTS`) only with
+    ``patient_plots``. Returns seconds."""
 
     t0 = time.perf_counter()
     summary, images = global_explanation(model, X)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "global.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     for name, png in images.items():
-        (folder / name).write_bytes(png)
+        if patient_plots or name not in PER_PATIENT_PLOTS:
+            (folder / name).write_bytes(png)
     return time.perf_counter() - t0
 
 
@@ -142,12 +164,54 @@ def _log_candidates(mlflow, result, experiment_id: str) -> None:
             mlflow.set_tag("selected", str(selected_label is not None and name == selected_label).lower())
 
 
-def log_training(result, *, experiment: str | None = None, promote: bool = False) -> dict:
+def log_training(result, *, experiment: str | None = None, promote: bool = False, override_gate: str | None = None,
+                 gate=None, patient_plots: bool = False) -> dict:
     """Log one training to MLflow and register the model; returns ids and the champion decision.
 
+    ``patient_plots``: also log the explanation plots with one point per training patient
+    (:data:`PER_PATIENT_PLOTS`); off by default, so that a run holds aggregates only.
+
     Returns ``{"run_id", "experiment", "experiment_id", "model_name", "version", "model_uri",
-    "champion_moved", "champion_version", "reason"}``.
+    "champion_moved", "champion_version", "reason", "gate", "cleaned"}``.
+
+    ``gate`` (a :class:`~rashrisk.tracking.registry.ChampionGate`; default from the environment)
+    applies to ``promote`` too; ``override_gate="reason"`` makes the version champion anyway, with
+    the reason recorded. On a SQLite store the logging holds the store's writer lock, so concurrent
+    trainings log one after the other; runs and versions of killed trainings are marked first
+    (``cleaned``), and their temporary folders removed.
     """
+    from rashrisk.tracking import registry
+    from rashrisk.tracking.store import store_error, store_lock
+
+    gate = gate or registry.ChampionGate.from_env()
+    if override_gate is not None and not str(override_gate).strip():
+        raise RashriskError("--override-gate needs a reason (recorded in the registry), e.g. "
+                            "--override-gate \"external validation report 2026-11\"")
+    model = result.model
+    experiment = experiment or model.card.trained_on.cohort or "rashrisk"
+    if not str(experiment).strip():
+        raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
+    hygiene.remove_orphan_temp_folders()
+    mlflow_client = client(create=True)
+    try:
+        with store_lock(what="log a training"):
+            cleaned = registry.mark_interrupted(mlflow_client)
+            info = _log_training(mlflow_client, result, str(experiment), promote=promote, override_gate=override_gate,
+                                 gate=gate, patient_plots=patient_plots)
+    except RashriskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a store failure while logging is one message naming the store
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(exc, MlflowException) or type(exc).__module__.startswith(("sqlalchemy", "sqlite3")):
+            raise store_error(exc, doing=f"logging {model.name} {model.version}") from None
+        raise
+    info["cleaned"] = cleaned
+    return info
+
+
+def _log_training(mlflow_client, result, experiment: str, *, promote: bool, override_gate, gate,
+                  patient_plots: bool = False) -> dict:
     import mlflow
 
     from rashrisk.tracking import registry
@@ -155,25 +219,23 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
 
     model = result.model
     trained_on = dataclasses.asdict(model.card.trained_on)
-    experiment = experiment or trained_on.get("cohort") or "rashrisk"
-    if not str(experiment).strip():
-        raise RashriskError("MLflow experiment name is empty; pass --experiment NAME")
-    mlflow_client = client(create=True)
-    exp_id = experiment_id(mlflow_client, str(experiment))
+    exp_id = experiment_id(mlflow_client, experiment)
     report = result.validation or {}
     y = np.asarray(result.y, dtype=float)
     fingerprint = result.fingerprint or {}
     combined = data_fingerprint(fingerprint)
     nested = mlflow.active_run() is not None
-    with tempfile.TemporaryDirectory(prefix="rashrisk-mlflow-") as tmp:
-        tmp = Path(tmp)
+    with hygiene.temp_folder("mlflow") as tmp:
         bundle_dir = model.save(tmp / "bundle")
         with mlflow.start_run(experiment_id=exp_id, run_name=f"{model.name} {model.version}", nested=nested) as run:
+            mlflow.set_tags({hygiene.OWNER_TAG: hygiene.owner()})
+            hygiene.checkpoint("run-started")
             params = {"stage": result.stage, "model_name": model.name, "model_version": model.version,
                       "selected": getattr(result, "selected_label", result.selected), "simulated_data": trained_on.get("simulated"),
                       "n": int(len(y)), "events": int(y.sum()), "n_parameters": report.get("n_parameters"),
                       "data.fingerprint": combined}
             params.update({f"data.rows.{k}": v for k, v in (fingerprint.get("rows") or {}).items()})
+            params.update(rejected_params(trained_on))
             params.update({f"config.{k}": v for k, v in flatten(result.config or {}).items()})
             mlflow.log_params({mlflow_key(k): _param_value(v) for k, v in params.items() if v is not None})
             mlflow.set_tags({mlflow_key(f"data.sha256.{name}"): digest for name, digest in (fingerprint.get("files") or {}).items()})
@@ -186,7 +248,8 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
             _write_artifacts(artifacts, result)
             X = getattr(getattr(result, "frame", None), "X", None)
             if X is not None and len(X):
-                metrics["seconds_global_explanation"] = _write_global_explanations(artifacts / "explanations", model, X)
+                metrics["seconds_global_explanation"] = _write_global_explanations(
+                    artifacts / "explanations", model, X, patient_plots=patient_plots)
             if metrics:
                 mlflow.log_metrics(metrics)
             for name in ("card.json", "card.md"):
@@ -196,13 +259,17 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
             _log_candidates(mlflow, result, exp_id)
             info = log_risk_model(model, bundle_dir,
                                   metadata_={"rashrisk_stage": result.stage, "rashrisk_model_version": model.version})
+            hygiene.checkpoint("model-logged")
             tags = registry.version_tags(result, report, combined)
             registered = mlflow.register_model(info.model_uri, model.name, tags=tags)  # one call, tags included
             version = str(registered.version)
-            decision = registry.update_champion(mlflow_client, model.name, version, tags, promote=promote)
+            hygiene.checkpoint("registered")
+            decision = registry.update_champion(mlflow_client, model.name, version, tags, promote=promote,
+                                                override_gate=override_gate, gate=gate)
             mlflow.set_tags({"rashrisk.registered_version": version,
                              "rashrisk.champion_moved": str(decision["moved"]).lower(),
-                             "rashrisk.champion_reason": decision["reason"][:5000]})
-    return {"run_id": run.info.run_id, "experiment": str(experiment), "experiment_id": exp_id, "model_name": model.name,
+                             "rashrisk.champion_reason": decision["reason"][:5000],
+                             "rashrisk.gate": decision["gate"][:5000]})
+    return {"run_id": run.info.run_id, "experiment": experiment, "experiment_id": exp_id, "model_name": model.name,
             "version": version, "model_uri": f"models:/{model.name}/{version}", "champion_moved": decision["moved"],
-            "champion_version": decision["champion_version"], "reason": decision["reason"]}
+            "champion_version": decision["champion_version"], "reason": decision["reason"], "gate": decision["gate"]}
