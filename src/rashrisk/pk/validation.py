@@ -23,7 +23,8 @@ from rashrisk.pk.loglinear import loglinear_trough_ng_ml
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import MODEL_NAMES, PopPKModel, default_pk_model, load_pk_model
 
-OBSERVED_CHINESE_GIST_400MG = "mean 1,246-1,327 ng/mL, SD 491-716, ~46% below 1,100 (Sichuan)"
+OBSERVED_CHINESE_GIST_400MG = ("mean 1,246 +/- 491 ng/mL, 17 of 37 below 1,100 (Sichuan adjuvant, 400 mg subgroup); "
+                               "1,327 +/- 623 in patients without myelosuppression (Zhuang 2018, n = 122)")
 
 
 def chinese_gist_covariates(n: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -5,8 +5,9 @@ Sources are cited in our own words (see /docs/reports.md and the project's domai
 
 from __future__ import annotations
 
-SOURCE_STUDY = ("Severe skin rash in 712 GIST patients on imatinib: management and IL6R rs4129267 "
-                "(The Oncologist 2025, doi:10.1093/oncolo/oyaf176)")
+SOURCE_STUDY = ("The management of imatinib-associated severe skin rash in gastrointestinal stromal tumor: "
+                "desensitization therapy and pharmacogenetic investigation (The Oncologist 2025, "
+                "doi:10.1093/oncolo/oyaf176; 712 patients, IL6R rs4129267)")
 DEMETRI_2009 = "Demetri et al., J Clin Oncol 2009: imatinib trough and time to progression in GIST (B2222)"
 PK_FACTS = ("Imatinib half-life about 18 h, steady state after about 4-7 days (label and population-PK studies); "
             "trough sampling 24 h after a once-daily dose, accepted within +/- 2-3 h (TDM literature)")

@@ -29,7 +29,7 @@ from rashrisk.simulate.tables import as_cohort_tables, tdm_table
 
 OBSERVED_TROUGHS = (
     ("Chinese GIST n=307 (Cancer 2020)", "1315 +/- 716", "-", "2117 / 1315 = 1.61"),
-    ("Sichuan adjuvant GIST n=79", "1246 +/- 491", "~46%", "-"),
+    ("Sichuan adjuvant GIST, 400 mg subgroup n=37 (of 79)", "1246 +/- 491", "46% (17/37)", "-"),
     ("Chinese GIST n=122", "1327 +/- 623", "-", "-"),
 )
 SOURCE_STUDY = {"severe_percent": 7.6, "grade3_percent": 5.2, "recurrent_grade2_percent": 2.4, "odds_ratio": 1.966,
