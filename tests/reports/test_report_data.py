@@ -63,6 +63,8 @@ def test_options_are_options_with_a_basis(band, stage):
     assert options and all(o["basis"] and o["reference"] for o in options)
     for o in options:
         assert re.search(r"\b(consider|may)\b", o["option"], re.IGNORECASE), o["option"]
+        if o["reference"] == "label_scar":  # the label's contraindication: its own test below
+            continue
         assert not re.search(r"\b(must|should|do not|stop imatinib)\b", o["option"], re.IGNORECASE), o["option"]
     assert any("92.6%" in o["basis"] for o in options)
 
@@ -112,3 +114,17 @@ def test_report_from_a_one_patient_json_document(models, tmp_path):
     assert data["change"]["start"]["risk"] > 0
     if "rs2231142_alt_count" in data["trough"]["pk_defaulted_covariates"]:
         assert any(w.startswith("a priori trough: the PK model") and "rs2231142" in w for w in data["warnings"])
+
+
+@pytest.mark.parametrize("band", ["low", "intermediate", "high"])
+@pytest.mark.parametrize("stage", ["start", "tdm"])
+def test_desensitisation_is_never_offered_without_the_severe_reaction_screen(band, stage):
+    options = [o["option"] for o in options_for(band, stage=stage)]
+    screen = next(i for i, o in enumerate(options) if "severe cutaneous reaction" in o)
+    offer = next(i for i, o in enumerate(options) if "corticosteroids" in o)
+    assert screen < offer and options[offer].startswith("Only when none of those signs is present")
+    for flag in ("mucosal", "blistering", "fever", "facial oedema", "lymphadenopathy", "eosinophilia"):
+        assert flag in options[screen]
+    assert "do not apply (SJS/TEN, DRESS, bullous reactions)" in options[screen]
+    assert "unknown" in options[screen]
+

@@ -11,18 +11,37 @@ SOURCE_STUDY = ("The management of imatinib-associated severe skin rash in gastr
 DEMETRI_2009 = "Demetri et al., J Clin Oncol 2009: imatinib trough and time to progression in GIST (B2222)"
 PK_FACTS = ("Imatinib half-life about 18 h, steady state after about 4-7 days (label and population-PK studies); "
             "trough sampling 24 h after a once-daily dose, accepted within +/- 2-3 h (TDM literature)")
+SCAR_LABEL = ("Imatinib product information (warnings: severe cutaneous reactions, including Stevens-Johnson "
+              "syndrome / toxic epidermal necrolysis, DRESS, erythema multiforme and bullous eruptions)")
 EFFICACY_THRESHOLD_NG_ML = 1100.0
 
 REFERENCES = {
     "source_study": SOURCE_STUDY,
     "demetri_2009": DEMETRI_2009,
     "pk": PK_FACTS,
+    "label_scar": SCAR_LABEL,
+}
+
+# Signs of a severe cutaneous adverse reaction (SJS/TEN, DRESS, bullous reactions): with any of them,
+# or when they have not been checked, desensitisation is not an option.
+RED_FLAGS = ("mucosal involvement (mouth, eyes, genitals)", "blistering or skin detachment", "fever",
+             "facial oedema", "lymphadenopathy", "eosinophilia or organ involvement (liver, kidney)")
+
+SCAR_SCREEN = {
+    "option": ("If a rash occurs, consider first checking for the signs of a severe cutaneous reaction: "
+               + ", ".join(RED_FLAGS) + ". With any of them, or while they are unknown, the option is to stop imatinib "
+               "and seek urgent dermatology review: desensitisation and re-challenge do not apply (SJS/TEN, DRESS, "
+               "bullous reactions)."),
+    "basis": ("The imatinib product information lists Stevens-Johnson syndrome / toxic epidermal necrolysis, DRESS, "
+              "erythema multiforme and bullous eruptions; the source study's desensitisation concerned rash that "
+              "could be managed that way."),
+    "reference": "label_scar",
 }
 
 DESENSITISATION = {
-    "option": ("If a severe rash occurs (grade 3, or grade 2 that recurs), the published pathway may be considered: "
-               "interrupt imatinib, start systemic corticosteroids, then re-introduce imatinib with TDM-guided gradual "
-               "dose escalation while the steroid is tapered to zero."),
+    "option": ("Only when none of those signs is present and a severe rash occurs (grade 3, or grade 2 that recurs), the "
+               "published pathway may be considered: interrupt imatinib, start systemic corticosteroids, then "
+               "re-introduce imatinib with TDM-guided gradual dose escalation while the steroid is tapered to zero."),
     "basis": ("In the source study 54 of 712 patients (7.6%) had severe rash; 50 of 54 (92.6%) resumed imatinib at a "
               "personalised maintenance dose with this approach."),
     "reference": "source_study",
@@ -72,5 +91,5 @@ def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = 
                                      "recommend doses.",
                     "basis": "Troughs below 1,100 ng/mL were associated with shorter time to progression in GIST.",
                     "reference": "demetri_2009"})
-    out.append(dict(DESENSITISATION))
+    out += [dict(SCAR_SCREEN), dict(DESENSITISATION)]  # the screen always comes first
     return out
