@@ -9,6 +9,7 @@ import pytest
 from rashrisk.errors import RashriskError
 from rashrisk.reports.options import options_for
 from rashrisk.reports.patient import build_report_data, in_words
+from rashrisk.scoring.score import score_input
 
 
 @pytest.mark.parametrize("risk, words", [(0.089, "about 9 of 100 similar patients"), (0.004, "fewer than 1 of 100 similar patients"),
@@ -59,7 +60,7 @@ def test_inputs_table_marks_where_values_came_from(report_pair):
 @pytest.mark.parametrize("band", ["low", "intermediate", "high"])
 @pytest.mark.parametrize("stage", ["start", "tdm"])
 def test_options_are_options_with_a_basis(band, stage):
-    options = options_for(band, stage=stage, measured_trough_ng_ml=900.0 if stage == "tdm" else None)
+    options = options_for(band, stage=stage, trough_verdict="cannot tell" if stage == "tdm" else None)
     assert options and all(o["basis"] and o["reference"] for o in options)
     for o in options:
         assert re.search(r"\b(consider|may)\b", o["option"], re.IGNORECASE), o["option"]
@@ -127,4 +128,28 @@ def test_desensitisation_is_never_offered_without_the_severe_reaction_screen(ban
         assert flag in options[screen]
     assert "do not apply (SJS/TEN, DRESS, bullous reactions)" in options[screen]
     assert "unknown" in options[screen]
+
+
+@pytest.mark.parametrize("low, high, verdict", [(600.0, 1000.0, "below"), (1100.0, 1800.0, "at or above"),
+                                                (652.0, 1433.0, "cannot tell"), (None, 900.0, None)])
+def test_a_threshold_verdict_is_made_only_over_the_whole_interval(low, high, verdict):
+    from rashrisk.reports.options import threshold_verdict
+
+    assert threshold_verdict(low, high) == verdict
+
+
+def test_the_tdm_report_states_the_trough_with_its_interval_and_the_thresholds_context(models, cohort_dir):
+    from rashrisk.scoring.inputs import load_scoring_input
+
+    scoring_input = load_scoring_input(cohort_dir)
+    scores = score_input(scoring_input, "tdm", models["tdm"])
+    pid = scores.loc[scores["status"] == "scored", "patient_id"].iloc[0]
+    trough = build_report_data(pid, scoring_input, "tdm", models["tdm"])["trough"]
+    assert trough["map_low_ng_ml"] <= trough["map_ng_ml"] <= trough["map_high_ng_ml"]
+    assert f"90% interval {trough['map_low_ng_ml']:,.0f}-{trough['map_high_ng_ml']:,.0f}" in trough["statement"]
+    expected = {"below": "below the 1,100", "at or above": "at or above the 1,100",
+                "cannot tell": "cannot be told"}[trough["threshold_verdict"]]
+    assert expected in trough["statement"]
+    assert "day 29 in advanced GIST" in trough["threshold_context"] and "adjuvant" in trough["threshold_context"]
+    assert trough["pk_population"]
 

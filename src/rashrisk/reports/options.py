@@ -14,6 +14,21 @@ PK_FACTS = ("Imatinib half-life about 18 h, steady state after about 4-7 days (l
 SCAR_LABEL = ("Imatinib product information (warnings: severe cutaneous reactions, including Stevens-Johnson "
               "syndrome / toxic epidermal necrolysis, DRESS, erythema multiforme and bullous eruptions)")
 EFFICACY_THRESHOLD_NG_ML = 1100.0
+THRESHOLD_CONTEXT = ("The 1,100 ng/mL threshold comes from troughs measured on day 29 in advanced GIST (Demetri 2009, "
+                     "B2222: the lowest quartile, below about 1,110 ng/mL, had a shorter time to progression); it "
+                     "has not been established for adjuvant treatment, nor for samples taken before steady state "
+                     "or outside 24 +/- 3 h after the dose.")
+
+
+def threshold_verdict(low: float | None, high: float | None, threshold: float = EFFICACY_THRESHOLD_NG_ML) -> str | None:
+    """'below', 'at or above' or 'cannot tell' (the interval spans the threshold); None without an interval."""
+    if low is None or high is None:
+        return None
+    if high < threshold:
+        return "below"
+    if low >= threshold:
+        return "at or above"
+    return "cannot tell"
 
 REFERENCES = {
     "source_study": SOURCE_STUDY,
@@ -48,7 +63,7 @@ DESENSITISATION = {
 }
 
 
-def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = None) -> list[dict]:
+def options_for(band: str, *, stage: str, trough_verdict: str | None = None) -> list[dict]:
     """Options for a risk band ('low' | 'intermediate' | 'high'); each has option, basis and reference."""
     out: list[dict] = []
     if band == "high":
@@ -83,10 +98,11 @@ def options_for(band: str, *, stage: str, measured_trough_ng_ml: float | None = 
                              "day 7-42.", "reference": "pk"})
     else:
         text = "Consider the timing of the next trough sample according to local TDM practice"
-        if measured_trough_ng_ml is not None and measured_trough_ng_ml < EFFICACY_THRESHOLD_NG_ML:
-            text += "; the early trough is below the 1,100 ng/mL efficacy threshold"
-        elif measured_trough_ng_ml is not None:
-            text += "; the early trough is at or above the 1,100 ng/mL efficacy threshold"
+        if trough_verdict == "cannot tell":
+            text += ("; whether the early trough is below the 1,100 ng/mL efficacy threshold cannot be told from this "
+                     "sample (its interval spans the threshold)")
+        elif trough_verdict is not None:
+            text += f"; the early trough is {trough_verdict} the 1,100 ng/mL efficacy threshold (its whole interval)"
         out.append({"option": text + ". Any dose change weighs efficacy against toxicity: this model does not "
                                      "recommend doses.",
                     "basis": "Troughs below 1,100 ng/mL were associated with shorter time to progression in GIST.",

@@ -19,7 +19,9 @@ from rashrisk.explanations.local import explain_factors, factor_rows, risk_allel
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.pk.apriori import predict_trough
-from rashrisk.reports.options import EFFICACY_THRESHOLD_NG_ML, REFERENCES, options_for
+from rashrisk.pk.map import map_estimate
+from rashrisk.reports.options import (EFFICACY_THRESHOLD_NG_ML, REFERENCES, THRESHOLD_CONTEXT, options_for,
+                                      threshold_verdict)
 from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
 from rashrisk.scoring.warnings import patient_warnings
 
@@ -162,15 +164,38 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
             block["measured"] = {"concentration_ng_ml": _float(s["concentration_ng_ml"]),
                                  "hours_after_dose": _float(s["hours_after_dose"]),
                                  "day_on_treatment": _float(s["day_on_treatment"]), "dose_mg": _float(s["dose_mg"])}
+            columns = [c for c in ("concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq")
+                       if c in samples.columns]  # as the model frame's MAP fit reads them
+            estimate = map_estimate(covariates, samples.loc[[pid], columns].reset_index(), model=pk_model).iloc[0]
+            block["map_low_ng_ml"] = _float(estimate["trough_low_ng_ml"])
+            block["map_high_ng_ml"] = _float(estimate["trough_high_ng_ml"])
         block["map_ng_ml"] = _float(frame.X.loc[pid, "map_trough_ng_ml"])
         ratio = _float(frame.X.loc[pid, "trough_ratio_to_apriori"])
         block["ratio_to_apriori"] = ratio
-    reference = block["map_ng_ml"] if block["map_ng_ml"] is not None else block["apriori_ng_ml"]
-    if reference is not None:
-        side = "below" if reference < EFFICACY_THRESHOLD_NG_ML else "at or above"
-        which = "The MAP 24-h trough" if block["map_ng_ml"] is not None else "The a priori predicted trough"
-        block["statement"] = f"{which} ({reference:,.0f} ng/mL) is {side} the 1,100 ng/mL efficacy threshold."
+    block.update(_threshold_statement(block))
+    block["pk_population"] = pk_model.population
+    block["threshold_context"] = THRESHOLD_CONTEXT
     return block
+
+
+def _threshold_statement(block: dict) -> dict:
+    """The trough compared with the efficacy threshold through its 90% interval: 'below', 'at or above',
+    or 'cannot tell' when the interval spans the threshold."""
+    if block["map_ng_ml"] is not None:
+        which, value = "The MAP 24-h trough", block["map_ng_ml"]
+        low, high, kind = block.get("map_low_ng_ml"), block.get("map_high_ng_ml"), "90% interval"
+    else:
+        which, value = "The a priori predicted trough", block["apriori_ng_ml"]
+        low, high, kind = block["apriori_p05_ng_ml"], block["apriori_p95_ng_ml"], "90% prediction interval"
+    verdict = threshold_verdict(low, high)
+    if value is None or verdict is None:
+        return {"threshold_verdict": None}
+    where = f"{which} is {value:,.0f} ng/mL ({kind} {low:,.0f}-{high:,.0f})"
+    if verdict == "cannot tell":
+        text = f"{where}: it cannot be told whether it is below or above the 1,100 ng/mL efficacy threshold."
+    else:
+        text = f"{where}: {verdict} the 1,100 ng/mL efficacy threshold over the whole interval."
+    return {"threshold_verdict": verdict, "statement": text}
 
 
 def one_patient_cohort(cohort, pid: str):
@@ -241,7 +266,8 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
         "trough": trough,
         "warnings": warnings,
         "change": None,
-        "options": options_for(risk["band"], stage=stage, measured_trough_ng_ml=trough.get("map_ng_ml")),
+        "options": options_for(risk["band"], stage=stage,
+                               trough_verdict=trough.get("threshold_verdict") if stage == "tdm" else None),
         "references": dict(REFERENCES),
     }
     if stage == "tdm" and start_model is not None:
