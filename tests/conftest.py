@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,20 @@ def cohort_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("score-cohort")
     write_cohort(simulate_cohort(load_config(None), 60, 21), folder)
     return folder
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """``run_cli(*args) -> (exit code, stdout, stderr)`` of ``rashrisk ARGS`` in this process, through
+    ``rashrisk.cli.main.run`` (so user errors are printed and exit 2, as in a shell)."""
+    from rashrisk.cli.main import run
+
+    def invoke(*args):
+        monkeypatch.setattr(sys, "argv", ["rashrisk", *map(str, args)])
+        with pytest.raises(SystemExit) as info:
+            run()
+        out = capsys.readouterr()
+        return info.value.code or 0, out.out, out.err
+
+    return invoke
+

@@ -1,29 +1,17 @@
 """The score and explain commands end to end (in process), and their user errors (exit 2, no traceback)."""
 
-import sys
-
 import pandas as pd
 import pytest
 
 
-def run_cli(monkeypatch, capsys, *args):
-    from rashrisk.cli.main import run
-
-    monkeypatch.setattr(sys, "argv", ["rashrisk", *args])
-    with pytest.raises(SystemExit) as exc:
-        run()
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
-
-
-def test_score_and_explain_commands(models, cohort_dir, tmp_path, monkeypatch, capsys):
+def test_score_and_explain_commands(models, cohort_dir, tmp_path, run_cli):
     bundle = models["tdm"].save(tmp_path / "bundle")
-    code, out, _ = run_cli(monkeypatch, capsys, "score", str(cohort_dir), "--stage", "tdm", "--model", str(bundle),
+    code, out, _ = run_cli("score", str(cohort_dir), "--stage", "tdm", "--model", str(bundle),
                            "--out", str(tmp_path / "s.csv"))
     assert code == 0, out
     scores = pd.read_csv(tmp_path / "s.csv")
     assert len(scores) == 60 and f"{(scores.status == 'scored').sum()} scored" in out
-    code, out, _ = run_cli(monkeypatch, capsys, "explain", str(cohort_dir), "--stage", "tdm", "--model", str(bundle),
+    code, out, _ = run_cli("explain", str(cohort_dir), "--stage", "tdm", "--model", str(bundle),
                            "--out", str(tmp_path / "e.parquet"))
     assert code == 0
     table = pd.read_parquet(tmp_path / "e.parquet")
@@ -37,19 +25,19 @@ def test_score_and_explain_commands(models, cohort_dir, tmp_path, monkeypatch, c
     (["--stage", "later"], "--stage 'later'"),
     (["--stage", "start", "--out-ext"], None),
 ])
-def test_score_user_errors_exit_2_without_traceback(cohort_dir, tmp_path, monkeypatch, capsys, args, message):
+def test_score_user_errors_exit_2_without_traceback(cohort_dir, tmp_path, run_cli, args, message):
     if message is None:  # bad output extension
         args = ["--stage", "start"]
         out = tmp_path / "s.xlsx"
         message = "unknown extension '.xlsx'"
     else:
         out = tmp_path / "s.csv"
-    code, _, err = run_cli(monkeypatch, capsys, "score", str(cohort_dir), *args, "--out", str(out))
+    code, _, err = run_cli("score", str(cohort_dir), *args, "--out", str(out))
     assert code == 2
     assert message in err and "Traceback" not in err
 
 
-def test_python_score_equals_the_command_to_1e_12(models, cohort_dir, tmp_path, monkeypatch, capsys):
+def test_python_score_equals_the_command_to_1e_12(models, cohort_dir, tmp_path, run_cli):
     """rashrisk.score(path) and `rashrisk score` give the same table; the CSV keeps full precision."""
     import numpy as np
 
@@ -57,7 +45,7 @@ def test_python_score_equals_the_command_to_1e_12(models, cohort_dir, tmp_path, 
 
     for stage in ("start", "tdm"):
         out = tmp_path / f"{stage}.csv"
-        code, _, _ = run_cli(monkeypatch, capsys, "score", str(cohort_dir), "--stage", stage, "--out", str(out))
+        code, _, _ = run_cli("score", str(cohort_dir), "--stage", stage, "--out", str(out))
         assert code == 0
         from_cli = pd.read_csv(out, keep_default_na=False, na_values=[""], float_precision="round_trip")
         from_python = rashrisk.score(cohort_dir, stage=stage)
