@@ -112,22 +112,16 @@ class ChampionGate:
 
     def check(self, tags: dict) -> tuple[bool, str]:
         """(passed, the verdict in words with the figures and thresholds)."""
-        auroc_low, scaled = _float(tags, "auroc_corrected_ci_low"), _float(tags, "scaled_brier_corrected")
         parts, passed = [], True
-        if auroc_low is None:
-            passed = False
-            parts.append("no optimism-corrected AUROC interval (trained without validation?)")
-        else:
-            ok = auroc_low > self.min_auroc_ci_low
+        for tag, label, missing, threshold in (
+                ("auroc_corrected_ci_low", "AUROC 95% CI lower bound",
+                 "no optimism-corrected AUROC interval (trained without validation?)", self.min_auroc_ci_low),
+                ("scaled_brier_corrected", "scaled Brier", "no optimism-corrected scaled Brier score",
+                 self.min_scaled_brier)):
+            value = _float(tags, tag)
+            ok = value is not None and value > threshold
             passed &= ok
-            parts.append(f"AUROC 95% CI lower bound {auroc_low:.3f} {'>' if ok else '<='} {self.min_auroc_ci_low:g}")
-        if scaled is None:
-            passed = False
-            parts.append("no optimism-corrected scaled Brier score")
-        else:
-            ok = scaled > self.min_scaled_brier
-            passed &= ok
-            parts.append(f"scaled Brier {scaled:.3f} {'>' if ok else '<='} {self.min_scaled_brier:g}")
+            parts.append(missing if value is None else f"{label} {value:.3f} {'>' if ok else '<='} {threshold:g}")
         return passed, f"gate {'passed' if passed else 'failed'}: " + "; ".join(parts)
 
 
