@@ -5,7 +5,7 @@ The card records everything scoring needs, so that scoring reads nothing else: t
 full, exactly as it built the training features (every parameter and override, and its content
 hash), the landmark window, the genotype coding (risk alleles and genetic model), the band
 thresholds and the training input ranges. The card and the bundle describe the training data by
-aggregate statistics only (:func:`summarize_inputs`): no patient row, identifier or sample of rows.
+aggregate statistics only (:func:`rashrisk.models.input_summary.summarize_inputs`): no patient row, identifier or sample of rows.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rashrisk._version import __version__
 from rashrisk.errors import ModelError
 from rashrisk.features.frame import TDM_COLUMNS
 from rashrisk.features.preprocess import FeatureSpec
-from rashrisk.models.input_summary import input_ranges, summarize_inputs  # noqa: F401 (re-exported)
+from rashrisk.models.input_summary import input_ranges
 from rashrisk.models.rejected import rejected_sentence
 from rashrisk.models.validation import instability_sentence
 from rashrisk.pk.model import PopPKModel
@@ -64,9 +64,6 @@ class GenotypeCoding:
     def of(cls, spec: FeatureSpec) -> "GenotypeCoding":
         return cls(genotypes=tuple(spec.genotypes), genetic_model=spec.genotype_model,
                    risk_allele=dict(spec.risk_allele))
-
-    def risk_allele_of(self, rsid: str) -> str:
-        return self.risk_allele.get(rsid, "alt")
 
 
 @dataclass(frozen=True)

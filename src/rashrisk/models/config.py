@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from rashrisk.errors import ConfigError
+from rashrisk.models.validation import SUPPRESS_EVENTS, SUPPRESS_PATIENTS
 from rashrisk.features.preprocess import FeatureSpec
 from rashrisk.genotype.coding import GENETIC_MODELS, RISK_ALLELES
 
@@ -52,8 +53,8 @@ class TrainingConfig:
     min_events: int = 10
     # validation subgroups: a level with fewer patients or fewer events (or non-events) than these shows
     # counts rounded and no metrics ("suppressed"): small cells identify patients and estimate nothing
-    min_subgroup_patients: int = 50
-    min_subgroup_events: int = 10
+    min_subgroup_patients: int = SUPPRESS_PATIENTS
+    min_subgroup_events: int = SUPPRESS_EVENTS
     low_below: float = 0.05  # risk bands stated in the model card
     high_from: float = 0.15
     features: FeatureSpec = field(default_factory=FeatureSpec)

@@ -74,12 +74,6 @@ def artifact_root(uri: str | None = None) -> str | None:
     return None if path is None else (path.parent / "artifacts").as_uri()
 
 
-def store_exists(uri: str | None = None) -> bool:
-    """False only for a SQLite store whose database file does not exist yet (nothing registered)."""
-    path = sqlite_path(uri)
-    return path is None or path.is_file()
-
-
 def legacy_store_note() -> str:
     """A note when ``./mlruns/mlflow.db`` (the old working-directory default) exists but is not the store in use."""
     legacy = (Path.cwd() / LEGACY_DIR / DB_FILE).resolve()
