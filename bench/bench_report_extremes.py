@@ -2,25 +2,29 @@
 
     .venv/bin/python bench/bench_report_extremes.py [--repeats 20]
 
-For each concentration (1,000 ng/mL, 1e15, 1e308 and 0), a one-patient JSON document is scored
-with the embedded default models, its report data built (``build_report_data``, which runs the MAP
-fit) and rendered to HTML (``render_report_html``); the median and the largest time of each step
-over the repeats are printed, with the number of ticks on the trough chart. Before the charts
-scaled to their data (one tick per 1,000 ng/mL), 1e15 ran until killed and 1e308 was still running
-after 16 minutes. tests/reports/test_chart_bounds.py asserts the tick counts exactly.
+The loader now rejects a concentration above 20,000 ng/mL (a unit slip or a typing error), so an
+absurd sample never reaches a report through the loader; the charts must still be bounded for any
+value that does reach them. One report's data is built from a valid one-patient document (1,000
+ng/mL, embedded default models); for each value (1,000 ng/mL, 1e15, 1e308 and 0) the measured
+sample, the MAP trough and the upper end of the a priori interval are set to it and the report is
+rendered (``render_report_html``); the median and largest render time over the repeats are printed,
+with the number of ticks on the trough chart. The time to refuse the 1e15 document (loading and the
+report's refusal) is printed too. Before the charts scaled to their data (one tick per 1,000
+ng/mL), 1e15 ran until killed. tests/reports/test_chart_bounds.py asserts the tick counts exactly.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import statistics
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
+from rashrisk.errors import RashriskError
 from rashrisk.models.bundle import load_default_model
 from rashrisk.reports.patient import build_report_data
 from rashrisk.reports.render import render_report_html
@@ -39,27 +43,34 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     models = {s: load_default_model(s) for s in ("start", "tdm")}
-    print(f"{'concentration':>14} {'build median':>13} {'build max':>10} {'render median':>14} {'render max':>11} ticks")
     with tempfile.TemporaryDirectory() as tmp:
-        for concentration in (1000.0, 1e15, 1e308, 0.0):
-            path = Path(tmp) / "patient.json"
-            path.write_text(json.dumps(document(concentration)))
-            build, render = [], []
-            for _ in range(args.repeats):
-                t0 = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)  # the MAP fit overflows on absurd samples
-                    data = build_report_data("BENCH-1", load_scoring_input(path), "tdm", models["tdm"],
-                                             start_model=models["start"])
-                t1 = time.perf_counter()
-                html = render_report_html(data)
-                t2 = time.perf_counter()
-                build.append(t1 - t0)
-                render.append(t2 - t1)
-            chart = html[html.index('<svg class="trough-chart"'):]
-            ticks = len(re.findall(r'y="134"', chart[:chart.index("</svg>")]))
-            print(f"{concentration:>14.4g} {statistics.median(build):>12.3f}s {max(build):>9.3f}s "
-                  f"{statistics.median(render):>13.4f}s {max(render):>10.4f}s {ticks:>5}")
+        path = Path(tmp) / "patient.json"
+        path.write_text(json.dumps(document(1000.0)))
+        t0 = time.perf_counter()
+        base = build_report_data("BENCH-1", load_scoring_input(path), "tdm", models["tdm"], start_model=models["start"])
+        print(f"report data of a valid document built in {time.perf_counter() - t0:.3f} s")
+        path.write_text(json.dumps(document(1e15)))
+        t0 = time.perf_counter()
+        try:
+            build_report_data("BENCH-1", load_scoring_input(path), "tdm", models["tdm"], start_model=models["start"])
+            refused = "not refused"
+        except RashriskError:
+            refused = "refused"
+        print(f"a 1e15 ng/mL document: {refused} in {time.perf_counter() - t0:.3f} s")
+    print(f"{'trough value':>14} {'render median':>14} {'render max':>11} ticks")
+    for value in (1000.0, 1e15, 1e308, 0.0):
+        data = copy.deepcopy(base)
+        data["trough"]["measured"]["concentration_ng_ml"] = value
+        data["trough"]["map_ng_ml"] = value
+        data["trough"]["apriori_p95_ng_ml"] = value
+        render = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            html = render_report_html(data)
+            render.append(time.perf_counter() - t0)
+        chart = html[html.index('<svg class="trough-chart"'):]
+        ticks = len(re.findall(r'y="134"', chart[:chart.index("</svg>")]))
+        print(f"{value:>14.4g} {statistics.median(render):>13.4f}s {max(render):>10.4f}s {ticks:>5}")
 
 
 if __name__ == "__main__":
