@@ -148,15 +148,19 @@ def test_the_store_holds_no_patient_id_sample_time_or_exact_extreme(trained_stor
     assert _leaks(trained_store, skip=_is_model_state) == []
 
 
-def test_the_scan_would_find_a_leak(trained_store, tmp_path):
-    """The same needles found in a card that stored the old exact minimum and maximum."""
+def test_the_scan_would_find_a_leak(trained_store):
+    """The same scan (_leaks over _haystacks) finds a card that stored the old exact minimum and maximum."""
     X = trained_store["results"][0].frame.X
-    leaky = tmp_path / "leaky.json"
+    leaky = trained_store["root"] / "artifacts" / "leaky-test" / "leaky.json"
+    leaky.parent.mkdir(parents=True)
     leaky.write_text(f'{{"weight_kg": {{"min": {X["weight_kg"].min()!r}, "max": {X["weight_kg"].max()!r}}}}}')
-    needles = _needles(trained_store)
-    text = leaky.read_bytes()
-    assert any(re.search(rb"(?<![0-9.])" + re.escape(n.encode()) + rb"(?![0-9])", text) for n in needles)
-    assert "SIM000001" in needles and needles["SIM000001"] == "patient id"
+    try:
+        found = [leak for leak in _leaks(trained_store) if leak.startswith("artifacts/leaky-test/leaky.json:")]
+    finally:
+        leaky.unlink()
+        leaky.parent.rmdir()
+    assert any("weight_kg extreme" in leak for leak in found), found
+    assert "SIM000001" in _needles(trained_store) and _needles(trained_store)["SIM000001"] == "patient id"
 
 
 def test_the_fitted_model_state_holds_no_exact_extreme(trained_store):
