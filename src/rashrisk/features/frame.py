@@ -43,6 +43,10 @@ class ModelFrame:
     provenance: pd.DataFrame  # str per input: measured | derived | predicted | defaulted | missing | no-call
     landmark: tuple[float, float] | None = None
     pk_model: object = None  # the PopPKModel that predicted the troughs (recorded in the model card)
+    # tdm stage: per patient of X, the landmark sample the MAP fit read, and that fit's 90% interval
+    # of the 24-h trough (trough_low_ng_ml, trough_high_ng_ml); None at the start stage
+    landmark_samples: pd.DataFrame | None = None
+    map_interval: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -115,8 +119,10 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     X["apriori_trough_ng_ml"], defaulted = _apriori(covariates, pk_model)
     provenance["apriori_trough_ng_ml"] = np.where(defaulted, "defaulted", "predicted")
 
+    samples = interval = None
     if stage == "tdm":
-        X, provenance, y, lm_excluded = _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark)
+        X, provenance, y, lm_excluded, samples, interval = _add_landmark(cohort, covariates, X, provenance, y,
+                                                                         pk_model, landmark)
         excluded += list(lm_excluded.itertuples(index=False, name=None))
     else:
         leaked = [c for c in X.columns if c in TDM_COLUMNS or "concentration" in c]
@@ -127,7 +133,8 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     imputed = provenance.isin(["missing", "no-call", "defaulted"])
     excluded_df = pd.DataFrame(excluded, columns=["patient_id", "reason"])
     return ModelFrame(stage=stage, X=X, y=y, excluded=excluded_df, imputed=imputed, provenance=provenance,
-                      landmark=tuple(landmark) if stage == "tdm" else None, pk_model=pk_model)
+                      landmark=tuple(landmark) if stage == "tdm" else None, pk_model=pk_model,
+                      landmark_samples=samples, map_interval=interval)
 
 
 def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
@@ -147,10 +154,12 @@ def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
         dose_ratio = samples["dose_mg"].astype(float) / X["start_dose_mg"].astype(float)
         X["map_trough_ng_ml"] = map_trough
         X["trough_ratio_to_apriori"] = map_trough / (X["apriori_trough_ng_ml"] * dose_ratio)
+        interval = estimate[["trough_low_ng_ml", "trough_high_ng_ml"]].astype(float)
     else:
         X["map_trough_ng_ml"] = pd.Series(dtype=float)
         X["trough_ratio_to_apriori"] = pd.Series(dtype=float)
+        interval = pd.DataFrame(columns=["trough_low_ng_ml", "trough_high_ng_ml"], dtype=float)
     provenance["tdm_day"] = "measured"
     provenance["map_trough_ng_ml"] = "predicted"
     provenance["trough_ratio_to_apriori"] = "derived"
-    return X, provenance, y, excluded
+    return X, provenance, y, excluded, samples, interval

@@ -17,9 +17,7 @@ from rashrisk.errors import RashriskError
 from rashrisk.explanations.counterfactual import counterfactuals
 from rashrisk.explanations.local import explain_factors, factor_rows, risk_alleles_of
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
-from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.pk.apriori import predict_trough
-from rashrisk.pk.map import map_estimate
 from rashrisk.reports.options import (EFFICACY_THRESHOLD_NG_ML, REFERENCES, THRESHOLD_CONTEXT, options_for,
                                       threshold_verdict)
 from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
@@ -158,17 +156,13 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
              "pk_defaulted_covariates": [c for c in str(apriori["imputed_covariates"]).split(", ") if c],
              "measured": None, "map_ng_ml": None}
     if stage == "tdm":
-        samples, _ = select_landmark_samples(cohort.tdm, pd.Index([pid]), None, window=frame.landmark)
-        if pid in samples.index:
-            s = samples.loc[pid]
+        if pid in frame.landmark_samples.index:  # the sample and the MAP fit of the model frame itself
+            s = frame.landmark_samples.loc[pid]
             block["measured"] = {"concentration_ng_ml": _float(s["concentration_ng_ml"]),
                                  "hours_after_dose": _float(s["hours_after_dose"]),
                                  "day_on_treatment": _float(s["day_on_treatment"]), "dose_mg": _float(s["dose_mg"])}
-            columns = [c for c in ("concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq")
-                       if c in samples.columns]  # as the model frame's MAP fit reads them
-            estimate = map_estimate(covariates, samples.loc[[pid], columns].reset_index(), model=pk_model).iloc[0]
-            block["map_low_ng_ml"] = _float(estimate["trough_low_ng_ml"])
-            block["map_high_ng_ml"] = _float(estimate["trough_high_ng_ml"])
+            block["map_low_ng_ml"] = _float(frame.map_interval.loc[pid, "trough_low_ng_ml"])
+            block["map_high_ng_ml"] = _float(frame.map_interval.loc[pid, "trough_high_ng_ml"])
         block["map_ng_ml"] = _float(frame.X.loc[pid, "map_trough_ng_ml"])
         ratio = _float(frame.X.loc[pid, "trough_ratio_to_apriori"])
         block["ratio_to_apriori"] = ratio

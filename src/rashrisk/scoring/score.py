@@ -18,7 +18,7 @@ from rashrisk.explanations.local import explain_factors, top_factor_columns
 from rashrisk.features.frame import DERIVED_FROM, build_model_frame
 from rashrisk.models.calibration import expit
 from rashrisk.contract.genotypes import low_call_rate_messages
-from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW, select_landmark_samples
+from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW
 from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
 from rashrisk.scoring.inputs import tdm_row_problems, tdm_row_warnings
 from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings
@@ -111,10 +111,7 @@ def loader_warnings(scoring_input, frame, stage: str) -> list[list[str]]:
     """Per patient of ``frame.X``: the cohort loader's warnings on the patient's own rows (patients
     row; at the tdm stage also the TDM row of the landmark sample), each naming file, line, value, rule."""
     index = frame.X.index
-    samples = None
-    if stage == "tdm":
-        samples, _ = select_landmark_samples(scoring_input.cohort.tdm, index, None, window=frame.landmark)
-    sample_warnings = tdm_row_warnings(scoring_input.cohort, samples) if stage == "tdm" else {}
+    sample_warnings = tdm_row_warnings(scoring_input.cohort, frame.landmark_samples) if stage == "tdm" else {}
     return [[f"input warning: {m}" for m in scoring_input.warnings.get(pid, []) + sample_warnings.get(pid, [])]
             for pid in index.astype(str)]
 
