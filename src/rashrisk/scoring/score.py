@@ -17,7 +17,7 @@ from rashrisk.errors import RashriskError
 from rashrisk.explanations.local import explain_factors, top_factor_columns
 from rashrisk.features.frame import DERIVED_FROM, build_model_frame
 from rashrisk.models.calibration import expit
-from rashrisk.contract.genotypes import low_call_rate_messages
+from rashrisk.contract.genotypes import low_call_rate_messages, predictor_call_rates
 from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW
 from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
 from rashrisk.scoring.inputs import tdm_row_problems, tdm_row_warnings
@@ -124,19 +124,21 @@ def call_rate_warnings(cohort, frame, model, *, minimum: float = MIN_PREDICTOR_C
     if cohort.n_patients < MIN_PATIENTS_FOR_CALL_RATE:  # one patient's no-call is warned as a no-call
         return out
     rsids = list(model.card.genotype_coding.genotypes)
-    problems = dict(zip(rsids, [low_call_rate_messages(cohort, [r], minimum=minimum) for r in rsids]))
-    for rsid, messages in problems.items():
-        if not messages:
+    if not rsids:
+        return out
+    for rsid, _, n, rate in predictor_call_rates(cohort, rsids).itertuples(index=False, name=None):
+        if n and rate >= minimum:
             continue
-        warnings.warn(messages[0] + "; the model imputes this genotype for every patient without a call",
+        message = low_call_rate_messages(cohort, [rsid], minimum=minimum)[0]
+        warnings.warn(message + "; the model imputes this genotype for every patient without a call",
                       LowCallRateWarning, stacklevel=3)
         column = f"{rsid}_alt_count"
         if column not in frame.X.columns:
             continue
+        shown = f"{rate:.2f}" if n else "no patient"
         for i in np.flatnonzero(frame.X[column].isna().to_numpy()):
             out[i].append(f"genotype {rsid} imputed: not called for this patient, and called in too few of the "
-                          f"cohort's patients ({messages[0].split('(call rate ')[1].split(')')[0]} < {minimum:.2f}): "
-                          "the genotypes probably did not load")
+                          f"cohort's patients ({shown} < {minimum:.2f}): the genotypes probably did not load")
     return out
 
 
