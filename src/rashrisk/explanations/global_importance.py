@@ -123,8 +123,10 @@ def _dependence(model, X: pd.DataFrame, risk: np.ndarray) -> bytes | None:
     return _png(fig)
 
 
-def global_explanation(model, X: pd.DataFrame, *, seed: int = 0, plots: bool = True) -> tuple[dict, dict[str, bytes]]:
-    """Summary (JSON-able) and PNGs of the model's explanations on the clinical frame ``X``."""
+def global_explanation(model, X: pd.DataFrame, *, seed: int = 0, plots: bool = True,
+                       patient_plots: bool = True) -> tuple[dict, dict[str, bytes]]:
+    """Summary (JSON-able) and PNGs of the model's explanations on the clinical frame ``X``;
+    ``patient_plots`` False leaves out the PNGs with one point per patient (beeswarm, risk by trough)."""
     contributions, attributions = explain_factors(model, X)
     importance = contributions.abs().mean(axis=0).sort_values(ascending=False)
     order = list(importance.index)
@@ -141,6 +143,7 @@ def global_explanation(model, X: pd.DataFrame, *, seed: int = 0, plots: bool = T
     images: dict[str, bytes] = {}
     if plots and len(X):
         images["mean_abs_contribution.png"] = _importance_bars(importance)
+    if plots and patient_plots and len(X):
         images["shap_beeswarm.png"] = _beeswarm(contributions, X, order, seed)
         risk = expit(attributions.model_logit)
         dependence = _dependence(model, X, risk)

@@ -128,24 +128,17 @@ def _write_artifacts(folder: Path, result) -> None:
                                                                encoding="utf-8")
 
 
-# PNGs of global_explanation with one point per training patient (their contributions, their troughs):
-# logged only on request (log_training(..., patient_plots=True)); the default run holds aggregates only
-PER_PATIENT_PLOTS = ("shap_beeswarm.png", "risk_by_trough_and_genotype.png")
-
-
 def _write_global_explanations(folder: Path, model, X, *, patient_plots: bool = False) -> float:
     """``explanations/global.json`` (aggregates: mean |contribution| per factor, ranking, base value,
     additivity error) and the aggregate PNG of :func:`rashrisk.explanations.global_explanation`
-    (mean |contribution| per factor); the per-patient PNGs (:data:`PER_PATIENT_PLOTS`) only with
-    ``patient_plots``. Returns seconds."""
-
+    (mean |contribution| per factor); the PNGs with one point per training patient (beeswarm, risk
+    by trough and genotype) only with ``patient_plots`` (not even drawn otherwise). Returns seconds."""
     t0 = time.perf_counter()
-    summary, images = global_explanation(model, X)
+    summary, images = global_explanation(model, X, patient_plots=patient_plots)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "global.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     for name, png in images.items():
-        if patient_plots or name not in PER_PATIENT_PLOTS:
-            (folder / name).write_bytes(png)
+        (folder / name).write_bytes(png)
     return time.perf_counter() - t0
 
 
@@ -169,7 +162,7 @@ def log_training(result, *, experiment: str | None = None, promote: bool = False
     """Log one training to MLflow and register the model; returns ids and the champion decision.
 
     ``patient_plots``: also log the explanation plots with one point per training patient
-    (:data:`PER_PATIENT_PLOTS`); off by default, so that a run holds aggregates only.
+    (beeswarm, risk by trough and genotype); off by default, so that a run holds aggregates only.
 
     Returns ``{"run_id", "experiment", "experiment_id", "model_name", "version", "model_uri",
     "champion_moved", "champion_version", "reason", "gate", "cleaned"}``.
