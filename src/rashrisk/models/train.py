@@ -38,6 +38,7 @@ from rashrisk.models.result import TrainingResult
 from rashrisk.models.selection import nested_cv
 from rashrisk.models.validation import prediction_instability, validate_model
 from rashrisk.pk.model import PopPKModel, default_pk_model
+from rashrisk.stages import model_name
 
 Progress = Callable[[str, int, int], None]  # progress(step, done, total)
 
@@ -167,7 +168,7 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
     equation = logistic_equation(classifier.preprocess_, classifier.estimator_, (intercept, slope),
                                  classifier.feature_factor_)
-    card = build_card(stage=stage, name=f"rashrisk-{stage}", version=version, cohort_name=cohort_name,
+    card = build_card(stage=stage, name=model_name(stage), version=version, cohort_name=cohort_name,
                       simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
                       family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
                       calibration_method=calibration_method(chosen.family, config.platt_families),

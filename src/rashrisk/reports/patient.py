@@ -239,8 +239,8 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
     warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
-    value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[
-        list(frame.X.index.astype(str)).index(pid)]]
+    # the frame holds this one patient: its loader warnings are the first (only) row
+    value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[0]]
     warnings = [f"input warning: {w}" for w in value_warnings] + warnings
 
     data = {
