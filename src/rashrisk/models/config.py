@@ -20,6 +20,8 @@ class LogisticGrid:
     # inverse L2 penalty on standardised features = prior variance of each standardised log-odds ratio
     C: tuple[float, ...] = (0.1, 0.3, 1.0)
     splines: tuple[bool, ...] = (False,)  # (False, True) adds B-splines of the continuous inputs
+    # clinical factors whose coefficients may not be negative (bounded fit; not a grid dimension)
+    nonnegative: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,22 @@
-"""Penalised (L2) logistic regression on standardised features."""
+"""Penalised (L2) logistic regression on standardised features, optionally with sign constraints.
+
+``[logistic] nonnegative`` lists clinical factors (e.g. the risk-allele count ``rs4129267`` and the
+exposure ``apriori_trough_ng_ml``) whose coefficients may not be negative: risk may only rise with
+them. Such a model is fitted by bounded L-BFGS-B on scikit-learn's own objective (the same penalty
+and scaling, intercept unpenalised) and stored as an ordinary fitted ``LogisticRegression``
+(``coef_``, ``intercept_``, ``classes_``), so the served model, its JSON state and every reader of a
+logistic model stay as they are. When the unconstrained optimum already satisfies the bounds, the
+bounded fit lands on it. Spline bases and missing indicators are never constrained (a non-negative
+B-spline coefficient does not make a curve monotone).
+"""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -10,6 +24,48 @@ from sklearn.preprocessing import StandardScaler
 from rashrisk.errors import ModelError
 from rashrisk.models.family import ModelFamily
 from rashrisk.models.state import decode, encode
+
+GRID_FIELDS = ("C", "splines")  # LogisticGrid fields that are grid dimensions (the others are settings)
+
+
+def nonnegative_mask(feature_names, factors: dict, nonnegative) -> np.ndarray:
+    """True for each feature of a listed clinical factor, except missing indicators and spline bases."""
+    return np.array([factors.get(name, name) in nonnegative and not name.endswith("_missing")
+                     and "_spline" not in name for name in feature_names], dtype=bool)
+
+
+def fit_bounded_logistic(matrix, y, C: float, lower_zero: np.ndarray, *, tol: float = 1e-8,
+                         max_iter: int = 5000) -> LogisticRegression:
+    """L2-penalised logistic regression (scikit-learn's objective: C x sum of log-losses + ||w||^2 / 2,
+    intercept unpenalised) with coefficients ``lower_zero`` bounded below by 0; returned as a fitted
+    ``LogisticRegression``."""
+    X = np.asarray(matrix, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, p = X.shape
+    sign = 2.0 * y - 1.0
+    scale = 1.0 / (C * n)  # the objective divided by C n: the same optimum, better conditioned
+
+    def objective(theta):
+        w, b = theta[:p], theta[p]
+        z = X @ w + b
+        loss = -log_expit(sign * z).sum() / n + 0.5 * scale * (w @ w)
+        residual = (expit(z) - y) / n
+        return loss, np.concatenate([X.T @ residual + scale * w, [residual.sum()]])
+
+    prevalence = min(max(y.mean(), 1e-6), 1 - 1e-6)
+    start = np.concatenate([np.zeros(p), [np.log(prevalence / (1 - prevalence))]])
+    bounds = [(0.0, None) if lower_zero[j] else (None, None) for j in range(p)] + [(None, None)]
+    result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": max_iter, "ftol": tol * 1e-4, "gtol": tol})
+    if not np.all(np.isfinite(result.x)):
+        raise ModelError("the sign-constrained logistic fit did not converge to finite coefficients")
+    estimator = LogisticRegression(C=C, max_iter=max_iter, tol=1e-6)
+    estimator.classes_ = np.array([0, 1])
+    estimator.coef_ = result.x[:p].reshape(1, p).copy()
+    estimator.intercept_ = np.array([result.x[p]])
+    estimator.n_features_in_ = p
+    estimator.n_iter_ = np.array([int(result.nit)], dtype=np.int32)
+    return estimator
 
 
 class LogisticFamily(ModelFamily):
@@ -19,12 +75,20 @@ class LogisticFamily(ModelFamily):
     def short_label(self, params):
         return f"logistic L2 C={params.get('C')}" + (" + splines" if params.get("splines") else "")
 
+    def grid_points(self, config):
+        grid = config.logistic
+        return [dict(zip(GRID_FIELDS, values)) for values in itertools.product(*(getattr(grid, n) for n in GRID_FIELDS))]
+
     def preprocess(self, columns_step):
         return Pipeline([("columns", columns_step), ("standardise", StandardScaler())])
 
     def fit(self, params, config, matrix, y, feature_names, factors, *, seed, exact=False):
+        y = np.asarray(y, dtype=int)
+        mask = nonnegative_mask(feature_names, factors, getattr(config.logistic, "nonnegative", ()))
+        if mask.any():
+            return fit_bounded_logistic(matrix, y, params["C"], mask), None
         estimator = LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6)
-        return estimator.fit(matrix, np.asarray(y, dtype=int)), None
+        return estimator.fit(matrix, y), None
 
     def raw_logit(self, estimator, exact, matrix, data=None):
         return np.asarray(estimator.decision_function(matrix), dtype=np.float64)
