@@ -13,6 +13,7 @@ from rashrisk.features.preprocess import FeatureSpec
 from rashrisk.genotype.coding import GENETIC_MODELS, RISK_ALLELES
 
 FAMILIES = ("logistic", "xgboost")
+SETTING = {"setting": True}  # field metadata: a family setting, not a dimension of its hyperparameter grid
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,8 @@ class LogisticGrid:
     # inverse L2 penalty on standardised features = prior variance of each standardised log-odds ratio
     C: tuple[float, ...] = (0.1, 0.3, 1.0)
     splines: tuple[bool, ...] = (False,)  # (False, True) adds B-splines of the continuous inputs
-    # clinical factors whose coefficients may not be negative (bounded fit; not a grid dimension)
-    nonnegative: tuple[str, ...] = ()
+    # clinical factors whose coefficients may not be negative (bounded fit)
+    nonnegative: tuple[str, ...] = field(default=(), metadata=SETTING)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class XGBoostGrid:
     min_child_weight: tuple[float, ...] = (5.0,)
     reg_lambda: tuple[float, ...] = (5.0,)
     # clinical factors whose risk may only rise with the value (risk-allele count, exposure)
-    monotone_increasing: tuple[str, ...] = ("rs4129267", "apriori_trough_ng_ml", "map_trough_ng_ml",
-                                            "trough_ratio_to_apriori", "start_dose_mg")
+    monotone_increasing: tuple[str, ...] = field(default=("rs4129267", "apriori_trough_ng_ml", "map_trough_ng_ml",
+                                                    "trough_ratio_to_apriori", "start_dose_mg"), metadata=SETTING)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,16 @@ maps a name to one.
 from __future__ import annotations
 
 import itertools
+from dataclasses import fields
 
 import numpy as np
+
+
+def constrained_features(feature_names, factors: dict, listed) -> np.ndarray:
+    """True for each feature of a clinical factor in ``listed`` (a sign or monotone constraint), except
+    missing indicators and spline bases: constraining those does not constrain the factor's effect."""
+    return np.array([factors.get(name, name) in listed and not name.endswith("_missing") and "_spline" not in name
+                     for name in feature_names], dtype=bool)
 
 
 class ModelFamily:
@@ -30,7 +38,7 @@ class ModelFamily:
     def grid_points(self, config) -> list[dict]:
         """Every point of this family's grid (``config.<name>``), as parameter dicts."""
         grid = getattr(config, self.name)
-        names = [n for n in grid.__dataclass_fields__ if n != "monotone_increasing"]
+        names = [f.name for f in fields(grid) if not f.metadata.get("setting")]
         return [dict(zip(names, values)) for values in itertools.product(*(getattr(grid, n) for n in names))]
 
     def preprocess(self, columns_step):

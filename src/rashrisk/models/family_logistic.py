@@ -12,8 +12,6 @@ B-spline coefficient does not make a curve monotone).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
@@ -22,17 +20,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from rashrisk.errors import ModelError
-from rashrisk.models.family import ModelFamily
+from rashrisk.models.family import ModelFamily, constrained_features
 from rashrisk.models.state import decode, encode
-
-GRID_FIELDS = ("C", "splines")  # LogisticGrid fields that are grid dimensions (the others are settings)
-
-
-def nonnegative_mask(feature_names, factors: dict, nonnegative) -> np.ndarray:
-    """True for each feature of a listed clinical factor, except missing indicators and spline bases."""
-    return np.array([factors.get(name, name) in nonnegative and not name.endswith("_missing")
-                     and "_spline" not in name for name in feature_names], dtype=bool)
-
 
 def fit_bounded_logistic(matrix, y, C: float, lower_zero: np.ndarray, *, tol: float = 1e-8,
                          max_iter: int = 5000) -> LogisticRegression:
@@ -75,16 +64,12 @@ class LogisticFamily(ModelFamily):
     def short_label(self, params):
         return f"logistic L2 C={params.get('C')}" + (" + splines" if params.get("splines") else "")
 
-    def grid_points(self, config):
-        grid = config.logistic
-        return [dict(zip(GRID_FIELDS, values)) for values in itertools.product(*(getattr(grid, n) for n in GRID_FIELDS))]
-
     def preprocess(self, columns_step):
         return Pipeline([("columns", columns_step), ("standardise", StandardScaler())])
 
     def fit(self, params, config, matrix, y, feature_names, factors, *, seed, exact=False):
         y = np.asarray(y, dtype=int)
-        mask = nonnegative_mask(feature_names, factors, getattr(config.logistic, "nonnegative", ()))
+        mask = constrained_features(feature_names, factors, config.logistic.nonnegative)
         if mask.any():
             return fit_bounded_logistic(matrix, y, params["C"], mask), None
         estimator = LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6)

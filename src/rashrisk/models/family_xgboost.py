@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from rashrisk.errors import ModelError
-from rashrisk.models.family import ModelFamily
+from rashrisk.models.family import ModelFamily, constrained_features
 from rashrisk.models.xgb_logit import ForestTable, LeafTable
 
 SMALL_BATCH_ROWS = 2000  # below this, XGBoost data is built with one thread: starting a pool costs more than the work
@@ -25,12 +25,8 @@ _FORESTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # first mem
 
 
 def monotone_constraints(feature_names, factors: dict, increasing) -> tuple[int, ...]:
-    """+1 for each feature of a listed clinical factor (never its missing indicator), else 0."""
-    out = []
-    for name in feature_names:
-        factor = factors.get(name, name)
-        out.append(1 if factor in increasing and not name.endswith("_missing") else 0)
-    return tuple(out)
+    """+1 for each constrained feature of a listed clinical factor (:func:`constrained_features`), else 0."""
+    return tuple(int(c) for c in constrained_features(feature_names, factors, increasing))
 
 
 class XGBoostFamily(ModelFamily):
