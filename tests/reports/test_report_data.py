@@ -9,6 +9,7 @@ import pytest
 from rashrisk.errors import RashriskError
 from rashrisk.reports.options import options_for
 from rashrisk.reports.patient import build_report_data, in_words
+from rashrisk.reports.skin import RED_FLAGS
 from rashrisk.scoring.score import score_input
 
 
@@ -59,15 +60,18 @@ def test_inputs_table_marks_where_values_came_from(report_pair):
 
 @pytest.mark.parametrize("band", ["low", "intermediate", "high"])
 @pytest.mark.parametrize("stage", ["start", "tdm"])
-def test_options_are_options_with_a_basis(band, stage):
-    options = options_for(band, stage=stage, trough_verdict="cannot tell" if stage == "tdm" else None)
+@pytest.mark.parametrize("skin", [None, {"rash_grade": 3, "recurrent": False, **dict.fromkeys(RED_FLAGS, False)},
+                                  {"rash_grade": 1, "recurrent": False, **dict.fromkeys(RED_FLAGS, False)}])
+def test_options_are_options_with_a_basis(band, stage, skin):
+    options = options_for(band, stage=stage, trough_verdict="cannot tell" if stage == "tdm" else None, skin=skin)
     assert options and all(o["basis"] and o["reference"] for o in options)
     for o in options:
         assert re.search(r"\b(consider|may)\b", o["option"], re.IGNORECASE), o["option"]
         if o["reference"] == "label_scar":  # the label's contraindication: its own test below
             continue
         assert not re.search(r"\b(must|should|do not|stop imatinib)\b", o["option"], re.IGNORECASE), o["option"]
-    assert any("92.6%" in o["basis"] for o in options)
+    # the source study's pathway only for a severe rash screened clear
+    assert any("92.6%" in o["basis"] for o in options) == (skin is not None and skin["rash_grade"] == 3)
 
 
 def test_unknown_and_unscorable_patients_are_user_errors(models, cohort_dir):
@@ -119,15 +123,16 @@ def test_report_from_a_one_patient_json_document(models, tmp_path):
 
 @pytest.mark.parametrize("band", ["low", "intermediate", "high"])
 @pytest.mark.parametrize("stage", ["start", "tdm"])
-def test_desensitisation_is_never_offered_without_the_severe_reaction_screen(band, stage):
+def test_without_a_skin_record_the_screen_is_a_checklist_and_desensitisation_is_not_offered(band, stage):
+    # changed with issue 11: the pathway used to be listed after the screen for every patient; without a
+    # skin record it is now not offered at all, only the screen to complete
     options = [o["option"] for o in options_for(band, stage=stage)]
-    screen = next(i for i, o in enumerate(options) if "severe cutaneous reaction" in o)
-    offer = next(i for i, o in enumerate(options) if "corticosteroids" in o)
-    assert screen < offer and options[offer].startswith("Only when none of those signs is present")
+    screen = next(i for i, o in enumerate(options) if "severe-cutaneous-reaction screen" in o)
+    assert not any("corticosteroids" in o for o in options)
     for flag in ("mucosal", "blistering", "fever", "facial oedema", "lymphadenopathy", "eosinophilia"):
         assert flag in options[screen]
     assert "do not apply (SJS/TEN, DRESS, bullous reactions)" in options[screen]
-    assert "unknown" in options[screen]
+    assert "before any desensitisation or re-challenge" in options[screen]
 
 
 @pytest.mark.parametrize("low, high, verdict", [(600.0, 1000.0, "below"), (1100.0, 1800.0, "at or above"),
@@ -148,8 +153,9 @@ def test_the_tdm_report_states_the_trough_with_its_interval_and_the_thresholds_c
     assert trough["map_low_ng_ml"] <= trough["map_ng_ml"] <= trough["map_high_ng_ml"]
     assert f"90% interval {trough['map_low_ng_ml']:,.0f}-{trough['map_high_ng_ml']:,.0f}" in trough["statement"]
     expected = {"below": "below the 1,100", "at or above": "at or above the 1,100",
-                "cannot tell": "cannot be told"}[trough["threshold_verdict"]]
-    assert expected in trough["statement"]
-    assert "day 29 in advanced GIST" in trough["threshold_context"] and "adjuvant" in trough["threshold_context"]
+                "cannot tell": "cannot tell whether it is below or above the 1,100"}[trough["threshold_verdict"]]
+    assert expected in trough["statement"] and "Demetri" in trough["statement"] and "day 29" in trough["statement"]
+    assert "day 29" in trough["threshold_context"] and "advanced GIST" in trough["threshold_context"]
+    assert "adjuvant" in trough["threshold_context"]
     assert trough["pk_population"]
 

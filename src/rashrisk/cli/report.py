@@ -54,6 +54,12 @@ def register(app) -> None:
         out: Path = typer.Option(..., "--out", metavar="FILE.html", help="HTML report to write."),
         pdf: Path = typer.Option(None, "--pdf", metavar="FILE.pdf", help="Also write the report as PDF (WeasyPrint)."),
         json_out: Path = typer.Option(None, "--json", metavar="FILE.json", help="Also write the report data as JSON."),
+        skin: Path = typer.Option(None, "--skin", metavar="FILE.json", help="The patient's current skin state: "
+                                  '{"rash_grade": 0-4|null, "recurrent": bool, and the six red flags as true/false/null} '
+                                  "(docs/reports.md); a one-patient document may carry it as its 'skin' field instead."),
+        trough_threshold: str = typer.Option("1100", "--trough-threshold", metavar="1100|760",
+                                             help="Efficacy threshold the trough is compared with (ng/mL): 1100 "
+                                                  "(Demetri 2009) or 760 (Bouchet), both from advanced GIST."),
     ) -> None:
         """Clinician report for one patient: risk, reasons, inputs, troughs and options, as HTML (and PDF)."""
         from rashrisk.cli.score import check_stage
@@ -63,15 +69,20 @@ def register(app) -> None:
         from rashrisk.scoring.inputs import load_scoring_input
         from rashrisk.tracking.model_source import resolution_line, resolve_model
 
+        from rashrisk.reports.thresholds import trough_threshold as threshold_record
+        from rashrisk.scoring.patient_json import combined_skin, document_skin
+
         check_stage(stage)
         _check_html(out)
+        threshold = threshold_record(trough_threshold)
+        skin_record = combined_skin(document_skin(cohort), skin)
         risk_model, source = resolve_model(stage, model)
         typer.echo(resolution_line(risk_model, source), err=True)
         first, first_source = resolve_model("start", start_model) if stage == "tdm" else (None, "")
         if first is not None:
             typer.echo(resolution_line(first, first_source), err=True)
         data = build_report_data(patient_id, load_scoring_input(cohort), stage, risk_model, start_model=first,
-                                 model_source=source)
+                                 model_source=source, skin=skin_record, trough_threshold=threshold)
         html = render_report_html(data)
         write_html(html, out)
         if json_out:

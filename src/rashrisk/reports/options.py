@@ -5,66 +5,52 @@ Sources are cited in our own words (see /docs/reports.md and the project's domai
 
 from __future__ import annotations
 
+from rashrisk.reports.skin import CTCAE_SOURCE, RED_FLAG_LABELS, skin_block
+from rashrisk.reports.thresholds import THRESHOLDS, trough_threshold, verdict
+
 SOURCE_STUDY = ("The management of imatinib-associated severe skin rash in gastrointestinal stromal tumor: "
                 "desensitization therapy and pharmacogenetic investigation (The Oncologist 2025, "
                 "doi:10.1093/oncolo/oyaf176; 712 patients, IL6R rs4129267)")
 DEMETRI_2009 = "Demetri et al., J Clin Oncol 2009: imatinib trough and time to progression in GIST (B2222)"
+BOUCHET = ("Bouchet et al.: imatinib troughs in 96 French patients with advanced GIST (868 +/- 536 ng/mL at 400 mg) "
+           "and a 760 ng/mL progression-free-survival threshold")
 PK_FACTS = ("Imatinib half-life about 18 h, steady state after about 4-7 days (label and population-PK studies); "
             "trough sampling 24 h after a once-daily dose, accepted within +/- 2-3 h (TDM literature)")
 SCAR_LABEL = ("Imatinib product information (warnings: severe cutaneous reactions, including Stevens-Johnson "
               "syndrome / toxic epidermal necrolysis, DRESS, erythema multiforme and bullous eruptions)")
-EFFICACY_THRESHOLD_NG_ML = 1100.0
-THRESHOLD_CONTEXT = ("The 1,100 ng/mL threshold comes from troughs measured on day 29 in advanced GIST (Demetri 2009, "
-                     "B2222: the lowest quartile, below about 1,110 ng/mL, had a shorter time to progression); it "
-                     "has not been established for adjuvant treatment, nor for samples taken before steady state "
-                     "or outside 24 +/- 3 h after the dose.")
+EFFICACY_THRESHOLD_NG_ML = 1100.0  # the default threshold (reports.thresholds holds the records)
+THRESHOLD_CONTEXT = trough_threshold(EFFICACY_THRESHOLD_NG_ML).context()
+RASH_CARE = ("Routine care of grade 1-2 imatinib rash as summarised in the project's domain notes: imatinib usually "
+             "continued; emollients, topical corticosteroids, oral antihistamines; the dose taken with food")
 
 
 def threshold_verdict(low: float | None, high: float | None, threshold: float = EFFICACY_THRESHOLD_NG_ML) -> str | None:
     """'below', 'at or above' or 'cannot tell' (the interval spans the threshold); None without an interval."""
-    if low is None or high is None:
-        return None
-    if high < threshold:
-        return "below"
-    if low >= threshold:
-        return "at or above"
-    return "cannot tell"
+    return verdict(low, high, threshold)
+
 
 REFERENCES = {
     "source_study": SOURCE_STUDY,
     "demetri_2009": DEMETRI_2009,
     "pk": PK_FACTS,
     "label_scar": SCAR_LABEL,
+    "bouchet": BOUCHET,
+    "rash_care": RASH_CARE,
+    "ctcae": CTCAE_SOURCE,
 }
+THRESHOLD_REFERENCES = {1100.0: "demetri_2009", 760.0: "bouchet"}
 
-# Signs of a severe cutaneous adverse reaction (SJS/TEN, DRESS, bullous reactions): with any of them,
-# or when they have not been checked, desensitisation is not an option.
-RED_FLAGS = ("mucosal involvement (mouth, eyes, genitals)", "blistering or skin detachment", "fever",
-             "facial oedema", "lymphadenopathy", "eosinophilia or organ involvement (liver, kidney)")
-
-SCAR_SCREEN = {
-    "option": ("If a rash occurs, consider first checking for the signs of a severe cutaneous reaction: "
-               + ", ".join(RED_FLAGS) + ". With any of them, or while they are unknown, the option is to stop imatinib "
-               "and seek urgent dermatology review: desensitisation and re-challenge do not apply (SJS/TEN, DRESS, "
-               "bullous reactions)."),
-    "basis": ("The imatinib product information lists Stevens-Johnson syndrome / toxic epidermal necrolysis, DRESS, "
-              "erythema multiforme and bullous eruptions; the source study's desensitisation concerned rash that "
-              "could be managed that way."),
-    "reference": "label_scar",
-}
-
-DESENSITISATION = {
-    "option": ("Only when none of those signs is present and a severe rash occurs (grade 3, or grade 2 that recurs), the "
-               "published pathway may be considered: interrupt imatinib, start systemic corticosteroids, then "
-               "re-introduce imatinib with TDM-guided gradual dose escalation while the steroid is tapered to zero."),
-    "basis": ("In the source study 54 of 712 patients (7.6%) had severe rash; 50 of 54 (92.6%) resumed imatinib at a "
-              "personalised maintenance dose with this approach."),
-    "reference": "source_study",
-}
+# Signs of a severe cutaneous adverse reaction (SJS/TEN, DRESS, bullous reactions): reports.skin holds
+# the record, the screen and the options that follow from it.
+RED_FLAGS = tuple(RED_FLAG_LABELS.values())
 
 
-def options_for(band: str, *, stage: str, trough_verdict: str | None = None) -> list[dict]:
-    """Options for a risk band ('low' | 'intermediate' | 'high'); each has option, basis and reference."""
+def options_for(band: str, *, stage: str, trough_verdict: str | None = None, skin: dict | None = None,
+                threshold=None) -> list[dict]:
+    """Options for a risk band ('low' | 'intermediate' | 'high'), then the rash-management options of the
+    patient's skin record (``skin``: a checked record, None = none given: the red-flag screen as a
+    checklist, never desensitisation); each has option, basis and reference."""
+    threshold = trough_threshold(threshold)
     out: list[dict] = []
     if band == "high":
         out.append({
@@ -98,14 +84,15 @@ def options_for(band: str, *, stage: str, trough_verdict: str | None = None) -> 
                              "day 7-42.", "reference": "pk"})
     else:
         text = "Consider the timing of the next trough sample according to local TDM practice"
+        label = threshold.label()
         if trough_verdict == "cannot tell":
-            text += ("; whether the early trough is below the 1,100 ng/mL efficacy threshold cannot be told from this "
+            text += (f"; whether the early trough is below the {label} efficacy threshold cannot be told from this "
                      "sample (its interval spans the threshold)")
         elif trough_verdict is not None:
-            text += f"; the early trough is {trough_verdict} the 1,100 ng/mL efficacy threshold (its whole interval)"
+            text += f"; the early trough is {trough_verdict} the {label} efficacy threshold (its whole interval)"
         out.append({"option": text + ". Any dose change weighs efficacy against toxicity: this model does not "
                                      "recommend doses.",
-                    "basis": "Troughs below 1,100 ng/mL were associated with shorter time to progression in GIST.",
-                    "reference": "demetri_2009"})
-    out += [dict(SCAR_SCREEN), dict(DESENSITISATION)]  # the screen always comes first
-    return out
+                    "basis": (f"Troughs below {label} were associated with worse outcome in {threshold.setting} GIST "
+                              f"({threshold.day})."),
+                    "reference": THRESHOLD_REFERENCES[threshold.value_ng_ml]})
+    return out + skin_block(skin)["options"]  # the rash-management options of the skin record

@@ -18,8 +18,10 @@ from rashrisk.explanations.counterfactual import counterfactuals
 from rashrisk.explanations.local import explain_factors, factor_rows, risk_alleles_of
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.pk.apriori import predict_trough
-from rashrisk.reports.options import (EFFICACY_THRESHOLD_NG_ML, REFERENCES, THRESHOLD_CONTEXT, options_for,
-                                      threshold_verdict)
+from rashrisk.reports.options import REFERENCES, THRESHOLD_REFERENCES, options_for
+from rashrisk.reports.pk_populations import population_check
+from rashrisk.reports.skin import skin_block
+from rashrisk.reports.thresholds import setting_mismatch, trough_threshold, verdict
 from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
 from rashrisk.scoring.warnings import patient_warnings
 
@@ -141,7 +143,7 @@ def _model_block(model, source: str) -> dict:
             "limitations": list(card.limitations)}
 
 
-def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
+def _trough_block(cohort, frame, pid: str, pk_model, stage: str, threshold=None) -> dict:
     patients = cohort.patients.copy()
     patients["patient_id"] = patients["patient_id"].astype(str)
     covariates = patients.set_index("patient_id").loc[[pid]]
@@ -149,7 +151,10 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
     covariates = pd.concat([covariates, genotypes], axis=1).reset_index()
     dose = float(covariates["start_dose_mg"].iloc[0])
     apriori = predict_trough(covariates, dose, model=pk_model, n_sim=2000, seed=0).iloc[0]
-    block = {"threshold_ng_ml": EFFICACY_THRESHOLD_NG_ML, "pk_model": pk_model.name, "start_dose_mg": dose,
+    threshold = trough_threshold(threshold)
+    block = {"threshold_ng_ml": threshold.value_ng_ml, "threshold": threshold.to_dict(),
+             "threshold_reference": THRESHOLD_REFERENCES[threshold.value_ng_ml],
+             "pk_model": pk_model.name, "start_dose_mg": dose,
              "apriori_ng_ml": _float(apriori["trough_typical_ng_ml"]), "apriori_p05_ng_ml": _float(apriori["trough_p05_ng_ml"]),
              "apriori_p95_ng_ml": _float(apriori["trough_p95_ng_ml"]),
              "pk_domain_warnings": [w for w in str(apriori["domain_warnings"]).split("; ") if w],
@@ -166,13 +171,17 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str) -> dict:
         block["map_ng_ml"] = _float(frame.X.loc[pid, "map_trough_ng_ml"])
         ratio = _float(frame.X.loc[pid, "trough_ratio_to_apriori"])
         block["ratio_to_apriori"] = ratio
-    block.update(_threshold_statement(block))
+    block.update(_threshold_statement(block, threshold))
     block["pk_population"] = pk_model.population
-    block["threshold_context"] = THRESHOLD_CONTEXT
+    patient = covariates.iloc[0].to_dict()
+    block["pk_population_check"] = population_check(pk_model.name, patient)
+    block["threshold_context"] = threshold.context()
+    block["setting"] = None if pd.isna(patient.get("setting")) else str(patient.get("setting"))
+    block["setting_warning"] = setting_mismatch(block["setting"], threshold)
     return block
 
 
-def _threshold_statement(block: dict) -> dict:
+def _threshold_statement(block: dict, threshold) -> dict:
     """The trough compared with the efficacy threshold through its 90% interval: 'below', 'at or above',
     or 'cannot tell' when the interval spans the threshold."""
     if block["map_ng_ml"] is not None:
@@ -181,15 +190,17 @@ def _threshold_statement(block: dict) -> dict:
     else:
         which, value = "The a priori predicted trough", block["apriori_ng_ml"]
         low, high, kind = block["apriori_p05_ng_ml"], block["apriori_p95_ng_ml"], "90% prediction interval"
-    verdict = threshold_verdict(low, high)
-    if value is None or verdict is None:
+    found = verdict(low, high, threshold.value_ng_ml)
+    if value is None or found is None:
         return {"threshold_verdict": None}
     where = f"{which} is {value:,.0f} ng/mL ({kind} {low:,.0f}-{high:,.0f})"
-    if verdict == "cannot tell":
-        text = f"{where}: it cannot be told whether it is below or above the 1,100 ng/mL efficacy threshold."
+    named = (f"the {threshold.label()} efficacy threshold ({threshold.source}; {threshold.day}, "
+             f"{threshold.setting} GIST)")
+    if found == "cannot tell":
+        text = f"{where}: cannot tell whether it is below or above {named}, because the interval spans it."
     else:
-        text = f"{where}: {verdict} the 1,100 ng/mL efficacy threshold over the whole interval."
-    return {"threshold_verdict": verdict, "statement": text}
+        text = f"{where}: {found} {named} over the whole interval."
+    return {"threshold_verdict": found, "statement": text}
 
 
 def one_patient_cohort(cohort, pid: str):
@@ -221,8 +232,13 @@ def _patient_frame(scoring_input, stage: str, model, pid: str):
 
 
 def build_report_data(patient_id: str, scoring_input, stage: str, model, *, start_model=None,
-                      model_source: str = "", generated_on: dt.date | None = None) -> dict:
+                      model_source: str = "", generated_on: dt.date | None = None, skin: dict | None = None,
+                      trough_threshold=None) -> dict:
     """Everything the clinician report shows for one patient, as JSON-able data.
+
+    ``skin``: the patient's skin record, checked (:func:`rashrisk.scoring.patient_json.check_skin_record`;
+    None = not given: the red-flag screen is shown as a checklist, never desensitisation).
+    ``trough_threshold``: 1100 (default) or 760 ng/mL (:mod:`rashrisk.reports.thresholds`).
 
     ``scoring_input``: from :func:`rashrisk.scoring.inputs.load_scoring_input`. At the TDM stage
     ``start_model`` (the start-stage model) is scored too, to show how the risk moved and why.
@@ -235,10 +251,14 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     used = used_inputs(model, X.columns)
     factors, attributions = _factors(model, X)
     risk = _risk_block(model, X, attributions)
-    trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage)
+    trough = _trough_block(scoring_input.cohort, frame, pid, pk_model, stage, trough_threshold)
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
     warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
+    warnings += [f"PK model {pk_model.name}: patient outside its population: {w}"
+                 for w in trough["pk_population_check"]["outside"]]
+    if trough["setting_warning"]:
+        warnings.append(trough["setting_warning"])
     # the frame holds this one patient: its loader warnings are the first (only) row
     value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[0]]
     warnings = [f"input warning: {w}" for w in value_warnings] + warnings
@@ -260,7 +280,8 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
         "trough": trough,
         "warnings": warnings,
         "change": None,
-        "options": options_for(risk["band"], stage=stage,
+        "skin": skin_block(skin),
+        "options": options_for(risk["band"], stage=stage, skin=skin, threshold=trough_threshold,
                                trough_verdict=trough.get("threshold_verdict") if stage == "tdm" else None),
         "references": dict(REFERENCES),
     }

@@ -2,7 +2,8 @@
 
 Shape: the patients.csv fields of one patient at the top level, ``genotypes`` as
 ``{rsid: "C/T"}`` (empty, "./." or "NC" = no-call) and optional ``tdm``: a list of samples with the
-tdm.csv fields. The tables go through ``Cohort.from_frames``, the folder loader's own checks, so a
+tdm.csv fields, and optional ``skin``: the patient's current skin state
+(:func:`check_skin_record`; it feeds the report's rash-management options, not the risk model). The tables go through ``Cohort.from_frames``, the folder loader's own checks, so a
 JSON patient meets exactly the same rules (and messages) as a cohort folder. Values are kept as
 given (``61``, ``"61"``, ``null``) and written as text the way a CSV would hold them.
 """
@@ -19,7 +20,45 @@ from rashrisk.errors import CohortError
 PATIENT_FIELDS = ("patient_id", "sex", "age_years", "weight_kg", "height_cm", "albumin_g_l", "ancestry",
                   "setting", "start_dose_mg", "start_date")
 TDM_FIELDS = ("sample_time", "last_dose_time", "dose_mg", "concentration", "unit", "below_loq")
-DOCUMENT_KEYS = set(PATIENT_FIELDS) | {"genotypes", "tdm"}
+DOCUMENT_KEYS = set(PATIENT_FIELDS) | {"genotypes", "tdm", "skin"}
+SKIN_RED_FLAGS = ("mucosal_involvement", "blistering_or_detachment", "fever", "facial_oedema", "lymphadenopathy",
+                  "eosinophilia_or_organ_involvement")
+SKIN_KEYS = ("rash_grade", "recurrent", *SKIN_RED_FLAGS)
+
+
+def check_skin_record(record, source: str = "skin record") -> dict:
+    """A ``skin`` record checked: ``rash_grade`` (required key) 0-4 or null, ``recurrent`` and the six red
+    flags true / false / null; an omitted flag is "not recorded" (null). Returns the record with every key."""
+    if not isinstance(record, dict):
+        raise CohortError(f"{source}: expected a JSON object with rash_grade and the red flags "
+                          f"({', '.join(SKIN_RED_FLAGS)}), got {type(record).__name__}")
+    unknown = sorted(set(record) - set(SKIN_KEYS))
+    if unknown:
+        raise CohortError(f"{source}: unknown fields {unknown}; expected some of {', '.join(SKIN_KEYS)}")
+    if "rash_grade" not in record:
+        raise CohortError(f"{source}: field 'rash_grade' is missing; expected the CTCAE grade 0-4 of the current "
+                          "rash (0 = no rash), or null when not recorded")
+    grade = record["rash_grade"]
+    if grade is not None and (isinstance(grade, bool) or not isinstance(grade, int) or not 0 <= grade <= 4):
+        raise CohortError(f"{source}: field 'rash_grade' is {grade!r}; expected an integer CTCAE grade 0-4 "
+                          "(0 = no rash) or null")
+    for key in ("recurrent", *SKIN_RED_FLAGS):
+        value = record.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise CohortError(f"{source}: field '{key}' is {value!r}; expected true, false or null (not recorded)")
+    return {key: record.get(key) for key in SKIN_KEYS}
+
+
+def read_skin_record(path) -> dict:
+    """``--skin FILE.json``: one skin record, checked."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CohortError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except OSError as exc:
+        raise CohortError(f"--skin {path}: cannot read ({exc.strerror or exc}); expected a JSON skin record") from None
+    return check_skin_record(record, f"{path.name} (skin)")
 
 
 def read_patient_document(path) -> dict:
@@ -52,6 +91,8 @@ def check_patient_document(document, source: str = "patient document") -> dict:
         extra = sorted(set(sample) - set(TDM_FIELDS))
         if extra:
             raise CohortError(f"{source}: tdm sample {i} has unknown fields {extra}; expected {', '.join(TDM_FIELDS)}")
+    if document.get("skin") is not None:
+        document = {**document, "skin": check_skin_record(document["skin"], f"{source}: field 'skin'")}
     return document
 
 
@@ -90,3 +131,30 @@ def rows_frames(rows: pd.DataFrame) -> dict[str, pd.DataFrame | None]:
     tdm = rows[["patient_id", *sample_fields]].astype(object) if sample_fields else None
     return {"patients": patients, "genotypes": genotypes.astype(object), "tdm": tdm}
 
+
+
+def document_skin(cohort_input):
+    """The ``skin`` record of a one-patient document given as a parsed dict or a ``.json`` path (checked),
+    None for anything else (a cohort folder, DataFrames) or a document without one."""
+    if isinstance(cohort_input, dict):
+        skin = cohort_input.get("skin")
+        return None if skin is None else check_skin_record(skin, "patient document: field 'skin'")
+    if isinstance(cohort_input, (str, Path)):
+        path = Path(cohort_input)
+        if path.is_file() and path.suffix.lower() == ".json":
+            return read_patient_document(path).get("skin")
+    return None
+
+
+def combined_skin(document_record, given, given_name: str = "--skin"):
+    """The one skin record of a report: from the patient document or ``given`` (checked), not both."""
+    if given is not None and not isinstance(given, dict):
+        if isinstance(given, (str, Path)):
+            given = read_skin_record(given)
+        else:
+            raise CohortError(f"{given_name}: expected a skin record (dict) or a .json file, got {type(given).__name__}")
+    elif given is not None:
+        given = check_skin_record(given, given_name)
+    if given is not None and document_record is not None:
+        raise CohortError(f"{given_name}: the patient document already has a 'skin' field; give the skin record once")
+    return given if given is not None else document_record
