@@ -136,9 +136,17 @@ def test_below_loq_sample_is_censored_not_half_loq():
     # ... but is not treated as an observed LOQ/2: the censored fit stays where P(C < LOQ) is
     # plausible, above the trough that fits a measured 25 ng/mL
     assert censored.loc[0, "trough_ng_ml"] > 1.2 * half.loc[0, "trough_ng_ml"]
+    # and it is the minimum of the M3 posterior written out here: -log P(C < LOQ) + prior
     s2 = np.log(1.0 + model.residual_proportional**2)
-    pred_24h = censored.loc[0, "trough_ng_ml"]  # steady state, 24 h: the sample time is the trough
-    assert norm.cdf((np.log(50.0) - np.log(pred_24h)) / np.sqrt(s2)) > 0.01
+    typ = model.typical_parameters(COV.iloc[[0]])
+
+    def m3(eta):
+        p = model.apply_etas(typ, eta[None, :])
+        pred = model.concentration_ng_ml({k: p[k].to_numpy() for k in p}, 400.0, 24.0)[0]
+        return -norm.logcdf((np.log(50.0) - np.log(pred)) / np.sqrt(s2)) + 0.5 * eta @ np.linalg.solve(model.omega, eta)
+
+    ref = minimize(m3, np.zeros(model.n_eta), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10})
+    assert censored.loc[0, "eta_cl_l_h"] == pytest.approx(ref.x[0], abs=1e-4)
     zero = map_estimate(COV.iloc[[0]], blq.assign(concentration_ng_ml=0.0, below_loq=False), model=model, default_loq_ng_ml=50.0)
     assert zero.loc[0, "cl_l_h"] == pytest.approx(censored.loc[0, "cl_l_h"])
     assert "below-LOQ" in censored.loc[0, "sample_flags"]
