@@ -21,7 +21,7 @@ from rashrisk.pk.apriori import predict_trough
 from rashrisk.reports.options import (EFFICACY_THRESHOLD_NG_ML, REFERENCES, THRESHOLD_CONTEXT, options_for,
                                       threshold_verdict)
 from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
-from rashrisk.scoring.warnings import patient_warnings
+from rashrisk.scoring.warnings import patient_warnings, pk_reference_warnings, pk_sample_warnings
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
 INPUT_LABELS = {
@@ -239,6 +239,8 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     carried = [c for c in trough["pk_defaulted_covariates"] if c in frame.X.columns]  # named in the a priori warning
     warnings = patient_warnings(frame.provenance.loc[[pid]], X, model, used, pk_reference=(pk_model.name, carried))[0]
     warnings += [f"PK model {pk_model.name}: {w}" for w in trough["pk_domain_warnings"]]
+    patient_row = scoring_input.cohort.patients.astype({"patient_id": str}).set_index("patient_id").loc[[pid]].reset_index()
+    warnings += pk_reference_warnings(patient_row, pk_model)[0] + pk_sample_warnings(frame)[0]
     # the frame holds this one patient: its loader warnings are the first (only) row
     value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[0]]
     warnings = [f"input warning: {w}" for w in value_warnings] + warnings
