@@ -67,6 +67,8 @@ def edit_csv(text: str, edits: list[tuple]) -> str:
             rows.append(dict(rows[0]))
             row = len(rows) - 1
         rows[row][column] = value
+        if column not in header:  # an optional column the base files do not have (empty elsewhere)
+            header.append(column)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()

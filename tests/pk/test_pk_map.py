@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import minimize
+from scipy.stats import norm
 
 from rashrisk.errors import ModelError
 from rashrisk.pk.map import map_estimate
@@ -32,8 +33,10 @@ def _negative_log_posterior(model, cov_row, y, t, dose):
     def f(eta):
         p = model.apply_etas(typ, eta[None, :])
         pred = model.concentration_ng_ml({k: p[k].to_numpy()[:, None] for k in p}, dose, t)[0]
-        v = model.residual_variance(pred)
-        return np.sum((y - pred) ** 2 / (2 * v) + 0.5 * np.log(v)) + 0.5 * eta @ np.linalg.solve(model.omega, eta)
+        # log-normal residual: log-scale variance log(1 + cv^2 + add^2 / f^2), written out here
+        s2 = np.log(1.0 + model.residual_proportional**2 + model.residual_additive_ng_ml**2 / pred**2)
+        r = np.log(y) - np.log(pred)
+        return np.sum(r**2 / (2 * s2) + 0.5 * np.log(s2)) + 0.5 * eta @ np.linalg.solve(model.omega, eta)
 
     return f
 
@@ -120,15 +123,59 @@ def test_current_dose_is_the_latest_sample_and_nullable_blq_flags_work():
     assert fit.dose_mg == 300.0 and fit.n_samples == 3
 
 
-def test_below_loq_sample_enters_as_half_loq():
+def test_below_loq_sample_is_censored_not_half_loq():
+    # issue 11: a below-LOQ sample is censored (M3, log P(C < LOQ)), never LOQ/2 or 0
     model = load_pk_model("jiang2023")
     blq = pd.DataFrame({"patient_id": ["a"], "concentration_ng_ml": [50.0], "hours_after_dose": [24.0], "dose_mg": 400.0, "below_loq": [True]})
-    half = blq.assign(concentration_ng_ml=25.0, below_loq=False)
-    a = map_estimate(COV.iloc[[0]], blq, model=model)
-    b = map_estimate(COV.iloc[[0]], half, model=model)
-    assert a.loc[0, "cl_l_h"] == pytest.approx(b.loc[0, "cl_l_h"])
+    censored = map_estimate(COV.iloc[[0]], blq, model=model)
+    half = map_estimate(COV.iloc[[0]], blq.assign(concentration_ng_ml=25.0, below_loq=False), model=model)
+    prior = map_estimate(COV.iloc[[0]].assign(start_dose_mg=400.0), blq.iloc[:0], model=model)
+    assert prior.loc[0, "n_samples"] == 0
+    # the censored sample lowers the trough below the a priori value ...
+    assert censored.loc[0, "trough_ng_ml"] < 0.5 * prior.loc[0, "trough_ng_ml"]
+    # ... but is not treated as an observed LOQ/2: the censored fit stays where P(C < LOQ) is
+    # plausible, above the trough that fits a measured 25 ng/mL
+    assert censored.loc[0, "trough_ng_ml"] > 1.2 * half.loc[0, "trough_ng_ml"]
+    # and it is the minimum of the M3 posterior written out here: -log P(C < LOQ) + prior
+    s2 = np.log(1.0 + model.residual_proportional**2)
+    typ = model.typical_parameters(COV.iloc[[0]])
+
+    def m3(eta):
+        p = model.apply_etas(typ, eta[None, :])
+        pred = model.concentration_ng_ml({k: p[k].to_numpy() for k in p}, 400.0, 24.0)[0]
+        return -norm.logcdf((np.log(50.0) - np.log(pred)) / np.sqrt(s2)) + 0.5 * eta @ np.linalg.solve(model.omega, eta)
+
+    ref = minimize(m3, np.zeros(model.n_eta), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10})
+    assert censored.loc[0, "eta_cl_l_h"] == pytest.approx(ref.x[0], abs=1e-4)
     zero = map_estimate(COV.iloc[[0]], blq.assign(concentration_ng_ml=0.0, below_loq=False), model=model, default_loq_ng_ml=50.0)
-    assert zero.loc[0, "cl_l_h"] == pytest.approx(b.loc[0, "cl_l_h"])
+    assert zero.loc[0, "cl_l_h"] == pytest.approx(censored.loc[0, "cl_l_h"])
+    assert "below-LOQ" in censored.loc[0, "sample_flags"]
+
+
+def test_mode_is_unbiased_for_a_noise_free_steady_state_sample():
+    # issue 11: the proportional-error likelihood put the mode near 0.925 x the observation
+    for name in ("jiang2023", "widmer2006", "petain2008"):
+        model = load_pk_model(name)
+        cov = COV.assign(albumin_g_l=38.0)
+        true = model.individual_parameters(cov, np.zeros((3, model.n_eta)))
+        trough = model.trough_ss_ng_ml(true, 400.0)
+        samples = pd.DataFrame({"patient_id": COV.patient_id, "concentration_ng_ml": trough, "hours_after_dose": 24.0, "dose_mg": 400.0})
+        fit = map_estimate(cov, samples, model=model)
+        np.testing.assert_allclose(fit["trough_ng_ml"], trough, rtol=0.01)
+
+
+def test_improbable_sample_is_flagged_and_typical_sample_is_not():
+    model = load_pk_model("jiang2023")
+    cov = COV.iloc[[0, 1]]
+    typical = float(model.trough_ss_ng_ml(model.typical_parameters(cov.iloc[[1]]), 400.0)[0])
+    samples = pd.DataFrame({"patient_id": ["a", "b"], "concentration_ng_ml": [2.15, 1.2 * typical], "hours_after_dose": 24.0, "dose_mg": 400.0})
+    fit = map_estimate(cov, samples, model=model)
+    assert "inconsistent with the model" in fit.loc[0, "sample_flags"] and "2.15 ng/mL" in fit.loc[0, "sample_flags"]
+    assert fit.loc[0, "max_abs_z"] > 3
+    assert fit.loc[1, "sample_flags"] == "" and fit.loc[1, "max_abs_z"] < 1
+    # the bound is configurable: a bound above the residual keeps the 2.15 ng/mL sample unflagged
+    loose = map_estimate(cov, samples, model=model, improbable_abs_z=1e3)
+    assert loose.loc[0, "sample_flags"] == ""
 
 
 def test_input_errors_name_the_problem():

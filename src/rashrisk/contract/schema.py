@@ -141,6 +141,9 @@ PATIENTS = FileSchema(
                            "values in metres or inches are rejected with the probable unit"),
         Column("albumin_g_l", "number", required=False, unit="g/L", hard=Range(0, 100), soft=Range(20, 55),
                description="g/dL values (2-5.5) are a unit error: warned, not converted"),
+        Column("rbc_10e12_l", "number", required=False, unit="10^12/L", hard=Range(1, 8), soft=Range(2.5, 5.5),
+               description="red-cell count (RBC), a covariate of CL/F in jiang2023; when missing the reference "
+                           "3.7 x10^12/L is used and the report says so. Values in 10^6/uL are the same number"),
         Column("ancestry", "string", required=False, allowed=("EAS", "EUR", "AFR", "SAS", "AMR", "OTH")),
         Column("setting", "string", required=False, allowed=("adjuvant", "advanced")),
         Column("start_dose_mg", "number", unit="mg", hard=Range(0, 1000, min_open=True),

@@ -155,6 +155,7 @@ def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
         X["map_trough_ng_ml"] = map_trough
         X["trough_ratio_to_apriori"] = map_trough / (X["apriori_trough_ng_ml"] * dose_ratio)
         interval = estimate[["trough_low_ng_ml", "trough_high_ng_ml"]].astype(float)
+        interval["sample_flags"] = estimate["sample_flags"]  # below-LOQ / improbable sample (pk.sample_checks)
     else:
         X["map_trough_ng_ml"] = pd.Series(dtype=float)
         X["trough_ratio_to_apriori"] = pd.Series(dtype=float)

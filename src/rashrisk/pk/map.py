@@ -2,10 +2,11 @@
 
 For each patient the etas minimise the negative log posterior
 
-    sum_j [ (y_j - f_j)^2 / (2 v_j) + log(v_j) / 2 ] + eta' Omega^-1 eta / 2,
-    v_j = (prop * f_j)^2 + add^2
+    sum_j L_j(eta) + eta' Omega^-1 eta / 2,
 
-(residual error with its variance depending on the prediction, plus the IIV prior). All patients
+L_j the log-normal residual likelihood of :mod:`rashrisk.pk.likelihood` (the model's combined
+proportional + additive error mapped to the log scale; a below-LOQ sample enters censored, M3),
+plus the IIV prior. All patients
 are fitted at once: a batched Fisher-scoring (Gauss-Newton) iteration with a per-patient
 backtracking line search, the Jacobian by central differences on the analytic concentrations.
 The interval of the 24-h trough is the Laplace approximation: the inverse Fisher information at
@@ -16,8 +17,13 @@ Dosing per sample: when an actual ``dose_history`` is given for the patient, sup
 those doses at the sample's ``hours_from_start``; otherwise steady state at the sample's ``dose_mg`` when ``day_on_treatment``
 is absent/NaN or >= 5 days; otherwise the same daily dose since the start, with
 ``floor((24 day_on_treatment - hours_after_dose) / 24) + 1`` doses taken. Below-LOQ samples
-(``below_loq`` true, or a concentration of 0) enter as LOQ/2, LOQ being the reported
-concentration when positive and ``default_loq_ng_ml`` otherwise (Beal's simple substitution rule).
+(``below_loq`` true, or a concentration of 0) enter as censored at the LOQ (Beal's M3,
+``log P(C < LOQ)``), LOQ being the reported concentration when positive and ``default_loq_ng_ml``
+otherwise; they are never replaced by LOQ/2 or 0.
+
+Each sample is also checked against the model before fitting (:mod:`rashrisk.pk.sample_checks`):
+its standardised residual under the prior predictive, and a flag when it is improbable or below
+the LOQ; the flags are returned in ``sample_flags``.
 Troughs at other doses scale linearly with dose (the models are linear).
 """
 
@@ -27,13 +33,15 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import ModelError
+from rashrisk.pk import likelihood
+from rashrisk.pk import sample_checks
 from rashrisk.pk.apriori import imputed_names
 from rashrisk.pk.model import PopPKModel, default_pk_model
 
 STEADY_STATE_AFTER_DAYS = 5.0
 _Z95 = 1.6448536269514722
 _STEP_H = 1e-5  # finite-difference step on eta
-_MIN_VARIANCE = 1.0  # (ng/mL)^2, keeps v > 0 for a purely proportional error at f ~ 0
+_MIN_CONC_NG_ML = 1e-6  # predictions are clipped here before taking logs
 _REQUIRED = ("patient_id", "concentration_ng_ml", "hours_after_dose", "dose_mg")
 
 
@@ -76,7 +84,8 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     conc = s["concentration_ng_ml"].to_numpy(dtype=float)
     flagged = s["below_loq"].astype(object).eq(True).to_numpy(dtype=bool) if "below_loq" in s.columns else False
     blq = (conc == 0) | flagged
-    s["y"] = np.where(blq, np.where(conc > 0, conc, default_loq_ng_ml) / 2.0, conc)
+    s["log_y"] = np.log(np.where(blq, np.where(conc > 0, conc, default_loq_ng_ml), conc))
+    s["censored"] = blq
     day = pd.to_numeric(s["day_on_treatment"], errors="coerce").to_numpy(dtype=float) if "day_on_treatment" in s.columns else np.full(len(s), np.nan)
     t = s["hours_after_dose"].to_numpy(dtype=float)
     early = np.isfinite(day) & (day < STEADY_STATE_AFTER_DAYS)
@@ -89,7 +98,8 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     counts, col, shape = _layout(rows, len(patient_ids))
     t_start = pd.to_numeric(s["hours_from_start"], errors="coerce").to_numpy(dtype=float) if "hours_from_start" in s.columns else np.nan
     arrays = {
-        "y": _pad(s["y"].to_numpy(), rows, col, shape),
+        "log_y": _pad(s["log_y"].to_numpy(), rows, col, shape),
+        "censored": _pad(s["censored"].to_numpy(dtype=bool), rows, col, shape, False),
         "t": _pad(s["hours_after_dose"].to_numpy(dtype=float), rows, col, shape, 24.0),
         "dose": _pad(s["dose_mg"].to_numpy(dtype=float), rows, col, shape, 1.0),
         "n_doses": _pad(s["n_doses"].to_numpy(dtype=float), rows, col, shape, np.inf),
@@ -99,7 +109,10 @@ def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: 
     last_dose = np.full(len(patient_ids), np.nan)
     has = counts > 0
     last_dose[has] = s["dose_mg"].to_numpy(dtype=float)[(np.cumsum(counts) - 1)[has]]  # latest sample per patient
-    return arrays, mask, counts, last_dose
+    meta = pd.DataFrame({"patient_id": s["patient_id"].to_numpy(), "concentration_ng_ml": s["concentration_ng_ml"].to_numpy(dtype=float),
+                         "below_loq": s["censored"].to_numpy(dtype=bool), "hours_after_dose": s["hours_after_dose"].to_numpy(dtype=float),
+                         "row": rows, "col": col})
+    return arrays, mask, counts, last_dose, meta
 
 
 def _history_arrays(dose_history: pd.DataFrame, patient_ids: list, arrays: dict, mask: np.ndarray) -> dict:
@@ -169,13 +182,15 @@ class _Posterior:
             f[h] = self.model.history_concentration_ng_ml(sub, a["hist_times"][h], a["hist_doses"][h], np.nan_to_num(a["t_start"][h]))
         return f
 
-    def variance(self, f):
-        return np.maximum(self.model.residual_variance(f), _MIN_VARIANCE)
+    def log_predict(self, eta):
+        return np.log(np.maximum(self.predict(eta), _MIN_CONC_NG_ML))
+
+    def _terms(self, eta):
+        return likelihood.sample_terms(self.model, self.a["log_y"], self.log_predict(eta), self.a["censored"])
 
     def objective(self, eta):
-        f = self.predict(eta)
-        v = self.variance(f)
-        data = np.where(self.mask, (self.a["y"] - f) ** 2 / (2 * v) + 0.5 * np.log(v), 0.0).sum(axis=1)
+        nll = self._terms(eta)[0]
+        data = np.where(self.mask, nll, 0.0).sum(axis=1)
         return data + 0.5 * np.einsum("pi,ij,pj->p", eta, self.omega_inv, eta)
 
     def jacobian(self, eta, fn):
@@ -187,13 +202,10 @@ class _Posterior:
         return np.stack(cols, axis=-1)
 
     def gradient_and_fisher(self, eta):
-        f = self.predict(eta)
-        v = self.variance(f)
-        jac = self.jacobian(eta, self.predict)  # (P, S, K)
-        dv = 2 * self.model.residual_proportional**2 * f
-        r = self.a["y"] - f
-        w_grad = np.where(self.mask, -r / v + (0.5 / v - r**2 / (2 * v**2)) * dv, 0.0)
-        w_info = np.where(self.mask, 1.0 / v + dv**2 / (2 * v**2), 0.0)
+        _, d, w = self._terms(eta)
+        jac = self.jacobian(eta, self.log_predict)  # (P, S, K), d log f / d eta
+        w_grad = np.where(self.mask, d, 0.0)
+        w_info = np.where(self.mask, w, 0.0)
         grad = np.einsum("ps,psk->pk", w_grad, jac) + eta @ self.omega_inv
         info = np.einsum("ps,psk,psl->pkl", w_info, jac, jac) + self.omega_inv
         return grad, info
@@ -235,6 +247,26 @@ def _fit(post: _Posterior, n_patients: int, k: int, max_iter: int = 100, tol: fl
     return eta, info, decrement < 1e-6
 
 
+def _sample_flags(post: _Posterior, meta: pd.DataFrame, n_patients: int, bound: float):
+    """Per patient, the joined flags of its samples and the largest |z| of its measured samples."""
+    k = post.model.n_eta
+    eta0 = np.zeros((n_patients, k))
+    log_pred0 = post.log_predict(eta0)
+    jac0 = post.jacobian(eta0, post.log_predict) if k else np.zeros((*log_pred0.shape, 0))
+    z = sample_checks.prior_predictive_z(post.model, post.a["log_y"], log_pred0, jac0)
+    rows, cols = meta["row"].to_numpy(), meta["col"].to_numpy()
+    z_sample = z[rows, cols]
+    flags = [[] for _ in range(n_patients)]
+    max_abs = np.full(n_patients, np.nan)
+    for r, c_ng, h, blq, zs in zip(rows, meta["concentration_ng_ml"], meta["hours_after_dose"], meta["below_loq"], z_sample):
+        message = sample_checks.flag_messages(float(c_ng), float(h), bool(blq), float(zs), bound)
+        if message:
+            flags[r].append(message)
+        if not blq:
+            max_abs[r] = np.fmax(max_abs[r], abs(zs))
+    return ["; ".join(f) for f in flags], max_abs
+
+
 def map_estimate(
     covariates: pd.DataFrame,
     samples: pd.DataFrame,
@@ -244,6 +276,7 @@ def map_estimate(
     tau_h: float = 24.0,
     default_loq_ng_ml: float = 10.0,
     dose_history: pd.DataFrame | None = None,
+    improbable_abs_z: float | None = None,
 ) -> pd.DataFrame:
     """MAP individual parameters and 24-h steady-state troughs, one row per patient.
 
@@ -254,15 +287,20 @@ def map_estimate(
     ``start_dose_mg`` when given. ``dose_history`` (optional): ``patient_id, hours_from_start,
     dose_mg``, one row per dose actually taken; for the patients it lists, every sample needs
     ``hours_from_start`` on the same clock and is predicted by superposition of those doses.
+
+    ``sample_flags`` holds, per patient, the "; "-joined flags of samples that are below the LOQ or
+    improbable under the prior predictive (|z| > ``improbable_abs_z``, default from
+    ``pk/defaults.toml``); ``max_abs_z`` the largest |z| of the patient's measured samples.
     """
     model = model or default_pk_model()
+    improbable_abs_z = sample_checks.improbable_abs_z() if improbable_abs_z is None else float(improbable_abs_z)
     cov = covariates.reset_index(drop=True) if "patient_id" in covariates.columns else covariates.rename_axis("patient_id").reset_index()
     cov["patient_id"] = cov["patient_id"].astype(str)
     if cov["patient_id"].duplicated().any():
         dup = cov.loc[cov["patient_id"].duplicated(), "patient_id"].iloc[0]
         raise ModelError(f"map_estimate: patient_id {dup} appears more than once in the covariates")
     ids = cov["patient_id"].tolist()
-    arrays, mask, counts, dose_now = _sample_arrays(samples, ids, default_loq_ng_ml)
+    arrays, mask, counts, dose_now, meta = _sample_arrays(samples, ids, default_loq_ng_ml)
     if "start_dose_mg" in cov.columns:
         dose_now = np.where(np.isnan(dose_now), pd.to_numeric(cov["start_dose_mg"], errors="coerce").to_numpy(dtype=float), dose_now)
 
@@ -271,6 +309,7 @@ def map_estimate(
 
     typical, imputed = model.typical_and_imputed(cov)
     post = _Posterior(model, typical, arrays, mask)
+    flags, z_by_sample = _sample_flags(post, meta, len(ids), improbable_abs_z)
     eta, info, converged = _fit(post, len(ids), model.n_eta)
     params = model.apply_etas(typical, eta)
 
@@ -296,5 +335,7 @@ def map_estimate(
     for j, p in enumerate(model.iiv_parameters):
         out[f"eta_{p}"] = eta[:, j]
     out["imputed_covariates"] = imputed_names(imputed)
+    out["sample_flags"] = flags
+    out["max_abs_z"] = z_by_sample
     out["domain_warnings"] = ["; ".join(w) for w in model.domain_warnings_by_row(cov)]
     return out

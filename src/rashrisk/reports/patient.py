@@ -23,7 +23,7 @@ from rashrisk.reports.pk_populations import population_check
 from rashrisk.reports.skin import skin_block
 from rashrisk.reports.thresholds import setting_mismatch, trough_threshold, verdict
 from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
-from rashrisk.scoring.warnings import patient_warnings
+from rashrisk.scoring.warnings import patient_warnings, pk_reference_warnings, pk_sample_warnings
 
 STAGE_LABELS = {"start": "at imatinib start", "tdm": "after the first trough (TDM)"}
 INPUT_LABELS = {
@@ -259,6 +259,8 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
                  for w in trough["pk_population_check"]["outside"]]
     if trough["setting_warning"]:
         warnings.append(trough["setting_warning"])
+    patient_row = scoring_input.cohort.patients.astype({"patient_id": str}).set_index("patient_id").loc[[pid]].reset_index()
+    warnings += pk_reference_warnings(patient_row, pk_model)[0] + pk_sample_warnings(frame)[0]
     # the frame holds this one patient: its loader warnings are the first (only) row
     value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[0]]
     warnings = [f"input warning: {w}" for w in value_warnings] + warnings

@@ -17,7 +17,8 @@ import pandas as pd
 
 from rashrisk.errors import CohortError
 
-PATIENT_FIELDS = ("patient_id", "sex", "age_years", "weight_kg", "height_cm", "albumin_g_l", "ancestry",
+PATIENT_FIELDS = ("patient_id", "sex", "age_years", "weight_kg", "height_cm", "albumin_g_l", "rbc_10e12_l",
+                  "ancestry",
                   "setting", "start_dose_mg", "start_date")
 TDM_FIELDS = ("sample_time", "last_dose_time", "dose_mg", "concentration", "unit", "below_loq")
 DOCUMENT_KEYS = set(PATIENT_FIELDS) | {"genotypes", "tdm", "skin"}

@@ -21,7 +21,7 @@ from rashrisk.contract.genotypes import low_call_rate_messages, predictor_call_r
 from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW
 from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
 from rashrisk.scoring.inputs import tdm_row_problems, tdm_row_warnings
-from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings
+from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings, pk_sample_warnings
 
 OUTPUT_COLUMNS = ["patient_id", "status", "reason", "risk", "risk_low", "risk_high", "band", "baseline_risk",
                   "factor_1", "factor_2", "factor_3", "warnings", "model", "simulated_data"]
@@ -179,7 +179,8 @@ def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     domain = pk_domain_warnings(cohort, frame.X.index, pk_model)
     loaded = loader_warnings(scoring_input, frame, stage)
     call_rate = call_rate_warnings(cohort, frame, model)
-    extra = [a + b + c for a, b, c in zip(loaded, call_rate, domain)]
+    samples = pk_sample_warnings(frame)
+    extra = [a + b + c + d for a, b, c, d in zip(loaded, call_rate, domain, samples)]
     scored = score_frame(model, frame, extra_warnings=extra)
     reasons = dict(scoring_input.rejected)
     for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):

@@ -41,7 +41,39 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
     patients["patient_id"] = patients["patient_id"].astype(str)
     patients = patients.set_index("patient_id").reindex(index)
     messages = pk_model.domain_warnings_by_row(patients.reset_index())
-    return [[f"PK model {pk_model.name}: {m}" for m in row] for row in messages]
+    reference = pk_reference_warnings(patients.reset_index(), pk_model)
+    return [[f"PK model {pk_model.name}: {m}" for m in row] + ref for row, ref in zip(messages, reference)]
+
+
+def pk_reference_warnings(patients: pd.DataFrame, pk_model) -> list[list[str]]:
+    """Per row of ``patients``: a numeric PK covariate that was not recorded and took the model's
+    reference value, e.g. ``PK model jiang2023: reference red-cell count 3.7 x10^12/L used (rbc_10e12_l
+    not recorded)``. Genotype no-calls are warned as no-calls elsewhere."""
+    imputed = pk_model.imputed_covariates(patients)
+    numeric = [c for c, spec in pk_model.covariates.items() if spec.kind == "numeric" and c in imputed.columns]
+    out = []
+    for row in imputed[numeric].itertuples(index=False, name=None):
+        out.append([f"PK model {pk_model.name}: reference {_reference_text(pk_model.covariates[c])} used ({c} not recorded)"
+                    for c, missing in zip(numeric, row) if missing])
+    return out
+
+
+def _reference_text(spec) -> str:
+    """'red-cell count 3.7 x10^12/L' from a covariate spec's description ('what, unit') and reference."""
+    what, _, unit = str(spec.description or spec.column).partition(",")
+    unit = unit.strip()
+    unit = f"x{unit}" if unit.startswith("10^") else unit
+    return f"{what.strip()} {spec.reference:g} {unit}".strip()
+
+
+def pk_sample_warnings(frame) -> list[list[str]]:
+    """Per patient of ``frame.X``: the MAP fit's flags on the landmark sample (below the LOQ, or
+    improbable under the model: adherence, unit, timing); none at the start stage."""
+    interval = getattr(frame, "map_interval", None)
+    if interval is None or "sample_flags" not in interval.columns:
+        return [[] for _ in range(len(frame.X))]
+    flags = interval["sample_flags"].reindex(frame.X.index).fillna("")
+    return [[f"TDM sample: {m}" for m in str(f).split("; ") if m] for f in flags]
 
 
 def model_ranges(model) -> dict[str, tuple[float, float, str]]:

@@ -1,0 +1,75 @@
+"""The residual-error likelihood of a TDM sample, shared by the MAP estimator and the simulators.
+
+The residual lives on the log scale (log-normal): ``log C_obs = log f + eps``, eps ~ N(0, s^2),
+with the variance of a combined proportional + additive error mapped to the log scale,
+
+    s^2(f) = log(1 + (cv^2 f^2 + add^2) / f^2) = log(1 + cv^2 + add^2 / f^2),
+
+``cv`` and ``add`` being the PK model's ``[residual] proportional`` and ``additive_ng_ml`` (one
+record in the model TOML, covered by the model's sha256). With a purely proportional error the
+variance does not depend on the prediction, so the posterior mode is not pulled low (the
+normal-scale proportional likelihood with its ``log(v)/2`` term put the mode near 0.93 x the
+observation). Below-LOQ samples are censored (Beal's M3): their likelihood is
+``P(C_obs < LOQ) = Phi((log LOQ - log f) / s)``, never a value substituted for the sample.
+
+Functions work on arrays of log predictions ``m = log f`` and return per-sample negative log
+likelihoods, their derivative in ``m`` and a positive curvature weight (expected information for
+observed samples, the exact curvature of ``-log Phi`` for censored ones) for Fisher scoring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_ndtr, ndtr
+
+_MIN_CONC_NG_ML = 1e-6  # predictions are clipped here before taking logs
+
+
+def log_variance(model, log_pred):
+    """``s^2`` (log scale) and ``d s^2 / d log f`` for predictions ``exp(log_pred)``."""
+    cv2 = model.residual_proportional**2
+    add2_rel = model.residual_additive_ng_ml**2 * np.exp(-2.0 * np.asarray(log_pred, dtype=float))
+    inner = 1.0 + cv2 + add2_rel
+    s2 = np.log(inner)
+    ds2 = -2.0 * add2_rel / inner
+    return np.maximum(s2, 1e-12), ds2
+
+
+def log_sd(model, conc_ng_ml) -> np.ndarray:
+    """Residual SD on the log scale at predicted concentrations ``conc_ng_ml``."""
+    return np.sqrt(log_variance(model, np.log(np.maximum(conc_ng_ml, _MIN_CONC_NG_ML)))[0])
+
+
+def draw_observed(model, conc_ng_ml, rng: np.random.Generator) -> np.ndarray:
+    """Measured concentrations ``C exp(eps)``, eps ~ N(0, s^2(C)): the same residual the estimator assumes."""
+    c = np.maximum(np.asarray(conc_ng_ml, dtype=float), _MIN_CONC_NG_ML)
+    return c * np.exp(log_sd(model, c) * rng.standard_normal(c.shape))
+
+
+def sample_terms(model, log_obs, log_pred, censored):
+    """Per-sample (negative log likelihood, d/d log f, curvature weight).
+
+    ``log_obs``: log of the measured concentration, or of the LOQ where ``censored`` is true.
+    """
+    s2, ds2 = log_variance(model, log_pred)
+    s = np.sqrt(s2)
+    r = log_obs - log_pred
+    # observed: r^2/(2 s^2) + log(s^2)/2
+    nll_obs = r**2 / (2.0 * s2) + 0.5 * np.log(s2)
+    d_obs = -r / s2 + (0.5 / s2 - r**2 / (2.0 * s2**2)) * ds2
+    w_obs = 1.0 / s2 + ds2**2 / (2.0 * s2**2)
+    # censored (M3): -log Phi(z), z = (log LOQ - log f) / s
+    z = r / s
+    nll_cens = -log_ndtr(z)
+    mills = np.exp(-0.5 * z**2 - 0.5 * np.log(2.0 * np.pi) - log_ndtr(z))  # phi(z) / Phi(z)
+    dz = -1.0 / s - z * ds2 / (2.0 * s2)
+    d_cens = -mills * dz
+    w_cens = mills * (mills + z) * dz**2
+    return (np.where(censored, nll_cens, nll_obs), np.where(censored, d_cens, d_obs), np.where(censored, w_cens, w_obs))
+
+
+def censored_probability(model, loq_ng_ml, pred_ng_ml, extra_log_variance=0.0):
+    """``P(C_obs < LOQ)`` at prediction ``pred_ng_ml`` (with ``extra_log_variance`` added to s^2)."""
+    log_pred = np.log(np.maximum(pred_ng_ml, _MIN_CONC_NG_ML))
+    s2 = log_variance(model, log_pred)[0] + extra_log_variance
+    return ndtr((np.log(loq_ng_ml) - log_pred) / np.sqrt(s2))
