@@ -55,7 +55,8 @@ def register(app) -> None:
         pdf: Path = typer.Option(None, "--pdf", metavar="FILE.pdf", help="Also write the report as PDF (WeasyPrint)."),
         json_out: Path = typer.Option(None, "--json", metavar="FILE.json", help="Also write the report data as JSON."),
         skin: Path = typer.Option(None, "--skin", metavar="FILE.json", help="The patient's current skin state: "
-                                  '{"rash_grade": 0-4|null, "recurrent": bool, and the six red flags as true/false/null} '
+                                  "a JSON object: rash_grade (0-4 or null), recurrent (true/false/null) and the "
+                                  "six red flags (true/false/null) "
                                   "(docs/reports.md); a one-patient document may carry it as its 'skin' field instead."),
         trough_threshold: str = typer.Option("1100", "--trough-threshold", metavar="1100|760",
                                              help="Efficacy threshold the trough is compared with (ng/mL): 1100 "
