@@ -159,3 +159,18 @@ def test_the_tdm_report_states_the_trough_with_its_interval_and_the_thresholds_c
     assert "adjuvant" in trough["threshold_context"]
     assert trough["pk_population"]
 
+
+
+def test_the_change_statement_names_a_factor_that_moved_the_estimate_the_way_it_went(report_pair):
+    from rashrisk.reports.patient import cause_of_change
+
+    moved = [{"factor": "rs4129267", "delta": +0.98}, {"factor": "early_trough", "delta": -0.6},
+             {"factor": "sex", "delta": -0.1}]
+    assert cause_of_change(moved, -1)["factor"] == "early_trough"  # the fall is not blamed on the +0.98 rise
+    assert cause_of_change(moved, +1)["factor"] == "rs4129267"
+    assert cause_of_change(moved, 0)["factor"] == "rs4129267"
+    assert cause_of_change([{"factor": "sex", "delta": +0.2}], -1) is None
+    change = report_pair[1]["change"]
+    named = [f for f in change["factor_changes"] if f["description"] in change["statement"]]
+    if change["risk_change"] < -0.005 or change["risk_change"] > 0.005:
+        assert named and named[0]["delta"] * change["risk_change"] > 0

@@ -292,6 +292,13 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
     return json_safe(data)
 
 
+def cause_of_change(moved: list[dict], sign: int) -> dict | None:
+    """The factor to name for a change of ``sign`` (+1 rose, -1 fell, 0 about the same): the largest shift
+    among those moving the estimate the way it went (a rise is never explained by a fall); ``moved`` is
+    sorted by absolute shift. None when no factor moved that way."""
+    return next((d for d in moved if sign == 0 or d["delta"] * sign > 0), None)
+
+
 def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_factors: list[dict]) -> dict:
     """Start-stage estimate of the same patient and why the TDM-stage estimate differs."""
     frame, _ = _patient_frame(scoring_input, "start", start_model, pid)
@@ -309,12 +316,16 @@ def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_fact
     moved.sort(key=lambda d: -abs(d["delta"]))
     change = tdm_risk["risk"] - start["risk"]
     direction = "rose" if change > 0.005 else "fell" if change < -0.005 else "stayed about the same"
-    lead = moved[0] if moved else None
+    sign = 1 if change > 0.005 else -1 if change < -0.005 else 0
+    lead = cause_of_change(moved, sign)
     why = ""
     if lead is not None:
-        why = (f"The largest change comes from {lead['description']} "
+        why = (f"The largest {'shift' if sign == 0 else 'change in that direction'} comes from {lead['description']} "
                f"({'new information at TDM' if lead['new_at_tdm'] else 'weighted differently by the TDM-stage model'}, "
                f"{lead['delta']:+.2f} log-odds).")
+    elif moved:
+        why = ("No single factor's contribution moved that way; the change comes from the two models' different "
+               "baselines and the sum of smaller shifts.")
     base_note = ""
     if start.get("baseline_risk") and tdm_risk.get("baseline_risk"):
         base_note = (f" The TDM-stage model applies to patients still rash-free at their first sample, whose average "
