@@ -215,3 +215,19 @@ def _print_table(table, console=None) -> None:
     print_table(console, columns, rows)
     for _, r in table[table["domain_warnings"] != ""].iterrows():
         console.print(escape(f"Warning, patient {r['patient_id']}: {r['domain_warnings']}"))
+    _print_sample_flags(table, console)
+
+
+def _print_sample_flags(table, console) -> None:
+    """Each patient's sample flags (``map_estimate``'s ``sample_flags``), one line per flagged sample."""
+    from rich.markup import escape
+
+    flagged = table[table["sample_flags"].fillna("") != ""] if "sample_flags" in table.columns else table.iloc[0:0]
+    if flagged.empty:
+        console.print("Sample checks: no sample below the LOQ or inconsistent with the model.")
+        return
+    console.print(f"Sample checks: {len(flagged)} patient(s) with flagged samples (the samples are still used; "
+                  "below-LOQ ones as censored).")
+    for _, r in flagged.iterrows():
+        for flag in filter(None, str(r["sample_flags"]).split("; ")):
+            console.print(escape(f"Flag, patient {r['patient_id']}: {flag}"))
