@@ -219,3 +219,11 @@ def test_cli_report_with_skin_file_and_threshold(tmp_path):
     assert bad.returncode != 0 and "'rash_grade' is 7" in bad.stderr and "Traceback" not in bad.stderr
     bad = run("--trough-threshold", "900")
     assert bad.returncode != 0 and "expected one of 1100, 760" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_threshold_context_names_the_sampling_day_once():
+    from rashrisk.reports.thresholds import THRESHOLDS
+
+    for t in THRESHOLDS.values():
+        context = t.context()
+        assert t.day in context and "sampled troughs" not in context and "sampled sampling" not in context

@@ -26,7 +26,7 @@ class TroughThreshold:
         return f"{self.value_ng_ml:,.0f} ng/mL"
 
     def context(self) -> str:
-        return (f"The {self.label()} threshold comes from {self.finding} ({self.source}; troughs sampled "
+        return (f"The {self.label()} threshold comes from {self.finding} ({self.source}; "
                 f"{self.day}, {self.setting} GIST). It has not been established for {self.other_setting()} treatment, nor for samples "
                 "taken before steady state or outside 24 +/- 3 h after the dose.")
 
