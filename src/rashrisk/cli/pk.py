@@ -222,7 +222,7 @@ def _print_sample_flags(table, console) -> None:
     """Each patient's sample flags (``map_estimate``'s ``sample_flags``), one line per flagged sample."""
     from rich.markup import escape
 
-    flagged = table[table["sample_flags"].fillna("") != ""] if "sample_flags" in table.columns else table.iloc[0:0]
+    flagged = table[table["sample_flags"].fillna("") != ""]
     if flagged.empty:
         console.print("Sample checks: no sample below the LOQ or inconsistent with the model.")
         return

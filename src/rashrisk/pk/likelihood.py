@@ -1,4 +1,4 @@
-"""The residual-error likelihood of a TDM sample, shared by the MAP estimator and the simulators.
+"""The residual-error likelihood of a TDM sample under a PK model (the MAP objective and the sample checks).
 
 The residual lives on the log scale (log-normal): ``log C_obs = log f + eps``, eps ~ N(0, s^2),
 with the variance of a combined proportional + additive error mapped to the log scale,
@@ -20,9 +20,14 @@ observed samples, the exact curvature of ``-log Phi`` for censored ones) for Fis
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_ndtr, ndtr
+from scipy.special import log_ndtr
 
 _MIN_CONC_NG_ML = 1e-6  # predictions are clipped here before taking logs
+
+
+def clipped_log(conc_ng_ml) -> np.ndarray:
+    """``log`` of concentrations clipped at a tiny positive floor (a prediction can underflow to 0)."""
+    return np.log(np.maximum(conc_ng_ml, _MIN_CONC_NG_ML))
 
 
 def log_variance(model, log_pred):
@@ -33,17 +38,6 @@ def log_variance(model, log_pred):
     s2 = np.log(inner)
     ds2 = -2.0 * add2_rel / inner
     return np.maximum(s2, 1e-12), ds2
-
-
-def log_sd(model, conc_ng_ml) -> np.ndarray:
-    """Residual SD on the log scale at predicted concentrations ``conc_ng_ml``."""
-    return np.sqrt(log_variance(model, np.log(np.maximum(conc_ng_ml, _MIN_CONC_NG_ML)))[0])
-
-
-def draw_observed(model, conc_ng_ml, rng: np.random.Generator) -> np.ndarray:
-    """Measured concentrations ``C exp(eps)``, eps ~ N(0, s^2(C)): the same residual the estimator assumes."""
-    c = np.maximum(np.asarray(conc_ng_ml, dtype=float), _MIN_CONC_NG_ML)
-    return c * np.exp(log_sd(model, c) * rng.standard_normal(c.shape))
 
 
 def sample_terms(model, log_obs, log_pred, censored):
@@ -66,10 +60,3 @@ def sample_terms(model, log_obs, log_pred, censored):
     d_cens = -mills * dz
     w_cens = mills * (mills + z) * dz**2
     return (np.where(censored, nll_cens, nll_obs), np.where(censored, d_cens, d_obs), np.where(censored, w_cens, w_obs))
-
-
-def censored_probability(model, loq_ng_ml, pred_ng_ml, extra_log_variance=0.0):
-    """``P(C_obs < LOQ)`` at prediction ``pred_ng_ml`` (with ``extra_log_variance`` added to s^2)."""
-    log_pred = np.log(np.maximum(pred_ng_ml, _MIN_CONC_NG_ML))
-    s2 = log_variance(model, log_pred)[0] + extra_log_variance
-    return ndtr((np.log(loq_ng_ml) - log_pred) / np.sqrt(s2))

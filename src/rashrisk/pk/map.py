@@ -33,15 +33,13 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.errors import ModelError
-from rashrisk.pk import likelihood
-from rashrisk.pk import sample_checks
+from rashrisk.pk import likelihood, sample_checks
 from rashrisk.pk.apriori import imputed_names
 from rashrisk.pk.model import PopPKModel, default_pk_model
 
 STEADY_STATE_AFTER_DAYS = 5.0
 _Z95 = 1.6448536269514722
 _STEP_H = 1e-5  # finite-difference step on eta
-_MIN_CONC_NG_ML = 1e-6  # predictions are clipped here before taking logs
 _REQUIRED = ("patient_id", "concentration_ng_ml", "hours_after_dose", "dose_mg")
 
 
@@ -183,7 +181,7 @@ class _Posterior:
         return f
 
     def log_predict(self, eta):
-        return np.log(np.maximum(self.predict(eta), _MIN_CONC_NG_ML))
+        return likelihood.clipped_log(self.predict(eta))
 
     def _terms(self, eta):
         return likelihood.sample_terms(self.model, self.a["log_y"], self.log_predict(eta), self.a["censored"])

@@ -10,6 +10,7 @@ Omega from the declared SDs and correlations); residual error is combined
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import tomllib
@@ -248,10 +249,6 @@ class PopPKModel:
             noisy = noisy + self.residual_additive_ng_ml * rng.standard_normal(c.shape)
         return np.maximum(noisy, 0.0)
 
-    def residual_variance(self, conc_ng_ml) -> np.ndarray:
-        c = np.asarray(conc_ng_ml, dtype=float)
-        return (self.residual_proportional * c) ** 2 + self.residual_additive_ng_ml**2
-
     # ---- concentrations ------------------------------------------------------------------------
 
     def concentration_ng_ml(self, params, dose_mg, time_after_dose_h, *, n_doses=np.inf, tau_h=24.0):
@@ -309,13 +306,19 @@ def available_models() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
+@functools.cache
+def pk_defaults() -> dict:
+    """``pk/defaults.toml`` parsed once: the default model per ancestry and ``[sample_checks]``."""
+    return tomllib.loads(resources.files("rashrisk.pk").joinpath("defaults.toml").read_text(encoding="utf-8"))
+
+
 def default_pk_model(ancestry: str | None = None) -> PopPKModel:
     """The default model for a cohort's ancestry, as declared in ``pk/defaults.toml``.
 
     East Asian (``EAS``) -> jiang2023 with a wider IIV of CL/F (recorded in ``overrides``);
     any other or unknown ancestry -> widmer2006. docs/pk.md gives the justification.
     """
-    table = tomllib.loads(resources.files("rashrisk.pk").joinpath("defaults.toml").read_text(encoding="utf-8"))
+    table = pk_defaults()
     key = str(ancestry).strip().upper() if ancestry else "*"
     entry = dict(table.get(key, table["*"]))
     model = load_pk_model(entry.pop("model"))

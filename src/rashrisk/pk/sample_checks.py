@@ -14,20 +14,17 @@ adherence, unit and timing; they do not drop the sample.
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
 import numpy as np
 
 from rashrisk.pk import likelihood
+from rashrisk.pk.model import pk_defaults
 
 INCONSISTENT = "sample inconsistent with the model: check adherence, unit and timing"
 
 
 def improbable_abs_z() -> float:
     """The configured bound on |z| (``pk/defaults.toml``, ``[sample_checks] improbable_abs_z``)."""
-    table = tomllib.loads(resources.files("rashrisk.pk").joinpath("defaults.toml").read_text(encoding="utf-8"))
-    return float(table.get("sample_checks", {}).get("improbable_abs_z", 3.0))
+    return float(pk_defaults().get("sample_checks", {}).get("improbable_abs_z", 3.0))
 
 
 def prior_predictive_z(model, log_obs, log_pred0, jac0) -> np.ndarray:

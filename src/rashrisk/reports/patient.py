@@ -173,6 +173,7 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str, threshold=None)
         block["ratio_to_apriori"] = ratio
     block.update(_threshold_statement(block, threshold))
     block["pk_population"] = pk_model.population
+    block["pk_reference_warnings"] = pk_reference_warnings(covariates, pk_model)[0]
     patient = covariates.iloc[0].to_dict()
     block["pk_population_check"] = population_check(pk_model.name, patient)
     block["threshold_context"] = threshold.context()
@@ -259,8 +260,7 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
                  for w in trough["pk_population_check"]["outside"]]
     if trough["setting_warning"]:
         warnings.append(trough["setting_warning"])
-    patient_row = scoring_input.cohort.patients.astype({"patient_id": str}).set_index("patient_id").loc[[pid]].reset_index()
-    warnings += pk_reference_warnings(patient_row, pk_model)[0] + pk_sample_warnings(frame)[0]
+    warnings += trough["pk_reference_warnings"] + pk_sample_warnings(frame)[0]
     # the frame holds this one patient: its loader warnings are the first (only) row
     value_warnings = [w.removeprefix("input warning: ") for w in loader_warnings(scoring_input, frame, stage)[0]]
     warnings = [f"input warning: {w}" for w in value_warnings] + warnings
@@ -315,8 +315,8 @@ def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_fact
                       "new_at_tdm": old is None})
     moved.sort(key=lambda d: -abs(d["delta"]))
     change = tdm_risk["risk"] - start["risk"]
-    direction = "rose" if change > 0.005 else "fell" if change < -0.005 else "stayed about the same"
     sign = 1 if change > 0.005 else -1 if change < -0.005 else 0
+    direction = {1: "rose", -1: "fell", 0: "stayed about the same"}[sign]
     lead = cause_of_change(moved, sign)
     why = ""
     if lead is not None:

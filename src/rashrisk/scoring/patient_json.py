@@ -50,26 +50,26 @@ def check_skin_record(record, source: str = "skin record") -> dict:
     return {key: record.get(key) for key in SKIN_KEYS}
 
 
-def read_skin_record(path) -> dict:
-    """``--skin FILE.json``: one skin record, checked."""
-    path = Path(path)
+def _read_json(path: Path, option: str, expected: str):
+    """The parsed JSON of ``path``; a user error naming the file (and where the JSON breaks) otherwise."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise CohortError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except OSError as exc:
-        raise CohortError(f"--skin {path}: cannot read ({exc.strerror or exc}); expected a JSON skin record") from None
-    return check_skin_record(record, f"{path.name} (skin)")
+        raise CohortError(f"{option} {path}: cannot read ({exc.strerror or exc}); expected {expected}") from None
+
+
+def read_skin_record(path) -> dict:
+    """``--skin FILE.json``: one skin record, checked."""
+    path = Path(path)
+    return check_skin_record(_read_json(path, "--skin", "a JSON skin record"), f"{path.name} (skin)")
 
 
 def read_patient_document(path) -> dict:
     """The parsed document, checked for shape (field values are checked by the cohort loader)."""
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CohortError(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return check_patient_document(document, path.name)
+    return check_patient_document(_read_json(path, "patient document", "a one-patient JSON document"), path.name)
 
 
 def check_patient_document(document, source: str = "patient document") -> dict:
@@ -148,14 +148,14 @@ def document_skin(cohort_input):
 
 
 def combined_skin(document_record, given, given_name: str = "--skin"):
-    """The one skin record of a report: from the patient document or ``given`` (checked), not both."""
-    if given is not None and not isinstance(given, dict):
-        if isinstance(given, (str, Path)):
-            given = read_skin_record(given)
-        else:
-            raise CohortError(f"{given_name}: expected a skin record (dict) or a .json file, got {type(given).__name__}")
-    elif given is not None:
-        given = check_skin_record(given, given_name)
-    if given is not None and document_record is not None:
+    """The one skin record of a report: from the patient document or ``given`` (a dict or a .json
+    file, checked), not both."""
+    if given is None:
+        return document_record
+    if document_record is not None:
         raise CohortError(f"{given_name}: the patient document already has a 'skin' field; give the skin record once")
-    return given if given is not None else document_record
+    if isinstance(given, dict):
+        return check_skin_record(given, given_name)
+    if isinstance(given, (str, Path)):
+        return read_skin_record(given)
+    raise CohortError(f"{given_name}: expected a skin record (dict) or a .json file, got {type(given).__name__}")
