@@ -138,9 +138,9 @@ def test_without_a_skin_record_the_screen_is_a_checklist_and_desensitisation_is_
 @pytest.mark.parametrize("low, high, verdict", [(600.0, 1000.0, "below"), (1100.0, 1800.0, "at or above"),
                                                 (652.0, 1433.0, "cannot tell"), (None, 900.0, None)])
 def test_a_threshold_verdict_is_made_only_over_the_whole_interval(low, high, verdict):
-    from rashrisk.reports.options import threshold_verdict
+    from rashrisk.reports.thresholds import verdict as threshold_verdict
 
-    assert threshold_verdict(low, high) == verdict
+    assert threshold_verdict(low, high, 1100.0) == verdict
 
 
 def test_the_tdm_report_states_the_trough_with_its_interval_and_the_thresholds_context(models, cohort_dir):

@@ -5,8 +5,8 @@ Sources are cited in our own words (see /docs/reports.md and the project's domai
 
 from __future__ import annotations
 
-from rashrisk.reports.skin import CTCAE_SOURCE, RED_FLAG_LABELS, skin_block
-from rashrisk.reports.thresholds import THRESHOLDS, trough_threshold, verdict
+from rashrisk.reports.skin import CTCAE_SOURCE, skin_block
+from rashrisk.reports.thresholds import trough_threshold
 
 SOURCE_STUDY = ("The management of imatinib-associated severe skin rash in gastrointestinal stromal tumor: "
                 "desensitization therapy and pharmacogenetic investigation (The Oncologist 2025, "
@@ -18,15 +18,8 @@ PK_FACTS = ("Imatinib half-life about 18 h, steady state after about 4-7 days (l
             "trough sampling 24 h after a once-daily dose, accepted within +/- 2-3 h (TDM literature)")
 SCAR_LABEL = ("Imatinib product information (warnings: severe cutaneous reactions, including Stevens-Johnson "
               "syndrome / toxic epidermal necrolysis, DRESS, erythema multiforme and bullous eruptions)")
-EFFICACY_THRESHOLD_NG_ML = 1100.0  # the default threshold (reports.thresholds holds the records)
-THRESHOLD_CONTEXT = trough_threshold(EFFICACY_THRESHOLD_NG_ML).context()
 RASH_CARE = ("Routine care of grade 1-2 imatinib rash as summarised in the project's domain notes: imatinib usually "
              "continued; emollients, topical corticosteroids, oral antihistamines; the dose taken with food")
-
-
-def threshold_verdict(low: float | None, high: float | None, threshold: float = EFFICACY_THRESHOLD_NG_ML) -> str | None:
-    """'below', 'at or above' or 'cannot tell' (the interval spans the threshold); None without an interval."""
-    return verdict(low, high, threshold)
 
 
 REFERENCES = {
@@ -38,11 +31,6 @@ REFERENCES = {
     "rash_care": RASH_CARE,
     "ctcae": CTCAE_SOURCE,
 }
-THRESHOLD_REFERENCES = {1100.0: "demetri_2009", 760.0: "bouchet"}
-
-# Signs of a severe cutaneous adverse reaction (SJS/TEN, DRESS, bullous reactions): reports.skin holds
-# the record, the screen and the options that follow from it.
-RED_FLAGS = tuple(RED_FLAG_LABELS.values())
 
 
 def options_for(band: str, *, stage: str, trough_verdict: str | None = None, skin: dict | None = None,
@@ -94,5 +82,5 @@ def options_for(band: str, *, stage: str, trough_verdict: str | None = None, ski
                                      "recommend doses.",
                     "basis": (f"Troughs below {label} were associated with worse outcome in {threshold.setting} GIST "
                               f"({threshold.day})."),
-                    "reference": THRESHOLD_REFERENCES[threshold.value_ng_ml]})
+                    "reference": threshold.reference})
     return out + skin_block(skin)["options"]  # the rash-management options of the skin record

@@ -18,8 +18,8 @@ from rashrisk.explanations.counterfactual import counterfactuals
 from rashrisk.explanations.local import explain_factors, factor_rows, risk_alleles_of
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.pk.apriori import predict_trough
-from rashrisk.reports.options import REFERENCES, THRESHOLD_REFERENCES, options_for
-from rashrisk.reports.pk_populations import population_check
+from rashrisk.reports.options import REFERENCES, options_for
+from rashrisk.reports.pk_populations import optional_float, population_check
 from rashrisk.reports.skin import skin_block
 from rashrisk.reports.thresholds import setting_mismatch, trough_threshold, verdict
 from rashrisk.scoring.score import build_frame, exclusion_reason, is_simulated, loader_warnings, served_risk, used_inputs
@@ -39,14 +39,6 @@ SOURCE_COLUMNS = {"concentration": "map_trough_ng_ml", "last_dose_time": "map_tr
 STATUS_WORDS = {"measured": "measured", "derived": "derived", "predicted": "predicted (PK model)",
                 "defaulted": "defaulted (PK reference value)", "missing": "imputed (not recorded)",
                 "no-call": "no-call"}
-
-
-def _float(value) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
 
 
 def in_words(risk: float) -> str:
@@ -108,7 +100,7 @@ def input_table(frame, pid: str, used: list[str], pk_covariates=(), value_warnin
 def _risk_block(model, X: pd.DataFrame, attributions) -> dict:
     risk, low, high = (float(np.asarray(v)[0]) for v in served_risk(model, X, attributions))
     card = model.card
-    baseline = _float(card.baseline_risk)
+    baseline = optional_float(card.baseline_risk)
     return {
         "risk": risk, "risk_low": low, "risk_high": high, "band": str(model.band([risk])[0]),
         "band_thresholds": {"low_below": card.band_thresholds.low_below, "high_from": card.band_thresholds.high_from},
@@ -153,23 +145,23 @@ def _trough_block(cohort, frame, pid: str, pk_model, stage: str, threshold=None)
     apriori = predict_trough(covariates, dose, model=pk_model, n_sim=2000, seed=0).iloc[0]
     threshold = trough_threshold(threshold)
     block = {"threshold_ng_ml": threshold.value_ng_ml, "threshold": threshold.to_dict(),
-             "threshold_reference": THRESHOLD_REFERENCES[threshold.value_ng_ml],
+             "threshold_reference": threshold.reference,
              "pk_model": pk_model.name, "start_dose_mg": dose,
-             "apriori_ng_ml": _float(apriori["trough_typical_ng_ml"]), "apriori_p05_ng_ml": _float(apriori["trough_p05_ng_ml"]),
-             "apriori_p95_ng_ml": _float(apriori["trough_p95_ng_ml"]),
+             "apriori_ng_ml": optional_float(apriori["trough_typical_ng_ml"]), "apriori_p05_ng_ml": optional_float(apriori["trough_p05_ng_ml"]),
+             "apriori_p95_ng_ml": optional_float(apriori["trough_p95_ng_ml"]),
              "pk_domain_warnings": [w for w in str(apriori["domain_warnings"]).split("; ") if w],
              "pk_defaulted_covariates": [c for c in str(apriori["imputed_covariates"]).split(", ") if c],
              "measured": None, "map_ng_ml": None}
     if stage == "tdm":
         if pid in frame.landmark_samples.index:  # the sample and the MAP fit of the model frame itself
             s = frame.landmark_samples.loc[pid]
-            block["measured"] = {"concentration_ng_ml": _float(s["concentration_ng_ml"]),
-                                 "hours_after_dose": _float(s["hours_after_dose"]),
-                                 "day_on_treatment": _float(s["day_on_treatment"]), "dose_mg": _float(s["dose_mg"])}
-            block["map_low_ng_ml"] = _float(frame.map_interval.loc[pid, "trough_low_ng_ml"])
-            block["map_high_ng_ml"] = _float(frame.map_interval.loc[pid, "trough_high_ng_ml"])
-        block["map_ng_ml"] = _float(frame.X.loc[pid, "map_trough_ng_ml"])
-        ratio = _float(frame.X.loc[pid, "trough_ratio_to_apriori"])
+            block["measured"] = {"concentration_ng_ml": optional_float(s["concentration_ng_ml"]),
+                                 "hours_after_dose": optional_float(s["hours_after_dose"]),
+                                 "day_on_treatment": optional_float(s["day_on_treatment"]), "dose_mg": optional_float(s["dose_mg"])}
+            block["map_low_ng_ml"] = optional_float(frame.map_interval.loc[pid, "trough_low_ng_ml"])
+            block["map_high_ng_ml"] = optional_float(frame.map_interval.loc[pid, "trough_high_ng_ml"])
+        block["map_ng_ml"] = optional_float(frame.X.loc[pid, "map_trough_ng_ml"])
+        ratio = optional_float(frame.X.loc[pid, "trough_ratio_to_apriori"])
         block["ratio_to_apriori"] = ratio
     block.update(_threshold_statement(block, threshold))
     block["pk_population"] = pk_model.population

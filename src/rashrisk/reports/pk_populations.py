@@ -52,7 +52,8 @@ PK_POPULATIONS = {
 }
 
 
-def _number(value) -> float | None:
+def optional_float(value) -> float | None:
+    """``value`` as a float; None when it is missing, NaN or not a number."""
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -84,7 +85,7 @@ def population_check(model_name: str, patient: dict) -> dict:
     if population.settings and setting is not None and setting.lower() not in population.settings:
         outside.append(f"setting {setting}: the model was fitted on {', '.join(population.settings)} patients")
     for key, label, unit in (("age_years", "age", "years"), ("weight_kg", "weight", "kg")):
-        bounds, value = getattr(population, key), _number(patient.get(key))
+        bounds, value = getattr(population, key), optional_float(patient.get(key))
         if bounds and value is not None and not bounds[0] <= value <= bounds[1]:
             outside.append(f"{label} {value:g} {unit}: outside the model's population ({bounds[0]:g}-{bounds[1]:g} {unit})")
     return {"model": model_name, "description": population.description, "outside": outside,

@@ -13,8 +13,9 @@ six flags recorded absent. Options, not orders: the clinician decides.
 
 from __future__ import annotations
 
-# key -> what the clinician checks (the signs of SJS/TEN, DRESS and bullous reactions)
-RED_FLAG_LABELS = {
+from rashrisk.scoring.patient_json import SKIN_RED_FLAGS as RED_FLAGS
+
+_LABELS = {  # what the clinician checks (the signs of SJS/TEN, DRESS and bullous reactions)
     "mucosal_involvement": "mucosal involvement (mouth, eyes, genitals)",
     "blistering_or_detachment": "blistering or skin detachment",
     "fever": "fever",
@@ -22,7 +23,7 @@ RED_FLAG_LABELS = {
     "lymphadenopathy": "lymphadenopathy",
     "eosinophilia_or_organ_involvement": "eosinophilia or organ involvement (liver, kidney)",
 }
-RED_FLAGS = tuple(RED_FLAG_LABELS)
+RED_FLAG_LABELS = {key: _LABELS[key] for key in RED_FLAGS}  # in the record's order; a flag without a label fails here
 
 # CTCAE v5.0, "rash maculo-papular" (paraphrased); BSA = body surface area, ADL = activities of daily living
 CTCAE_GRADES = (
@@ -115,9 +116,7 @@ def skin_block(record: dict | None) -> dict:
     present = [f["label"] for f in flags if f["state"] == "present"]
     unrecorded = [f["label"] for f in flags if f["state"] == "not recorded"]
     level = severity(record)
-    if present:
-        pathway, options = "stop", [dict(STOP)]
-    elif level == "severe" and unrecorded:
+    if present or (level == "severe" and unrecorded):
         pathway, options = "stop", [dict(STOP)]
     elif level == "severe":
         pathway, options = "desensitisation", [dict(DESENSITISATION)]

@@ -21,6 +21,7 @@ class TroughThreshold:
     day: str  # when the troughs behind the threshold were sampled, as a phrase
     setting: str  # "advanced" | "adjuvant": the GIST setting the threshold was derived in
     finding: str
+    reference: str  # key of the source in reports.options.REFERENCES
 
     def label(self) -> str:
         return f"{self.value_ng_ml:,.0f} ng/mL"
@@ -42,12 +43,14 @@ THRESHOLDS: dict[int, TroughThreshold] = {
         value_ng_ml=1100.0, source="Demetri et al., J Clin Oncol 2009 (B2222 trial)", day="troughs sampled on day 29",
         setting="advanced",
         finding="the B2222 trial, where patients in the lowest trough quartile (below about 1,110 ng/mL, rounded to "
-                "1,100) had a shorter time to progression (11.3 months against more than 30)"),
+                "1,100) had a shorter time to progression (11.3 months against more than 30)",
+        reference="demetri_2009"),
     760: TroughThreshold(
         value_ng_ml=760.0, source="Bouchet et al., French advanced-GIST cohort (n = 96)",
         day="sampling day not stated in the sources the project holds", setting="advanced",
         finding="a French cohort of 96 patients with advanced GIST, where 760 ng/mL separated progression-free "
-                "survival"),
+                "survival",
+        reference="bouchet"),
 }
 DEFAULT_THRESHOLD_NG_ML = 1100
 
