@@ -55,7 +55,7 @@ demo: $(STAMP) system-pdf
 	@echo "demo outputs are in $(DEMO_OUT)/"
 
 test: $(STAMP) system-pdf system-browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
