@@ -71,3 +71,40 @@ def test_the_checks_catch_a_broken_and_a_blank_page(tmp_path):
     blank.write_text("<html><body></body></html>")
     _, console, share = check_page(blank, tmp_path)
     assert console == [] and share > 0.99
+
+
+def _skin_report(models, skin):
+    import rashrisk
+
+    document = {"patient_id": "SKIN-B", "sex": "F", "age_years": 47, "weight_kg": 58, "start_dose_mg": 400,
+                "start_date": "2025-05-05", "ancestry": "EUR", "setting": "adjuvant",
+                "genotypes": {"rs4129267": "C/T"}, "skin": skin,
+                "tdm": [{"sample_time": "2025-05-19T07:55", "last_dose_time": "2025-05-18T08:00", "dose_mg": 400,
+                         "concentration": 1.1, "unit": "ug/mL"}]}
+    return rashrisk.report("SKIN-B", document, "tdm", model=models["tdm"], start_model=models["start"])
+
+
+def _option_classes(dom: str) -> list[str]:
+    return re.findall(r'<li class="option-([a-z_0-9]+)"', dom)
+
+
+def test_the_red_flag_screen_in_chromium(models, tmp_path):
+    """Issue 11 "Done when": in the rendered page a severe rash with one red flag present shows the alert
+    and only the stop option; with all six recorded absent, desensitisation is offered and no alert."""
+    from rashrisk.reports.skin import RED_FLAGS
+
+    absent = dict.fromkeys(RED_FLAGS, False)
+    pages = {"flag": {"rash_grade": 3, "recurrent": False, **absent, RED_FLAGS[0]: True},
+             "clear": {"rash_grade": 3, "recurrent": False, **absent}}
+    doms = {}
+    for name, skin in pages.items():
+        page = tmp_path / f"{name}.html"
+        page.write_text(render_report_html(_skin_report(models, skin)), encoding="utf-8")
+        dom, console, share = check_page(page, tmp_path / name)
+        assert console == [] and share < 0.95, name
+        doms[name] = dom
+    assert 'id="red-flag-alert"' in doms["flag"] and "Red flag present" in doms["flag"]
+    assert "stop" in _option_classes(doms["flag"]) and "desensitisation" not in _option_classes(doms["flag"])
+    assert 'id="red-flag-alert"' not in doms["clear"]
+    assert "desensitisation" in _option_classes(doms["clear"]) and "stop" not in _option_classes(doms["clear"])
+    assert doms["clear"].count('class="flag-absent"') == len(RED_FLAGS)
