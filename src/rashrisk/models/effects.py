@@ -12,6 +12,8 @@ change in calibrated log-odds for a fixed contrast a clinician understands (:fun
 - age +10 years, weight +10 kg, start dose +200 mg/day, day of the TDM sample +7 days; any other
   continuous input: one interquartile range of the training cohort.
 
+Each contrast's label completes "the effect of ..." ("two risk alleles vs none", "doubling it").
+
 The effect is averaged over the training patients, each with the factor set to the contrast's two
 values and every other input kept at the patient's own (an average marginal effect; a missing value
 of the factor is set to the training median first). The same is computed for each of the
@@ -47,10 +49,11 @@ UNIT = "calibrated log-odds"
 EARLY_TROUGH = "early_trough"
 EARLY_TROUGH_INPUTS = ("map_trough_ng_ml", "trough_ratio_to_apriori")
 # continuous inputs off the log scale: (step, what the step says)
-STEPS = {"age_years": (10.0, "10 years older"), "weight_kg": (10.0, "10 kg heavier"),
-         "height_cm": (10.0, "10 cm taller"), "bsa_m2": (0.2, "body surface area +0.2 m²"),
-         "albumin_g_l": (5.0, "albumin +5 g/L"), "start_dose_mg": (200.0, "start dose +200 mg/day"),
-         "tdm_day": (7.0, "TDM sample 7 days later")}
+# (the labels complete "the effect of ...")
+STEPS = {"age_years": (10.0, "10 more years of age"), "weight_kg": (10.0, "10 kg more body weight"),
+         "height_cm": (10.0, "10 cm more height"), "bsa_m2": (0.2, "0.2 m² more body surface area"),
+         "albumin_g_l": (5.0, "5 g/L more albumin"), "start_dose_mg": (200.0, "a start dose 200 mg/day higher"),
+         "tdm_day": (7.0, "a TDM sample 7 days later")}
 LEVEL_WORDS = {"sex": {"F": "female", "M": "male"}}
 PREFERRED_LEVELS = {"sex": ("F", "M")}  # (contrasted level, reference level)
 
@@ -109,7 +112,7 @@ def contrast_of(factor: str, X: pd.DataFrame, spec: FeatureSpec):
     if factor == EARLY_TROUGH:
         inputs = [c for c in EARLY_TROUGH_INPUTS if c in X.columns]
         base = {c: _filled(X, c) for c in inputs}
-        return ("measured trough doubled at the same a priori prediction", base,
+        return ("doubling the measured trough at the same a priori prediction", base,
                 {c: 2.0 * v for c, v in base.items()})
     if factor not in X.columns:
         return None
@@ -126,12 +129,12 @@ def contrast_of(factor: str, X: pd.DataFrame, spec: FeatureSpec):
         return f"{words.get(level, level)} vs {words.get(reference, reference)}", {factor: reference}, {factor: level}
     base = _filled(X, factor)
     if factor in spec.log:
-        return "doubled", {factor: base}, {factor: 2.0 * base}
+        return "doubling it", {factor: base}, {factor: 2.0 * base}
     if factor in STEPS:
         step, words = STEPS[factor]
     else:
         step = float(np.subtract(*np.nanquantile(X[factor].astype(float), [0.75, 0.25])))
-        words = f"+{step:.3g} (interquartile range)"
+        words = f"{step:.3g} more (one interquartile range)"
     if not np.isfinite(step) or step <= 0:
         return None
     return words, {factor: base}, {factor: base + step}
