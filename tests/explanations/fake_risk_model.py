@@ -130,6 +130,17 @@ def _leaf_sum(booster, matrix) -> np.ndarray:
     return total
 
 
+def with_effects(model: FakeRiskModel, **statuses: str) -> FakeRiskModel:
+    """The model with a card effects record giving each named factor ``status`` (the intervals are
+    made up to match it; the real ones come from rashrisk.models.effects.factor_effects)."""
+    bounds = {"established": (0.2, 0.9), "against expectation": (-0.9, -0.2), "not established": (-0.4, 0.7)}
+    model.card.effects = {"level": 0.90, "unit": "calibrated log-odds", "n_bootstrap": 30, "factors": {
+        factor: {"contrast": "two risk alleles vs none", "effect": sum(bounds[status]) / 2, "low": bounds[status][0],
+                 "high": bounds[status][1], "expected": "raises", "status": status}
+        for factor, status in statuses.items()}}
+    return model
+
+
 def fitted(family: str, n: int = 1500, seed: int = 0) -> tuple[FakeRiskModel, pd.DataFrame]:
     X, y = clinical_frame(n, seed)
     return FakeRiskModel(family).fit(X, y, seed=seed), X

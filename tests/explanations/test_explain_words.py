@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rashrisk.models.card import GenotypeCoding
-from fake_risk_model import fitted
+from fake_risk_model import fitted, with_effects
 
 from rashrisk.explanations.counterfactual import counterfactuals
 from rashrisk.explanations.factors import factor_contributions
@@ -70,6 +70,7 @@ def test_top_factors_by_absolute_contribution():
 
 def test_counterfactual_rescoring_matches_the_model():
     model, X = fitted("logistic", n=600)
+    with_effects(model, rs4129267="established")
     row = X.iloc[[0]].copy()
     row["rs4129267_alt_count"] = 2.0
     statements = counterfactuals(model, row)[row.index[0]]
@@ -84,6 +85,7 @@ def test_counterfactual_rescoring_matches_the_model():
 
 def test_no_call_counterfactual_shows_each_genotype():
     model, X = fitted("logistic", n=600)
+    with_effects(model, rs4129267="established")
     row = X.iloc[[1]].copy()
     row["rs4129267_alt_count"] = np.nan
     statements = counterfactuals(model, row)[row.index[0]]

@@ -4,6 +4,10 @@
 factor changed, scored by the same served model. Only factors a clinician can reason about are
 varied: each genotype in the model (to the genotype without a risk allele, or every genotype for a
 no-call) and, at the TDM stage, the early trough (to the a priori expectation).
+
+A counterfactual reads as an effect of the factor, so by default only factors whose effect the
+model established (:mod:`rashrisk.models.effects`, the card's ``effects``) get one; the others are
+described by :func:`rashrisk.explanations.phrases.effect_statement` instead.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import pandas as pd
 
 from rashrisk.explanations.factors import EARLY_TROUGH
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
+from rashrisk.models.effects import effect_of, is_established
 
 
 def _pct(p: float) -> str:
@@ -50,12 +55,19 @@ def _scenarios(model, row: pd.Series, risk_alleles: dict) -> list[tuple[str, str
     return out
 
 
-def counterfactuals(model, X: pd.DataFrame, *, risk_alleles: dict | None = None) -> dict[str, list[dict]]:
-    """Per patient id: list of {factor, statement, risk, counterfactual_risk} (one batch re-scoring)."""
+def counterfactuals(model, X: pd.DataFrame, *, risk_alleles: dict | None = None,
+                    only_established: bool = True) -> dict[str, list[dict]]:
+    """Per patient id: list of {factor, statement, risk, counterfactual_risk} (one batch re-scoring).
+
+    ``only_established``: leave out factors whose effect the model did not establish (the default: a
+    counterfactual of such a factor would present the model's arithmetic as an effect)."""
     risk_alleles = risk_alleles or {}
     rows, meta = [], []
+    shown: dict[str, bool] = {}
     for pid, row in X.iterrows():
         for factor, label, changes in _scenarios(model, row, risk_alleles):
+            if only_established and not shown.setdefault(factor, is_established(effect_of(model, factor))):
+                continue
             changed = row.copy()
             for column, value in changes.items():
                 changed[column] = value

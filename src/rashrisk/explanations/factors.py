@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-EARLY_TROUGH = "early_trough"
-EARLY_TROUGH_INPUTS = ("map_trough_ng_ml", "trough_ratio_to_apriori")
+from rashrisk.models.effects import EARLY_TROUGH, EARLY_TROUGH_INPUTS  # one grouping for effects and explanations
 
 
 def display_factor(factor: str) -> str:

@@ -7,7 +7,8 @@ import pandas as pd
 
 from rashrisk.explanations.attributions import LogOddsAttributions, explain_log_odds
 from rashrisk.explanations.factors import factor_contributions, factor_inputs
-from rashrisk.explanations.phrases import describe_factor, direction_text
+from rashrisk.explanations.phrases import describe_factor, effect_direction, effect_statement
+from rashrisk.models.effects import effect_of
 
 
 def risk_alleles_of(model) -> dict:
@@ -53,8 +54,15 @@ def factor_descriptions(model, X: pd.DataFrame, factors) -> dict[str, np.ndarray
     return out
 
 
+def factor_effects_of(model, factors) -> dict[str, dict]:
+    """{factor: its effect record} from the model card (:func:`rashrisk.models.effects.effect_of`)."""
+    return {f: effect_of(model, f) for f in factors}
+
+
 def top_factor_columns(model, X: pd.DataFrame, contributions: pd.DataFrame, k: int = 3) -> list[np.ndarray]:
-    """``k`` arrays (strongest factor first): "female sex: raises risk (+0.42 log-odds)" per patient."""
+    """``k`` arrays (strongest factor first) of :func:`~rashrisk.explanations.phrases.effect_statement`
+    per patient: "female sex: raises risk (+0.42 log-odds; 90% interval ...)" for an established factor,
+    "... could not establish the direction of this factor's effect ..." for any other."""
     n = len(X)
     factors = list(contributions.columns)
     k = min(k, len(factors))
@@ -63,28 +71,28 @@ def top_factor_columns(model, X: pd.DataFrame, contributions: pd.DataFrame, k: i
     matrix = contributions.to_numpy(dtype=np.float64)
     order = np.argsort(-np.abs(matrix), axis=1, kind="stable")[:, :k]
     descriptions = factor_descriptions(model, X, factors)
-    table = np.column_stack([descriptions[f] for f in factors])
+    records = factor_effects_of(model, factors)
     rows = np.arange(n)
     out = []
-    if n <= SMALL_BATCH:
-        for j in range(k):
-            value = matrix[rows, order[:, j]]
-            out.append(np.array([f"{t}: {direction_text(v)} ({v:+.2f} log-odds)"
-                                 for t, v in zip(table[rows, order[:, j]], value)], dtype=object))
-        return out
     for j in range(k):
         value = matrix[rows, order[:, j]]
-        direction = np.where(np.abs(value) < 0.01, "little effect", np.where(value > 0, "raises risk", "lowers risk"))
-        text = (pd.Series(table[rows, order[:, j]]) + ": " + direction.astype(object) + " ("
-                + pd.Series(np.char.mod("%+.2f", value)).astype(object) + " log-odds)")
-        out.append(text.to_numpy(dtype=object))
+        text = np.empty(n, dtype=object)
+        for code, factor in enumerate(factors):
+            mask = order[:, j] == code
+            if mask.any():  # one statement per patient: the description and the contribution are the patient's
+                text[mask] = [effect_statement(d, v, records[factor])
+                              for d, v in zip(descriptions[factor][mask], value[mask])]
+        out.append(text)
     return out
 
 
 def explanation_table(model, X: pd.DataFrame) -> pd.DataFrame:
     """Long table: one row per patient and factor, with ``contribution`` (calibrated log-odds),
-    ``description`` (the factor's value in words), ``direction``, ``base_value`` and ``model_logit``
-    (``base_value`` + the patient's contributions = ``model_logit``)."""
+    ``description`` (the factor's value in words), ``direction`` ('raises risk' / 'lowers risk' / 'little
+    effect' for an established factor, else 'not established' or 'against expectation'),
+    ``effect_status`` (the card's status of the factor), ``statement`` (the factor in words, claiming
+    only what was established), ``base_value`` and ``model_logit`` (``base_value`` + the patient's
+    contributions = ``model_logit``)."""
     contributions, attributions = explain_factors(model, X)
     return factor_rows(model, X, contributions, attributions)
 
@@ -95,11 +103,13 @@ def factor_rows(model, X: pd.DataFrame, contributions: pd.DataFrame, attribution
     records = X.to_dict(orient="records")
     factors = list(contributions.columns)
     matrix = contributions.to_numpy(dtype=np.float64)
+    effects = factor_effects_of(model, factors)
     rows = []
     for i, pid in enumerate(contributions.index):
         for j, factor in enumerate(factors):
-            rows.append((str(pid), factor, describe_factor(factor, records[i], risk_alleles=alleles),
-                         matrix[i, j], direction_text(matrix[i, j]), attributions.base_value[i],
+            description, value, effect = describe_factor(factor, records[i], risk_alleles=alleles), matrix[i, j], effects[factor]
+            rows.append((str(pid), factor, description, value, effect_direction(value, effect), effect["status"],
+                         effect_statement(description, value, effect), attributions.base_value[i],
                          attributions.model_logit[i]))
     return pd.DataFrame(rows, columns=["patient_id", "factor", "description", "contribution", "direction",
-                                       "base_value", "model_logit"])
+                                       "effect_status", "statement", "base_value", "model_logit"])

@@ -115,6 +115,42 @@ def describe_factor(factor: str, row, *, risk_alleles: dict | None = None) -> st
     return f"{factor.replace('_', ' ')} {value}"
 
 
+EXPECTED_WORDS = {"raises": "to raise risk", "lowers": "to lower risk"}
+
+
+def _interval(record: dict) -> str:
+    return (f"{record['level']:.0%} interval of the effect of {record['contrast']}: "
+            f"{record['low']:+.2f} to {record['high']:+.2f} log-odds")
+
+
+def effect_direction(contribution: float, record: dict) -> str:
+    """The direction column: :func:`direction_text` for an established factor, else its status."""
+    if record.get("status") == "established":
+        return direction_text(contribution)
+    return "against expectation" if record.get("status") == "against expectation" else "not established"
+
+
+def effect_statement(description: str, contribution: float, record: dict) -> str:
+    """One factor of one patient in words, claiming only what the model established (``record``:
+    :func:`rashrisk.models.effects.effect_of`). An established factor: "female sex: raises risk (+0.42
+    log-odds; 90% interval of the effect of female vs male: +0.10 to +0.70 log-odds)". Any other says that
+    the direction was not established and labels the contribution as the model's arithmetic, not an effect."""
+    share = f"this patient's contribution {contribution:+.2f} log-odds, not an established effect"
+    status = record.get("status")
+    if status == "established":
+        return f"{description}: {direction_text(contribution)} ({contribution:+.2f} log-odds; {_interval(record)})"
+    if record.get("unknown"):
+        return (f"{description}: direction not established (this model records no effect estimates; {share})")
+    if record.get("contrast") is None:
+        return f"{description}: direction not established (no contrast defined for this factor; {share})"
+    if status == "against expectation":
+        return (f"{description}: the model could not establish the direction of this factor's effect: its estimate "
+                f"goes against the expected direction ({EXPECTED_WORDS.get(record['expected'], record['expected'])}; "
+                f"{_interval(record)}; {share})")
+    return (f"{description}: the model could not establish the direction of this factor's effect "
+            f"({_interval(record)}; {share})")
+
+
 def direction_text(contribution: float) -> str:
     """'raises risk' / 'lowers risk' / 'little effect' for a contribution in log-odds."""
     if abs(contribution) < 0.01:

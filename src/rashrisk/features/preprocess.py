@@ -34,6 +34,12 @@ class FeatureSpec:
     genotype_model: str = "additive"
     risk_allele: dict = field(default_factory=lambda: {"rs4129267": "alt"})  # rsid -> "alt" | "ref" (default "alt")
     n_knots: int = 4
+    # expected direction of each clinical factor's contrast (rashrisk.models.effects): "raises" | "lowers" |
+    # "none" (no expectation). sex: female vs male; exposure: doubled; start dose: +200 mg/day. A genotype
+    # not listed raises (its risk allele); any other factor not listed: none. A table in the config replaces this one.
+    expected_direction: dict = field(default_factory=lambda: {
+        "sex": "raises", "apriori_trough_ng_ml": "raises", "map_trough_ng_ml": "raises",
+        "trough_ratio_to_apriori": "raises", "start_dose_mg": "raises"})
 
     @classmethod
     def from_dict(cls, data: dict) -> "FeatureSpec":
@@ -42,6 +48,10 @@ class FeatureSpec:
         if unknown:
             raise ConfigError(f"[features]: unknown keys {sorted(unknown)}; expected some of {sorted(known)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        for factor, direction in dict(kwargs.get("expected_direction") or {}).items():
+            if direction not in ("raises", "lowers", "none"):
+                raise ConfigError(f"[features.expected_direction] {factor} = {direction!r}; expected \"raises\", "
+                                  "\"lowers\" or \"none\"")
         return cls(**kwargs)
 
     def columns_for(self, stage: str, available) -> dict[str, list[str]]:

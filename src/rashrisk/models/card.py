@@ -118,6 +118,9 @@ class ModelCard:
     input_ranges: dict = field(default_factory=dict)
     candidates: tuple[dict, ...] = ()
     validation: dict = field(default_factory=dict)
+    # per clinical factor: effect of its contrast on the log-odds with a bootstrap interval and a status
+    # (rashrisk.models.effects.factor_effects); None: not recorded (a card written before effects existed)
+    effects: dict | None = None
     limitations: tuple[str, ...] = ()
     disclaimer: str = ""
     simulated: bool = False
@@ -132,6 +135,7 @@ class ModelCard:
             schema = data.get("schema") if isinstance(data, dict) else None
             raise ModelError(f"{source}: card schema {schema!r}; this rashrisk reads {CARD_SCHEMA!r}")
         expected = {f.name for f in dataclasses.fields(cls)}
+        data = {"effects": None, **data}  # a card written before effects: unknown, every factor not established
         if set(data) != expected:
             raise ModelError(f"{source}: card fields differ from {CARD_SCHEMA}: missing "
                              f"{sorted(expected - set(data))}, unknown {sorted(set(data) - expected)}")
@@ -184,7 +188,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
                calibration_method: str, landmark, band_thresholds: BandThresholds, validation: dict, nested_cv: dict,
                excluded: dict, candidates: list[dict], pk_model: PopPKModel, features: FeatureSpec,
                input_summary: dict | None = None, equation: dict | None = None,
-               rejected: dict | None = None) -> ModelCard:
+               rejected: dict | None = None, effects: dict | None = None) -> ModelCard:
     timing = ("at imatinib start (before the first dose)" if stage == "start"
               else f"at the first TDM sample taken on day {landmark[0]:g}-{landmark[1]:g}, before any rash")
     predictors = []
@@ -238,7 +242,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
             "warnings": v.get("warnings", []),
             "nested_cv": nested_cv,
         },
-        limitations=tuple(limitations), disclaimer=disclaimer, simulated=bool(simulated))
+        effects=effects, limitations=tuple(limitations), disclaimer=disclaimer, simulated=bool(simulated))
 
 
 def _fmt(value, digits=3):
@@ -247,6 +251,29 @@ def _fmt(value, digits=3):
 
 def _g(value) -> str:
     return "n/a" if value is None else f"{value:.4g}"
+
+
+def _signed(value) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"
+
+
+def effects_markdown(effects: dict | None) -> list[str]:
+    """The card's "Factor effects" section (rashrisk.models.effects)."""
+    lines = ["", "## Factor effects", ""]
+    if not effects:
+        return lines + ["Not recorded (a card written before effects were estimated): no factor's direction is "
+                        "established, and reports describe none as raising or lowering risk."]
+    level = effects["level"]
+    lines += [f"Change in the served model's log-odds of severe rash for each factor's contrast, averaged over the "
+              f"training patients; {level:.0%} percentile interval over the {effects['n_bootstrap']} bootstrap refits "
+              "(hyperparameters fixed: the interval does not cover model selection, confounding or a different "
+              "population). Only \"established\" factors are described as raising or lowering risk.", "",
+              f"| factor | contrast | effect (log-odds) | {level:.0%} interval | expected | status |",
+              "|---|---|---|---|---|---|"]
+    for factor, e in effects["factors"].items():
+        lines.append(f"| `{factor}` | {e['contrast'] or 'none defined'} | {_signed(e['effect'])} | "
+                     f"{_signed(e['low'])} to {_signed(e['high'])} | {e['expected']} | {e['status']} |")
+    return lines
 
 
 def card_markdown(model_card: ModelCard) -> str:
@@ -314,6 +341,7 @@ def card_markdown(model_card: ModelCard) -> str:
         lines += ["", f"Prediction instability (Riley and Collins 2023): {instability_sentence(v['instability'])}"]
     for w in v.get("warnings", []):
         lines.append(f"- warning: {w}")
+    lines += effects_markdown(card.get("effects"))
     b = card["band_thresholds"]
     lines += ["", "## Risk bands", "", f"low below {b['low_below']:.0%}, high from {b['high_from']:.0%}, "
               "intermediate in between.", "", "## Limitations", ""]

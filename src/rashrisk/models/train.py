@@ -31,6 +31,7 @@ from rashrisk.models.candidates import FittedCandidate, candidate_grid, fit_esti
 from rashrisk.models.card import BandThresholds, build_card
 from rashrisk.models.classifier import RashriskClassifier
 from rashrisk.models.config import TrainingConfig
+from rashrisk.models.effects import factor_effects
 from rashrisk.models.equation import logistic_equation
 from rashrisk.models.metrics import performance_metrics
 from rashrisk.models.rejected import check_rejected_rows
@@ -168,6 +169,7 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
     excluded = frame.excluded["reason"].value_counts().to_dict() if len(frame.excluded) else {}
     equation = logistic_equation(classifier.preprocess_, classifier.estimator_, (intercept, slope),
                                  classifier.feature_factor_)
+    effects = factor_effects(classifier, X, config.features)
     card = build_card(stage=stage, name=model_name(stage), version=version, cohort_name=cohort_name,
                       simulated=simulated, n=len(y), events=events, fingerprint=fingerprint, factors=factors,
                       family=chosen.family, params=chosen.param_dict, calibration=(intercept, slope),
@@ -176,7 +178,7 @@ def _train_frame(frame, config, *, pk_model, cohort_name, simulated, fingerprint
                       band_thresholds=BandThresholds(low_below=config.low_below, high_from=config.high_from),
                       validation=validation, nested_cv=nested_summary, excluded=excluded, candidates=rows,
                       pk_model=pk_model, features=config.features, input_summary=classifier.input_summary_,
-                      equation=equation, rejected=rejected)
+                      equation=equation, rejected=rejected, effects=effects)
     model = RiskModel(classifier, card)
     return TrainingResult(stage=stage, model=model, frame=frame, candidates=rows, selected=chosen.family,
                           oof_proba=oof_proba, y=y, validation=validation, fingerprint=fingerprint,

@@ -117,8 +117,11 @@ def _factors(model, X: pd.DataFrame):
     """(the patient's factors, strongest first, and the explanation they come from)."""
     contributions, attributions = explain_factors(model, X)
     rows = factor_rows(model, X, contributions, attributions)
-    items = [{"factor": f, "description": d, "contribution": float(c), "direction": t}
-             for f, d, c, t in rows[["factor", "description", "contribution", "direction"]].itertuples(index=False)]
+    # direction, status and statement claim only what the model established (rashrisk.models.effects)
+    items = [{"factor": f, "description": d, "contribution": float(c), "direction": t, "effect_status": e,
+              "established": e == "established", "statement": w}
+             for f, d, c, t, e, w in rows[["factor", "description", "contribution", "direction", "effect_status",
+                                           "statement"]].itertuples(index=False)]
     items.sort(key=lambda d: -abs(d["contribution"]))
     return items, attributions
 

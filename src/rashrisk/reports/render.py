@@ -53,7 +53,8 @@ def _figures(data: dict) -> dict:
         points.append(("cohort baseline", risk["baseline_risk"], risk["baseline_risk"], risk["baseline_risk"]))
     return {
         "icon_array": Markup(svg.icon_array(icons["risk"], icons["low"], icons["high"])),
-        "bars": [Markup(svg.contribution_bar(f["contribution"], scale)) for f in data["factors"]],
+        "bars": [Markup(svg.contribution_bar(f["contribution"], scale, established=f.get("established", False)))
+                 for f in data["factors"]],
         "trough_chart": Markup(svg.trough_chart(apriori_ng_ml=trough.get("apriori_ng_ml"),
                                                 apriori_low=trough.get("apriori_p05_ng_ml"),
                                                 apriori_high=trough.get("apriori_p95_ng_ml"),

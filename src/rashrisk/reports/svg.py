@@ -74,13 +74,15 @@ def icon_array(n_risk: int, n_low: int, n_high: int, *, total: int = 100) -> str
             f'xmlns="http://www.w3.org/2000/svg">{"".join(cells)}</svg>')
 
 
-def contribution_bar(value: float, scale: float, *, width: int = 220, height: int = 16) -> str:
-    """A diverging bar from the centre: right and red raises risk, left and green lowers it."""
+def contribution_bar(value: float, scale: float, *, width: int = 220, height: int = 16,
+                     established: bool = True) -> str:
+    """A diverging bar from the centre: right and red raises risk, left and green lowers it; grey when
+    the factor's direction is not established (the bar is then the model's arithmetic, not an effect)."""
     half = width / 2
     value, scale = _finite(value) or 0.0, _finite(scale) or 0.0
     length = 0.0 if scale <= 0 else min(half - 2, abs(value) / scale * (half - 2))
     x = half if value >= 0 else half - length
-    colour = RISK_COLOUR if value >= 0 else "#2f855a"
+    colour = "#a0aec0" if not established else RISK_COLOUR if value >= 0 else "#2f855a"
     return (f'<svg class="bar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
             f'xmlns="http://www.w3.org/2000/svg" aria-hidden="true">'
             f'<rect x="{x:.1f}" y="3" width="{max(length, 0.8):.1f}" height="{height - 6}" fill="{colour}"/>'
