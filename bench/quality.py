@@ -61,12 +61,9 @@ def variant_config(name: str):
         return base.with_overrides(logistic=dataclasses.replace(base.logistic, C=(1.0,)))
     if name == "C-wide":
         return base.with_overrides(logistic=dataclasses.replace(base.logistic, C=(0.1, 0.3, 1.0, 3.0, 10.0)))
-    if name == "old-predictors":  # dose, weight and a priori trough together (the shipped default today)
+    if name == "old-predictors":  # before issue 11: dose, weight and a priori trough together
         features = dataclasses.replace(base.features, continuous=("age_years", "weight_kg", "start_dose_mg",
                                                                    "apriori_trough_ng_ml"))
-        return base.with_overrides(features=features)
-    if name == "trough-only":  # exposure only through the a priori PK trough (proposed default, issue 11 item 6)
-        features = dataclasses.replace(base.features, continuous=("age_years", "apriori_trough_ng_ml"))
         return base.with_overrides(features=features)
     if name == "tdm-no-ratio":
         features = dataclasses.replace(base.features, tdm_continuous=("tdm_day", "map_trough_ng_ml"))
@@ -74,7 +71,7 @@ def variant_config(name: str):
     raise SystemExit(f"--variants: unknown variant {name!r}; expected one of {', '.join(VARIANTS)}")
 
 
-VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "old-predictors", "trough-only", "tdm-no-ratio")
+VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "old-predictors", "tdm-no-ratio")
 
 
 def write_cohort(generator: str, folder: Path, n: int, seed: int):

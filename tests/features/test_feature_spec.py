@@ -13,8 +13,8 @@ def test_the_tdm_stage_reads_the_a_priori_trough_only_through_the_ratio():
     spec = FeatureSpec()
     start = used_columns(spec, "start", FRAME_COLUMNS)
     tdm = used_columns(spec, "tdm", FRAME_COLUMNS)
-    assert start == ["sex", "age_years", "weight_kg", "start_dose_mg", "apriori_trough_ng_ml", "rs4129267_alt_count"]
-    assert tdm == ["sex", "age_years", "weight_kg", "start_dose_mg", "tdm_day", "map_trough_ng_ml",
+    assert start == ["sex", "age_years", "apriori_trough_ng_ml", "rs4129267_alt_count"]
+    assert tdm == ["sex", "age_years", "tdm_day", "map_trough_ng_ml",
                    "trough_ratio_to_apriori", "rs4129267_alt_count"]
     # with the exclusion emptied, the a priori trough is back at tdm
     assert "apriori_trough_ng_ml" in used_columns(FeatureSpec(tdm_exclude=()), "tdm", FRAME_COLUMNS)

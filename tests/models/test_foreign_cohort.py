@@ -154,13 +154,44 @@ def test_start_model_brier_holds_up_on_an_independent_cohort(held_out):
     assert auroc(y, held_out["ceiling"]) > auroc(y, p_model)
 
 
-def test_start_model_calibration_slope_holds_up_on_an_independent_cohort(held_out):
-    from rashrisk.models.metrics import calibration_intercept_slope
+# The calibration slope of one training draw varies far more than the test cohort's SE (0.07) the
+# tolerance was set from: over 6 training draws of 712 foreign patients its SD is 0.23 for rashrisk
+# and 0.19 for the plain regression (bench/quality.py, docs/benchmarks.md). One draw cannot show which
+# procedure calibrates better, so the comparison is over SLOPE_DRAWS training draws (the CLI-trained
+# model is the first), mean distance from 1 against the plain regression's on the same draws.
+SLOPE_DRAWS = (TRAIN_SEED, 3, 4, 5)
 
-    y, p_model, p_plain = held_out["y"], held_out["model"], held_out["plain"]
-    slope_model = calibration_intercept_slope(y, p_model)[1]
-    slope_plain = calibration_intercept_slope(y, p_plain)[1]
-    assert abs(slope_model - 1) <= abs(slope_plain - 1) + SLOPE_TOLERANCE
+
+@pytest.fixture(scope="module")
+def slope_draws(cohorts, held_out):
+    """(rashrisk, plain) calibration slopes on the independent cohort, one pair per training draw."""
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.features.frame import build_model_frame
+    from rashrisk.models.config import TrainingConfig
+    from rashrisk.models.metrics import calibration_intercept_slope
+    from rashrisk.models.train import train_frame
+
+    y = held_out["y"]
+    test = build_model_frame(load_cohort(cohorts["test"][0]), "start")
+    config = TrainingConfig.from_toml(cohorts["root"] / "fast.toml")
+    pairs = [(calibration_intercept_slope(y, held_out["model"])[1], calibration_intercept_slope(y, held_out["plain"])[1])]
+    for seed in SLOPE_DRAWS[1:]:
+        folder = cohorts["root"] / f"draw_{seed}"
+        write_foreign_cohort(folder, 712, seed)
+        train = build_model_frame(load_cohort(folder), "start")
+        model = train_frame(train, config, validate=False).model
+        d_train, means = plain_design(train.X, "start")
+        d_test, _ = plain_design(test.X, "start", means=means)
+        plain = LogisticRegression(C=1e12, max_iter=10_000).fit(d_train, train.y.to_numpy(dtype=int))
+        pairs.append((calibration_intercept_slope(y, model.predict_proba(test.X)[:, 1])[1],
+                      calibration_intercept_slope(y, plain.predict_proba(d_test)[:, 1])[1]))
+    return np.asarray(pairs)
+
+
+def test_start_model_calibration_slope_holds_up_on_an_independent_cohort(slope_draws):
+    distance = np.abs(slope_draws - 1.0).mean(axis=0)  # (rashrisk, plain)
+    assert len(slope_draws) == len(SLOPE_DRAWS)
+    assert distance[0] <= distance[1] + SLOPE_TOLERANCE, slope_draws
 
 
 def test_start_model_discrimination_within_tolerance_of_plain_logistic(held_out):

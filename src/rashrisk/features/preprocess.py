@@ -24,7 +24,8 @@ class FeatureSpec:
     # have published associations with imatinib rash; age and weight are standard adjusters. Ancestry,
     # setting and albumin have none and are left to the config (docs/training.md).
     categorical: tuple[str, ...] = ("sex",)
-    continuous: tuple[str, ...] = ("age_years", "weight_kg", "start_dose_mg", "apriori_trough_ng_ml")
+    # exposure enters only through the PK trough (the a priori trough is a function of dose and weight)
+    continuous: tuple[str, ...] = ("age_years", "apriori_trough_ng_ml")
     tdm_continuous: tuple[str, ...] = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
     # start-stage columns left out at the tdm stage: log ratio = log MAP - log a priori (at an unchanged
     # dose), so with the ratio and the MAP trough the a priori trough would be a third, collinear term
