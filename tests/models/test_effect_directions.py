@@ -58,3 +58,20 @@ def test_start_risk_rises_with_dose_and_trough_and_ignores_weight(simulated_coho
     risk_via_pk = model.predict_proba(via_pk)[:, 1]
     same_order = np.sign(np.diff(risk_via_pk)) == np.sign(np.diff(via_pk["apriori_trough_ng_ml"].to_numpy()))
     assert np.all(same_order | (np.abs(np.diff(risk_via_pk)) < 1e-9))
+
+
+def test_the_shipped_start_model_rises_with_dose_and_trough(models, cohort_dir):
+    """Issue 11 "Done when": the embedded default start model (models/start) scores a typical patient
+    higher at each higher start dose (through the PK model it carries) and at each higher trough."""
+    from rashrisk.contract.loader import load_cohort
+
+    model = models["start"]
+    frame = build_model_frame(load_cohort(cohort_dir), "start", pk_model=model.card.pk_model.model())
+    base = _typical_patient(frame.X, len(DOSES_MG))
+    by_dose = _with_apriori(base.assign(start_dose_mg=DOSES_MG), frame)
+    assert np.all(np.diff(by_dose["apriori_trough_ng_ml"]) > 0)
+    risk_by_dose = model.predict_proba(by_dose)[:, 1]
+    assert np.all(np.diff(risk_by_dose) > 0), risk_by_dose
+    troughs = np.array([600.0, 1000.0, 1600.0, 2400.0])
+    risk_by_trough = model.predict_proba(base.assign(apriori_trough_ng_ml=troughs))[:, 1]
+    assert np.all(np.diff(risk_by_trough) > 0), risk_by_trough

@@ -164,12 +164,13 @@ def test_values_outside_the_card_training_range_are_warned(models, cohort_dir):
     model = models["start"]
     frame, _ = build_frame(load_scoring_input(cohort_dir).cohort, "start", model)
     X = frame.X.iloc[:3].copy()
-    weight = model.card.input_ranges["weight_kg"]  # 1st-99th percentile widened to whole kg
-    assert weight["percentiles"] == [1, 99] and weight["unit"] == 1.0 and weight["low"] < weight["high"]
-    X["weight_kg"] = [weight["high"] + 1.0, weight["low"], weight["high"]]  # the bounds themselves are inside
-    warnings = training_range_warnings(X, model, ["weight_kg"])
-    assert warnings[0] == [f"weight_kg = {weight['high'] + 1.0:,.4g} outside the training range "
-                           f"(1st-99th percentile, {weight['low']:,.4g}-{weight['high']:,.4g})"]
+    # weight reaches the start model only through the a priori trough: a model input (age) is checked
+    ages = model.card.input_ranges["age_years"]  # 1st-99th percentile widened to whole years
+    assert ages["percentiles"] == [1, 99] and ages["unit"] == 1.0 and ages["low"] < ages["high"]
+    X["age_years"] = [ages["high"] + 1.0, ages["low"], ages["high"]]  # the bounds themselves are inside
+    warnings = training_range_warnings(X, model, ["age_years"])
+    assert warnings[0] == [f"age_years = {ages['high'] + 1.0:,.4g} outside the training range "
+                           f"(1st-99th percentile, {ages['low']:,.4g}-{ages['high']:,.4g})"]
     assert warnings[1] == [] and warnings[2] == []
     # a card written before the percentile ranges (exact minimum and maximum) is still read
     old_card = SimpleNamespace(card=SimpleNamespace(input_ranges={"age_years": {"min": 20, "max": 88}}))
