@@ -61,6 +61,10 @@ def variant_config(name: str):
         return base.with_overrides(logistic=dataclasses.replace(base.logistic, C=(1.0,)))
     if name == "C-wide":
         return base.with_overrides(logistic=dataclasses.replace(base.logistic, C=(0.1, 0.3, 1.0, 3.0, 10.0)))
+    if name == "C-fine":  # a finer grid reaching lower C
+        return base.with_overrides(logistic=dataclasses.replace(base.logistic, C=(0.03, 0.05, 0.1, 0.17, 0.3, 0.5, 1.0, 2.0)))
+    if name == "C-mid":  # a finer grid within the default's range
+        return base.with_overrides(logistic=dataclasses.replace(base.logistic, C=(0.1, 0.17, 0.3, 0.5, 1.0)))
     if name == "old-predictors":  # before issue 11: dose, weight and a priori trough together
         features = dataclasses.replace(base.features, continuous=("age_years", "weight_kg", "start_dose_mg",
                                                                    "apriori_trough_ng_ml"))
@@ -71,7 +75,7 @@ def variant_config(name: str):
     raise SystemExit(f"--variants: unknown variant {name!r}; expected one of {', '.join(VARIANTS)}")
 
 
-VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "old-predictors", "tdm-no-ratio")
+VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "C-fine", "C-mid", "old-predictors", "tdm-no-ratio")
 
 
 def write_cohort(generator: str, folder: Path, n: int, seed: int):
