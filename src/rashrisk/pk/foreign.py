@@ -202,11 +202,20 @@ def simulate_foreign_cohort(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, s
     return cov, samples, true
 
 
-def _fit_models():
-    """(label, {ancestry or None: model}) per fit model: the default per ancestry, then each shipped model."""
-    default = {"EAS": default_pk_model("EAS"), "EUR": default_pk_model("EUR")}
-    return [("default by ancestry (EAS jiang2023 IIV 0.30, EUR widmer2006)", default),
-            *((name, {None: load_pk_model(name)}) for name in MODEL_NAMES)]
+DEFAULT_LABEL = "default by ancestry (EAS jiang2023 IIV 0.30, EUR widmer2006)"
+ORACLE_LABEL = "oracle: the foreign truth as prior (diagnostic only)"
+
+
+def fit_models(truth: ForeignTruth | None = None, *, shipped: bool = True) -> list:
+    """``[(label, {ancestry or None: model})]``: the default model per ancestry (as a cohort gets it),
+    then, with ``shipped``, every shipped model for all patients, then, given ``truth``, its
+    :func:`oracle_model`."""
+    out = [(DEFAULT_LABEL, {"EAS": default_pk_model("EAS"), "EUR": default_pk_model("EUR")})]
+    if shipped:
+        out += [(name, {None: load_pk_model(name)}) for name in MODEL_NAMES]
+    if truth is not None:
+        out.append((ORACLE_LABEL, {None: oracle_model(truth)}))
+    return out
 
 
 def fit_foreign(cov: pd.DataFrame, samples: pd.DataFrame, models: dict) -> pd.DataFrame:
@@ -244,14 +253,15 @@ def band_table(samples: pd.DataFrame, true: pd.DataFrame, fit: pd.DataFrame, *, 
     return pd.DataFrame(rows, columns=list(BAND_COLUMNS))
 
 
-def foreign_validation(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026, fit_models=None) -> pd.DataFrame:
+def foreign_validation(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026, models_to_fit=None) -> pd.DataFrame:
     """The band table (:data:`BAND_COLUMNS`) for ``n`` foreign patients, per fit model.
 
-    ``fit_models``: ``[(label, {ancestry or None: PopPKModel})]``; default the per-ancestry
-    default models, then every shipped model (:data:`rashrisk.pk.model.MODEL_NAMES`)."""
+    ``models_to_fit``: ``[(label, {ancestry or None: PopPKModel})]``; default :func:`fit_models`:
+    the per-ancestry defaults, every shipped model (:data:`rashrisk.pk.model.MODEL_NAMES`) and
+    the oracle."""
     cov, samples, true = simulate_foreign_cohort(truth, n=n, seed=seed)
     tables = [band_table(samples, true, fit_foreign(cov, samples, models), truth=truth.name, fit_model=label)
-              for label, models in (fit_models or _fit_models())]
+              for label, models in (models_to_fit or fit_models(truth))]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -263,3 +273,23 @@ def format_band_table(table: pd.DataFrame) -> str:
         lines.append(f"| {r.truth} | {r.fit_model} | {r.band} | {r.n} | {r.bias_map_pct:+.1f}% | {r.mae_map_pct:.1f}% | "
                      f"{r.mae_loglinear_pct:.1f}% | {r.mae_raw_pct:.1f}% | {r.coverage_map_pct:.0f}% |")
     return "\n".join(lines)
+
+
+def prior_mismatch(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026) -> pd.DataFrame:
+    """Per ancestry and its default model: the median ratio of the model's typical steady-state trough
+    to the true one, and the SD of log trough between patients in the truth and under the prior."""
+    cov, samples, true = simulate_foreign_cohort(truth, n=n, seed=seed)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for ancestry in ("EAS", "EUR"):
+        model = default_pk_model(ancestry)
+        keep = (cov["ancestry"] == ancestry).to_numpy()
+        typical = model.typical_parameters(cov.loc[keep].drop(columns="ancestry"))
+        dose = samples.loc[keep, "dose_mg"].to_numpy()
+        target = true.loc[keep, "true_trough_ss_ng_ml"].to_numpy()
+        drawn = model.apply_etas(typical, model.sample_etas(int(keep.sum()), rng))
+        rows.append({"ancestry": ancestry, "model": model.name,
+                     "typical_over_true": float(np.median(model.trough_ss_ng_ml(typical, dose) / target)),
+                     "log_sd_true": float(np.std(np.log(target / dose))),
+                     "log_sd_prior": float(np.std(np.log(model.trough_ss_ng_ml(drawn, 1.0))))})
+    return pd.DataFrame(rows)
