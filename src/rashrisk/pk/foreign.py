@@ -86,12 +86,11 @@ def single_dose_ng_ml(dose_mg, t_h, cl_l_h, v_l, ka_per_h):
 def superposition_ng_ml(dose_mg, n_doses, t_h, cl_l_h, v_l, ka_per_h, tau_h=TAU_H):
     """Concentration at ``t_h`` from the start after doses at 0, tau, ..., (n_doses - 1) tau.
 
-    Per patient (1-d arrays); the doses are summed one by one (no geometric series)."""
-    n_doses = np.asarray(n_doses, dtype=int)
+    Per patient (arguments broadcast to 1-d); the doses are summed one by one (no geometric series)."""
+    dose_mg, n_doses, t_h, cl_l_h, v_l, ka_per_h = (np.atleast_1d(np.asarray(x, dtype=float)) for x in
+                                                     np.broadcast_arrays(dose_mg, n_doses, t_h, cl_l_h, v_l, ka_per_h))
     k = np.arange(int(n_doses.max()))[None, :]
-    since = np.asarray(t_h, dtype=float)[:, None] - k * tau_h
-    each = single_dose_ng_ml(np.asarray(dose_mg, dtype=float)[:, None], since, np.asarray(cl_l_h)[:, None],
-                             np.asarray(v_l)[:, None], np.asarray(ka_per_h)[:, None])
+    each = single_dose_ng_ml(dose_mg[:, None], t_h[:, None] - k * tau_h, cl_l_h[:, None], v_l[:, None], ka_per_h[:, None])
     return np.where(k < n_doses[:, None], each, 0.0).sum(axis=1)
 
 
