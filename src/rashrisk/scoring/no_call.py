@@ -124,6 +124,8 @@ def average_over_no_calls(model, X: pd.DataFrame) -> dict[int, AveragedRisk]:
         weights = np.array([math.prod(hardy_weinberg(found[j][0])[g] for j, g in enumerate(c)) for c in combos])
         plans.append((i, missing, found, combos, weights, len(rows)))
         rows += [i] * len(combos)
+    if not plans:
+        return {}
     expanded = X.iloc[rows].copy()
     start = 0
     for _, missing, _, combos, _, _ in plans:
