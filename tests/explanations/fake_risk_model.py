@@ -88,6 +88,8 @@ class FakeRiskModel:
         self.calibration_slope_ = 0.83
         self.calibration_intercept_ = -0.12
         self.feature_factor_ = {n: _factor(n) for n in self.preprocess_.get_feature_names_out()}
+        # the training aggregate a no-call is averaged at when the ancestry has no reference frequency
+        self.input_summary_ = {"rs4129267_alt_count": {"mean": float(np.nanmean(X["rs4129267_alt_count"]))}}
         self.feature_means_ = np.asarray(matrix, dtype=np.float64).mean(axis=0)  # aggregates, no patient rows
         self.baseline_risk = float(np.mean(y))
         return self

@@ -89,8 +89,10 @@ def test_no_call_counterfactual_shows_each_genotype():
     row = X.iloc[[1]].copy()
     row["rs4129267_alt_count"] = np.nan
     statements = counterfactuals(model, row)[row.index[0]]
-    assert [s["statement"].split(" the risk")[0] for s in statements] == [
-        "if IL6R rs4129267 were C/C", "if IL6R rs4129267 were C/T", "if IL6R rs4129267 were T/T"]
+    assert len(statements) == 1  # one sentence: what genotyping would change
+    assert statements[0]["statement"].startswith("genotyping rs4129267 would give C/C ")
+    assert list(statements[0]["genotype_risks"]) == ["C/C", "C/T", "T/T"]
+    assert statements[0]["statement"].endswith("averaged)")
 
 
 def test_explanation_table_rows_sum_to_model_logit():

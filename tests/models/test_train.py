@@ -45,7 +45,8 @@ def test_training_smoke_gives_a_validated_calibrated_bundle(start_result, tmp_pa
     assert np.all(low <= proba[:50, 1]) and np.all(proba[:50, 1] <= high) and np.any(high - low > 0)
     # every model feature maps to a clinical factor
     assert set(model.feature_factor_) == set(model.preprocess_.get_feature_names_out())
-    assert model.feature_factor_["rs4129267_alt_count_missing"] == "rs4129267"
+    assert model.feature_factor_["rs4129267_alt_count"] == "rs4129267"
+    assert "rs4129267_alt_count_missing" not in model.feature_factor_  # a no-call is no factor of its own
     # linear explanations are taken against the training matrix's mean (aggregate, stored)
     np.testing.assert_allclose(model.feature_means_, model.preprocess_.transform(X[model.input_columns_]).mean(axis=0))
     # bundle round trip
@@ -126,12 +127,14 @@ def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fas
         np.testing.assert_allclose(equation_log_odds(equation, features), model.decision_function(frame.X),
                                    rtol=0, atol=1e-9)
         terms = {t["feature"]: t for t in equation["terms"]}
-        assert terms["rs4129267_alt_count_missing"]["made_from"] == "1 when rs4129267 is missing, else 0"
-        assert terms["rs4129267_alt_count_missing"]["value_when_missing"] == 1.0
+        assert "rs4129267_alt_count_missing" not in terms  # no no-call indicator
         assert terms["apriori_trough_ng_ml_log"]["made_from"].startswith("natural log of apriori_trough_ng_ml")
         assert terms["sex_M"]["made_from"] == "1 when sex is M, else 0"
-        # a missing allele count is filled with the training mean risk-allele count (never the reference, 0)
-        assert 0 < terms["rs4129267_alt_count"]["value_when_missing"] < 2
+        # a no-call is trained as 2p at the training allele frequency (never the reference, 0)
+        from rashrisk.scoring.no_call import training_frequency
+
+        assert terms["rs4129267_alt_count"]["value_when_missing"] == pytest.approx(
+            2 * training_frequency(model, "rs4129267"), rel=1e-12)
         trough = terms["apriori_trough_ng_ml_log"]
         assert trough["input_when_missing"] == pytest.approx(np.exp(trough["value_when_missing"]))
         # a row with every input missing gets intercept + sum(coefficient x value when missing) from the

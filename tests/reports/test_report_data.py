@@ -174,3 +174,36 @@ def test_the_change_statement_names_a_factor_that_moved_the_estimate_the_way_it_
     named = [f for f in change["factor_changes"] if f["description"] in change["statement"]]
     if change["risk_change"] < -0.005 or change["risk_change"] > 0.005:
         assert named and named[0]["delta"] * change["risk_change"] > 0
+
+
+def test_a_no_call_patients_report_says_what_genotyping_would_change(models, cohort_dir):
+    """The committed (format-1) bundles: the report, the score table and the genotype risks agree."""
+    import dataclasses
+
+    import pandas as pd
+
+    from rashrisk.scoring.inputs import load_scoring_input
+    from rashrisk.scoring.score import build_frame
+
+    scoring_input = load_scoring_input(cohort_dir)
+    cohort = scoring_input.cohort
+    frame, _ = build_frame(cohort, "start", models["start"])
+    pid = str(frame.X.index[0])
+    genotypes = cohort.genotypes.copy()
+    mine = (genotypes["patient_id"].astype(str) == pid) & (genotypes["rsid"] == "rs4129267")
+    genotypes.loc[mine, ["ref_count", "alt_count"]] = pd.NA  # the patient's model genotype is a no-call
+    genotypes.loc[mine, "called"] = False
+    no_call = dataclasses.replace(scoring_input, cohort=dataclasses.replace(cohort, genotypes=genotypes))
+    data = build_report_data(pid, no_call, "start", models["start"], model_source="test")
+    scores = score_input(no_call, "start", models["start"]).set_index("patient_id")
+    assert data["risk"]["risk"] == pytest.approx(scores.loc[pid, "risk"], abs=1e-12)
+    [sentence] = data["genotyping"]
+    row = build_frame(no_call.cohort, "start", models["start"])[0].X.loc[[pid]]
+    rows = row.iloc[[0, 0, 0]].copy()
+    rows["rs4129267_alt_count"] = [0.0, 1.0, 2.0]
+    risks = models["start"].predict_proba(rows)[:, 1]
+    assert sentence == (f"genotyping rs4129267 would give C/C {100 * risks[0]:.1f}%, C/T {100 * risks[1]:.1f}% or "
+                        f"T/T {100 * risks[2]:.1f}% (now {100 * data['risk']['risk']:.1f}%, averaged)")
+    assert risks.min() <= data["risk"]["risk"] <= risks.max()
+    genotype = next(f for f in data["factors"] if f["factor"] == "rs4129267")
+    assert genotype["direction"] == "not tested (averaged)" and "not tested: risk averaged" in genotype["description"]

@@ -15,7 +15,7 @@ keeps additivity exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ class LogOddsAttributions:
     base_value: np.ndarray  # (n,) the same for every patient
     model_logit: np.ndarray  # (n,) model.decision_function(X)
     matrix: np.ndarray | None = None  # the preprocessed feature matrix explained (reused for intervals)
+    # rows with a genotype no-call: {row position: rashrisk.scoring.no_call.AveragedRisk} (set by explain_factors)
+    no_calls: dict = field(default_factory=dict)
 
     @property
     def additivity_error(self) -> float:

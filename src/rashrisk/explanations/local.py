@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,10 @@ from rashrisk.explanations.attributions import LogOddsAttributions, explain_log_
 from rashrisk.explanations.factors import factor_contributions, factor_inputs
 from rashrisk.explanations.phrases import describe_factor, effect_direction, effect_statement
 from rashrisk.models.effects import effect_of
+from rashrisk.scoring.no_call import average_over_no_calls, frequency_for, no_call_text
+from scipy.special import logit
+
+NOT_TESTED = "not tested (averaged)"
 
 
 def risk_alleles_of(model) -> dict:
@@ -17,9 +23,48 @@ def risk_alleles_of(model) -> dict:
 
 
 def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttributions]:
-    """(contributions by clinical factor in calibrated log-odds, the feature-level attributions)."""
+    """(contributions by clinical factor in calibrated log-odds, the feature-level attributions).
+
+    A patient with a genotype no-call is served the risk averaged over the genotypes
+    (:mod:`rashrisk.scoring.no_call`): its ``model_logit`` is the log-odds of that risk, and the
+    no-call genotype's contribution is what the averaging adds beyond the other factors, so that
+    base + contributions = the served log-odds (one no-call: exactly; several: on the first)."""
     attributions = explain_log_odds(model, X)
+    averaged = average_over_no_calls(model, X)
+    if averaged:
+        values = attributions.values.copy()
+        model_logit = np.array(attributions.model_logit, dtype=np.float64, copy=True)
+        for i, a in averaged.items():
+            served = float(logit(np.array([a.risk]))[0])
+            first = next(c for c in values.columns if model.feature_factor_.get(c) == a.genotypes[0].rsid)
+            values.iloc[i, values.columns.get_loc(first)] += served - model_logit[i]
+            model_logit[i] = served
+        attributions = dataclasses.replace(attributions, values=values, model_logit=model_logit, no_calls=averaged)
     return factor_contributions(attributions.values, model.feature_factor_), attributions
+
+
+def _no_call_descriptions(model, X: pd.DataFrame, factor: str, texts: np.ndarray) -> np.ndarray:
+    """``texts`` with a no-call of genotype ``factor`` read as 'not tested: risk averaged ...'."""
+    column = f"{factor}_alt_count"
+    if column not in X.columns or factor not in set(model.feature_factor_.values()):
+        return texts
+    missing = np.flatnonzero(X[column].isna().to_numpy())
+    if not len(missing):
+        return texts
+    texts = texts.copy()
+    ancestry = X["ancestry"].to_numpy(dtype=object) if "ancestry" in X.columns else np.full(len(X), None)
+    label = describe_factor(factor, {column: np.nan}).removesuffix(" not called (genotype no-call)")
+    for i in missing:
+        texts[i] = no_call_text(label, *frequency_for(model, factor, ancestry[i]))
+    return texts
+
+
+def is_no_call(model, X: pd.DataFrame, factor: str) -> np.ndarray:
+    """Per patient, whether ``factor`` is a model genotype not called for the patient."""
+    column = f"{factor}_alt_count"
+    if column not in X.columns or factor not in set(getattr(model, "feature_factor_", {}).values()):
+        return np.zeros(len(X), dtype=bool)
+    return X[column].isna().to_numpy()
 
 
 SMALL_BATCH = 64
@@ -51,7 +96,7 @@ def factor_descriptions(model, X: pd.DataFrame, factors) -> dict[str, np.ndarray
         records = table.iloc[first].to_dict(orient="records")
         texts = np.array([describe_factor(factor, r, risk_alleles=alleles) for r in records], dtype=object)
         out[factor] = texts[codes]
-    return out
+    return {factor: _no_call_descriptions(model, X, factor, texts) for factor, texts in out.items()}
 
 
 def factor_effects_of(model, factors) -> dict[str, dict]:
@@ -69,19 +114,21 @@ def top_factor_columns(model, X: pd.DataFrame, contributions: pd.DataFrame, k: i
     if n == 0 or k == 0:
         return [np.array([], dtype=object) for _ in range(k)]
     matrix = contributions.to_numpy(dtype=np.float64)
-    order = np.argsort(-np.abs(matrix), axis=1, kind="stable")[:, :k]
+    # a no-call is not a factor that raises or lowers risk: ranked after every factor, shown without a direction
+    no_call = np.column_stack([is_no_call(model, X, f) for f in factors])
+    order = np.argsort(np.where(no_call, 1.0, -np.abs(matrix)), axis=1, kind="stable")[:, :k]
     descriptions = factor_descriptions(model, X, factors)
     records = factor_effects_of(model, factors)
     rows = np.arange(n)
     out = []
     for j in range(k):
-        value = matrix[rows, order[:, j]]
+        value, untested = matrix[rows, order[:, j]], no_call[rows, order[:, j]]
         text = np.empty(n, dtype=object)
         for code, factor in enumerate(factors):
             mask = order[:, j] == code
             if mask.any():  # one statement per patient: the description and the contribution are the patient's
-                text[mask] = [effect_statement(d, v, records[factor])
-                              for d, v in zip(descriptions[factor][mask], value[mask])]
+                text[mask] = [d if nc else effect_statement(d, v, records[factor])
+                              for d, v, nc in zip(descriptions[factor][mask], value[mask], untested[mask])]
         out.append(text)
     return out
 
@@ -99,17 +146,19 @@ def explanation_table(model, X: pd.DataFrame) -> pd.DataFrame:
 
 def factor_rows(model, X: pd.DataFrame, contributions: pd.DataFrame, attributions: LogOddsAttributions) -> pd.DataFrame:
     """:func:`explanation_table` of an explanation already computed by :func:`explain_factors`."""
-    alleles = risk_alleles_of(model)
-    records = X.to_dict(orient="records")
     factors = list(contributions.columns)
     matrix = contributions.to_numpy(dtype=np.float64)
     effects = factor_effects_of(model, factors)
+    descriptions = factor_descriptions(model, X, factors)
+    no_call = {f: is_no_call(model, X, f) for f in factors}
     rows = []
     for i, pid in enumerate(contributions.index):
         for j, factor in enumerate(factors):
-            description, value, effect = describe_factor(factor, records[i], risk_alleles=alleles), matrix[i, j], effects[factor]
-            rows.append((str(pid), factor, description, value, effect_direction(value, effect), effect["status"],
-                         effect_statement(description, value, effect), attributions.base_value[i],
-                         attributions.model_logit[i]))
+            description, value, effect = descriptions[factor][i], matrix[i, j], effects[factor]
+            untested = no_call[factor][i]
+            rows.append((str(pid), factor, description, value,
+                         NOT_TESTED if untested else effect_direction(value, effect), effect["status"],
+                         description if untested else effect_statement(description, value, effect),
+                         attributions.base_value[i], attributions.model_logit[i]))
     return pd.DataFrame(rows, columns=["patient_id", "factor", "description", "contribution", "direction",
                                        "effect_status", "statement", "base_value", "model_logit"])

@@ -1,7 +1,7 @@
 """The clinical model frame -> numeric feature matrix: the three clinical encoders side by side.
 
 :class:`ClinicalColumns` plays the part of a ``ColumnTransformer`` with clinical output names
-(``age_years``, ``sex_M``, ``rs4129267_alt_count``, ``rs4129267_alt_count_missing``,
+(``age_years``, ``sex_M``, ``rs4129267_alt_count``, ``albumin_g_l_missing``,
 ``map_trough_ng_ml_log``), but its fitted state is only its encoders' own state, so that a served
 bundle can store it as data (:mod:`rashrisk.models.state`) and rebuild it without pickle.
 

@@ -4,9 +4,16 @@ The source study (IL6R rs4129267, OR 1.97) does not say which allele carries the
 genetic model, so both are options, never facts: ``risk_allele`` ('alt' or 'ref', per column or
 for all) and ``model`` ('additive', 'dominant', 'recessive').
 
-A no-call is never silently a reference genotype: every genotype column gets an explicit
-``<column>_missing`` indicator (1 = no-call) and the encoded value of a no-call is the mean
-encoded value learned in ``fit`` (the indicator's coefficient carries any difference).
+A no-call is missing information, not a category: there is no no-call indicator (its coefficient
+would make "not called" a risk factor of its own). For training, a no-call takes the expected
+encoded value under Hardy-Weinberg at the training cohort's allele frequency (``alt_allele_frequency_``,
+from the called patients): 2r additive, 1-(1-r)^2 dominant, r^2 recessive, r the risk-allele frequency.
+Scoring does not serve that value: it averages the risks of the three genotypes
+(:mod:`rashrisk.scoring.no_call`).
+
+An encoder read from a bundle of format 1 (fitted attribute ``fill_value_`` only, no
+``alt_allele_frequency_``) keeps its two-column layout (``<column>_missing``), so that those
+bundles score as they were trained; its training allele frequency is recovered from ``fill_value_``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,31 @@ from rashrisk.features._base import check_input, input_names
 from rashrisk.genotype.coding import GENETIC_MODELS, RISK_ALLELES, code_genotype, risk_allele_count
 
 
+def hardy_weinberg(alt_allele_frequency: float) -> tuple[float, float, float]:
+    """Probabilities of 0, 1 and 2 ALT alleles under Hardy-Weinberg equilibrium."""
+    q = float(alt_allele_frequency)
+    return ((1.0 - q) ** 2, 2.0 * q * (1.0 - q), q ** 2)
+
+
+def expected_encoding(alt_allele_frequency: float, risk_allele: str, model: str) -> float:
+    """Expected encoded value of a genotype under Hardy-Weinberg (the training value of a no-call)."""
+    probabilities = hardy_weinberg(alt_allele_frequency)
+    coded = code_genotype(risk_allele_count(np.array([0.0, 1.0, 2.0]), risk_allele), model)
+    return float(np.dot(probabilities, coded))
+
+
+def _frequency_from_fill(fill: float, risk_allele: str, model: str) -> float:
+    """ALT-allele frequency behind a format-1 encoder's fill value (the mean encoded value)."""
+    if model == "additive":
+        r = fill / 2.0
+    elif model == "dominant":
+        r = 1.0 - np.sqrt(max(0.0, 1.0 - fill))
+    else:
+        r = np.sqrt(max(0.0, fill))
+    r = float(min(max(r, 0.0), 1.0))
+    return r if risk_allele == "alt" else 1.0 - r
+
+
 def encoded_name(column: str, risk_allele: str, model: str) -> str:
     """Clinical name of the encoded column, e.g. 'rs4129267_alt_count', 'rs4129267_ref_carrier'."""
     rsid = column[: -len("_alt_count")] if column.endswith("_alt_count") else column
@@ -28,7 +60,8 @@ def encoded_name(column: str, risk_allele: str, model: str) -> str:
 
 
 class GenotypeEncoder(TransformerMixin, BaseEstimator):
-    """Encode alternate-allele counts as risk-allele features with a no-call indicator.
+    """Encode alternate-allele counts as risk-allele features (one column per genotype; a no-call
+    takes the Hardy-Weinberg expected value at the training allele frequency).
 
     Parameters
     ----------
@@ -61,11 +94,26 @@ class GenotypeEncoder(TransformerMixin, BaseEstimator):
         self._validate_params()
         X = check_input(self, X, reset=True, numeric=True)
         self.risk_alleles_ = [self._risk_allele_for(c) for c in input_names(self, X.shape[1])]
-        encoded = self._encode(X, self.risk_alleles_)
         with np.errstate(invalid="ignore"):
-            means = np.nanmean(encoded, axis=0) if encoded.shape[0] else np.zeros(encoded.shape[1])
-        self.fill_value_ = np.where(np.isnan(means), 0.0, means)
+            called = np.sum(~np.isnan(X), axis=0)
+            alt = np.where(called > 0, np.nansum(X, axis=0) / np.maximum(2.0 * called, 1.0), 0.0)
+        self.alt_allele_frequency_ = np.clip(np.asarray(alt, dtype=np.float64), 0.0, 1.0)
+        self.fill_value_ = np.array([expected_encoding(q, a, self.model)
+                                     for q, a in zip(self.alt_allele_frequency_, self.risk_alleles_)], dtype=np.float64)
         return self
+
+    @property
+    def has_no_call_indicator(self) -> bool:
+        """True for an encoder read from a format-1 bundle (two columns per genotype, see the module docstring)."""
+        return hasattr(self, "fill_value_") and not hasattr(self, "alt_allele_frequency_")
+
+    def training_alt_allele_frequency(self) -> np.ndarray:
+        """Per genotype column, the training cohort's ALT-allele frequency (called patients)."""
+        check_is_fitted(self, "fill_value_")
+        if not self.has_no_call_indicator:
+            return np.asarray(self.alt_allele_frequency_, dtype=np.float64)
+        return np.array([_frequency_from_fill(float(f), a, self.model)
+                         for f, a in zip(self.fill_value_, self.risk_alleles_)], dtype=np.float64)
 
     def transform(self, X):
         check_is_fitted(self, "fill_value_")
@@ -73,6 +121,8 @@ class GenotypeEncoder(TransformerMixin, BaseEstimator):
         encoded = self._encode(X, self.risk_alleles_)
         missing = np.isnan(encoded)
         encoded = np.where(missing, self.fill_value_, encoded)
+        if not self.has_no_call_indicator:
+            return encoded
         out = np.empty((X.shape[0], 2 * X.shape[1]))
         out[:, 0::2] = encoded
         out[:, 1::2] = missing
@@ -82,7 +132,9 @@ class GenotypeEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "fill_value_")
         names = []
         for column, allele in zip(input_names(self, self.n_features_in_), self.risk_alleles_):
-            names += [encoded_name(column, allele, self.model), f"{column}_missing"]
+            names.append(encoded_name(column, allele, self.model))
+            if self.has_no_call_indicator:
+                names.append(f"{column}_missing")
         return np.asarray(names, dtype=object)
 
     def factor_of(self) -> dict[str, str]:

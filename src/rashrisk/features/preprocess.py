@@ -2,7 +2,7 @@
 
 A :class:`~rashrisk.features.columns.ClinicalColumns` of the three clinical encoders, whose output
 names stay clinical (``age_years``,
-``sex_M``, ``rs4129267_alt_count``, ``rs4129267_alt_count_missing``, ``map_trough_ng_ml_log``).
+``sex_M``, ``rs4129267_alt_count``, ``albumin_g_l_missing``, ``map_trough_ng_ml_log``).
 :func:`feature_factors` maps every output feature back to its clinical factor for explanations.
 """
 

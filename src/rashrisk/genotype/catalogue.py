@@ -56,6 +56,24 @@ def load_catalogue() -> pd.DataFrame:
     return _read_catalogue().copy()
 
 
+# catalogue frequency columns: the ancestry group (the cohort contract's code) each one describes
+FREQUENCY_COLUMNS = {"EAS": "af_eas", "EUR": "af_eur"}
+
+
+def reference_allele_frequencies(rsids=None) -> dict:
+    """{rsid: {"alt": ALT letter, "by_ancestry": {ancestry: ALT-allele frequency}, "source": text}} from the
+    catalogue, for ``rsids`` (None: every variant); an ancestry without a shipped frequency is left out."""
+    table = _read_catalogue()
+    if rsids is not None:
+        table = table[table["rsid"].isin(list(rsids))]
+    out = {}
+    for row in table.itertuples(index=False):
+        found = {group: float(getattr(row, column)) for group, column in FREQUENCY_COLUMNS.items()
+                 if not pd.isna(getattr(row, column))}
+        out[row.rsid] = {"alt": row.alt, "by_ancestry": found, "source": row.af_source}
+    return out
+
+
 def position_column(build: str) -> str:
     """Catalogue column holding the 1-based position for ``build`` ('GRCh37' or 'GRCh38')."""
     if build not in BUILDS:

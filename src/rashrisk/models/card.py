@@ -54,16 +54,24 @@ class PKModelRecord:
 
 @dataclass(frozen=True)
 class GenotypeCoding:
-    """How genotypes enter the model: pre-specified rsIDs, genetic model, risk allele per rsID."""
+    """How genotypes enter the model: pre-specified rsIDs, genetic model, risk allele per rsID, and
+    the reference ALT-allele frequencies per ancestry that scoring averages a no-call over
+    (:mod:`rashrisk.scoring.no_call`): ``{rsid: {"alt": letter, "by_ancestry": {"EAS": f, ...},
+    "source": text}}``, copied from the genotype catalogue when the model is trained, so that what is
+    served is what was trained. Empty in cards written before it existed (scoring then reads the catalogue)."""
 
     genotypes: tuple[str, ...]
     genetic_model: str
     risk_allele: dict  # rsid -> 'alt' | 'ref'
+    allele_frequencies: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, spec: FeatureSpec) -> "GenotypeCoding":
+        from rashrisk.genotype.catalogue import reference_allele_frequencies
+
         return cls(genotypes=tuple(spec.genotypes), genetic_model=spec.genotype_model,
-                   risk_allele=dict(spec.risk_allele))
+                   risk_allele=dict(spec.risk_allele),
+                   allele_frequencies=reference_allele_frequencies(spec.genotypes or None))
 
 
 @dataclass(frozen=True)
@@ -194,7 +202,7 @@ def build_card(*, stage: str, name: str, version: str, cohort_name: str, simulat
     predictors = []
     for factor in factors:
         when = timing if factor in TDM_COLUMNS else "at imatinib start (before the first dose)"
-        kind = "genotype: risk-allele count with a no-call indicator" if factor.startswith("rs") else None
+        kind = "genotype: risk-allele count (a no-call: risk averaged over the genotypes)" if factor.startswith("rs") else None
         predictors.append(Predictor(name=factor, description=PREDICTOR_TEXT.get(factor, kind or factor), timing=when))
     limitations = [
         "Internal validation only (bootstrap optimism correction and nested cross-validation); no external validation.",

@@ -51,7 +51,8 @@ def logistic_equation(preprocess, estimator, calibration: tuple[float, float], f
     per_unit = np.asarray(estimator.coef_, dtype=np.float64).ravel() / scaler.scale_
     intercept = a + b * (float(estimator.intercept_[0]) - float(per_unit @ scaler.mean_))
     coefficients = b * per_unit
-    # every input missing: each feature then takes its learned fill value (indicators 1)
+    # every input missing: each feature then takes its learned fill value (indicators 1; a genotype no-call
+    # its Hardy-Weinberg expectation at the training allele frequency, no indicator)
     missing_row = pd.DataFrame([[np.nan] * len(columns.feature_names_in_)], columns=list(columns.feature_names_in_))
     when_missing = np.asarray(columns.transform(missing_row), dtype=np.float64).ravel()
     kinds = feature_kinds(columns)

@@ -272,7 +272,10 @@ def build_report_data(patient_id: str, scoring_input, stage: str, model, *, star
         "factors": factors,
         "base_value": float(attributions.base_value[0]),
         "model_logit": float(attributions.model_logit[0]),
-        "counterfactuals": counterfactuals(model, X, risk_alleles=risk_alleles_of(model))[pid],
+        "counterfactuals": (found := counterfactuals(model, X, risk_alleles=risk_alleles_of(model),
+                                                     averaged=attributions.no_calls)[pid]),
+        # a genotype no-call: what testing would change (the risk shown is averaged over the genotypes)
+        "genotyping": [c["statement"] for c in found if "genotype_risks" in c],
         "inputs": input_table(frame, pid, used, tuple(getattr(pk_model, "covariates", {}) or ()), value_warnings),
         "trough": trough,
         "warnings": warnings,

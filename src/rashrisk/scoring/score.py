@@ -20,6 +20,7 @@ from rashrisk.models.calibration import expit
 from rashrisk.contract.genotypes import low_call_rate_messages, predictor_call_rates
 from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW
 from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
+from rashrisk.scoring.no_call import apply_averages
 from rashrisk.scoring.inputs import tdm_row_problems, tdm_row_warnings
 from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings, pk_sample_warnings
 
@@ -66,7 +67,9 @@ def build_frame(cohort, stage: str, model, *, pk_model=None):
 def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(risk, interval low, interval high) of the patients of ``X`` from their explanation
     (:func:`rashrisk.explanations.local.explain_factors`): the same served log-odds as ``predict_proba``,
-    and the interval from the matrix already preprocessed for the explanation when the model can."""
+    and the interval from the matrix already preprocessed for the explanation when the model can. A
+    patient with a genotype no-call gets the risk averaged over the genotypes and the interval from the
+    smallest to the largest genotype-specific bound (:mod:`rashrisk.scoring.no_call`)."""
 
     risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
     from_matrix = getattr(model, "interval_from_matrix", None)
@@ -74,7 +77,7 @@ def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.nd
         low, high = from_matrix(attributions.matrix, attributions.model_logit)  # no second preprocessing
     else:
         low, high = model.predict_interval(X)
-    return risk, low, high
+    return apply_averages(attributions.no_calls, risk, low, high)
 
 
 def score_frame(model, frame, *, extra_warnings: list[list[str]] | None = None) -> pd.DataFrame:
