@@ -10,7 +10,7 @@ from rashrisk.explanations.local import explain_factors, explanation_table
 from rashrisk.features.genotype import hardy_weinberg
 from rashrisk.models.bundle import RiskModel
 from rashrisk.models.train import train_stage
-from rashrisk.scoring.no_call import training_frequency
+from rashrisk.explanations.no_call import training_frequency
 from rashrisk.scoring.score import build_frame, score_frame
 
 COLUMN = "rs4129267_alt_count"

@@ -131,7 +131,7 @@ def test_the_cards_full_model_equation_is_the_served_model(simulated_cohort, fas
         assert terms["apriori_trough_ng_ml_log"]["made_from"].startswith("natural log of apriori_trough_ng_ml")
         assert terms["sex_M"]["made_from"] == "1 when sex is M, else 0"
         # a no-call is trained as 2p at the training allele frequency (never the reference, 0)
-        from rashrisk.scoring.no_call import training_frequency
+        from rashrisk.explanations.no_call import training_frequency
 
         assert terms["rs4129267_alt_count"]["value_when_missing"] == pytest.approx(
             2 * training_frequency(model, "rs4129267"), rel=1e-12)

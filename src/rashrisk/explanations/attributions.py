@@ -33,7 +33,7 @@ class LogOddsAttributions:
     base_value: np.ndarray  # (n,) the same for every patient
     model_logit: np.ndarray  # (n,) model.decision_function(X)
     matrix: np.ndarray | None = None  # the preprocessed feature matrix explained (reused for intervals)
-    # rows with a genotype no-call: {row position: rashrisk.scoring.no_call.AveragedRisk} (set by explain_factors)
+    # rows with a genotype no-call: {row position: rashrisk.explanations.no_call.AveragedRisk} (set by explain_factors)
     no_calls: dict = field(default_factory=dict)
 
     @property

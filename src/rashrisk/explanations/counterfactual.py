@@ -5,7 +5,7 @@ factor changed, scored by the same served model. Only factors a clinician can re
 varied: each genotype in the model (to the genotype without a risk allele) and, at the TDM stage, the
 early trough (to the a priori expectation). A no-call says what testing would change: "genotyping
 rs4129267 would give C/C 0.6%, C/T 1.2% or T/T 2.2% (now 0.9%, averaged)", from the averaged risk the
-patient is served (:mod:`rashrisk.scoring.no_call`); every "instead of" compares with the served risk.
+patient is served (:mod:`rashrisk.explanations.no_call`); every "instead of" compares with the served risk.
 
 A counterfactual reads as an effect of the factor, so by default only factors whose effect the
 model established (:mod:`rashrisk.models.effects`, the card's ``effects``) get one; the others are
@@ -22,7 +22,7 @@ import pandas as pd
 from rashrisk.explanations.factors import EARLY_TROUGH
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.models.effects import effect_of, is_established
-from rashrisk.scoring.no_call import apply_averages, average_over_no_calls, model_genotypes, testing_statement
+from rashrisk.explanations.no_call import apply_averages, average_over_no_calls, model_genotypes, testing_statement
 
 
 def _pct(p: float) -> str:

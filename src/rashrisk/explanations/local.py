@@ -11,7 +11,7 @@ from rashrisk.explanations.attributions import LogOddsAttributions, explain_log_
 from rashrisk.explanations.factors import factor_contributions, factor_inputs
 from rashrisk.explanations.phrases import describe_factor, effect_direction, effect_statement
 from rashrisk.models.effects import effect_of
-from rashrisk.scoring.no_call import average_over_no_calls, frequency_for, no_call_text
+from rashrisk.explanations.no_call import average_over_no_calls, frequency_for, no_call_text
 from scipy.special import logit
 
 NOT_TESTED = "not tested (averaged)"
@@ -26,7 +26,7 @@ def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttrib
     """(contributions by clinical factor in calibrated log-odds, the feature-level attributions).
 
     A patient with a genotype no-call is served the risk averaged over the genotypes
-    (:mod:`rashrisk.scoring.no_call`): its ``model_logit`` is the log-odds of that risk, and the
+    (:mod:`rashrisk.explanations.no_call`): its ``model_logit`` is the log-odds of that risk, and the
     no-call genotype's contribution is what the averaging adds beyond the other factors, so that
     base + contributions = the served log-odds (one no-call: exactly; several: on the first)."""
     attributions = explain_log_odds(model, X)

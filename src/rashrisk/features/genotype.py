@@ -9,7 +9,7 @@ would make "not called" a risk factor of its own). For training, a no-call takes
 encoded value under Hardy-Weinberg at the training cohort's allele frequency (``alt_allele_frequency_``,
 from the called patients): 2r additive, 1-(1-r)^2 dominant, r^2 recessive, r the risk-allele frequency.
 Scoring does not serve that value: it averages the risks of the three genotypes
-(:mod:`rashrisk.scoring.no_call`).
+(:mod:`rashrisk.explanations.no_call`).
 
 An encoder read from a bundle of format 1 (fitted attribute ``fill_value_`` only, no
 ``alt_allele_frequency_``) keeps its two-column layout (``<column>_missing``), so that those

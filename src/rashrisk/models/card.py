@@ -56,7 +56,7 @@ class PKModelRecord:
 class GenotypeCoding:
     """How genotypes enter the model: pre-specified rsIDs, genetic model, risk allele per rsID, and
     the reference ALT-allele frequencies per ancestry that scoring averages a no-call over
-    (:mod:`rashrisk.scoring.no_call`): ``{rsid: {"alt": letter, "by_ancestry": {"EAS": f, ...},
+    (:mod:`rashrisk.explanations.no_call`): ``{rsid: {"alt": letter, "by_ancestry": {"EAS": f, ...},
     "source": text}}``, copied from the genotype catalogue when the model is trained, so that what is
     served is what was trained. Empty in cards written before it existed (scoring then reads the catalogue)."""
 

@@ -20,7 +20,7 @@ from rashrisk.models.calibration import expit
 from rashrisk.contract.genotypes import low_call_rate_messages, predictor_call_rates
 from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW
 from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
-from rashrisk.scoring.no_call import apply_averages
+from rashrisk.explanations.no_call import apply_averages
 from rashrisk.scoring.inputs import tdm_row_problems, tdm_row_warnings
 from rashrisk.scoring.warnings import patient_warnings, pk_domain_warnings, pk_sample_warnings
 
@@ -69,7 +69,7 @@ def served_risk(model, X: pd.DataFrame, attributions) -> tuple[np.ndarray, np.nd
     (:func:`rashrisk.explanations.local.explain_factors`): the same served log-odds as ``predict_proba``,
     and the interval from the matrix already preprocessed for the explanation when the model can. A
     patient with a genotype no-call gets the risk averaged over the genotypes and the interval from the
-    smallest to the largest genotype-specific bound (:mod:`rashrisk.scoring.no_call`)."""
+    smallest to the largest genotype-specific bound (:mod:`rashrisk.explanations.no_call`)."""
 
     risk = expit(attributions.model_logit)  # = predict_proba: the same served log-odds, transformed once
     from_matrix = getattr(model, "interval_from_matrix", None)
