@@ -207,3 +207,28 @@ def test_a_no_call_patients_report_says_what_genotyping_would_change(models, coh
     assert risks.min() <= data["risk"]["risk"] <= risks.max()
     genotype = next(f for f in data["factors"] if f["factor"] == "rs4129267")
     assert genotype["direction"] == "not tested (averaged)" and "not tested: risk averaged" in genotype["description"]
+
+
+def test_the_change_sentence_qualifies_a_factor_whose_direction_was_not_established(models, cohort_dir, monkeypatch):
+    """The stage-change statement names its lead factor as an effect only when the TDM model established it:
+    with the shipped card's effects the lead (an established factor) is unqualified; with every effect
+    unknown (a card without effects) the same sentence says the direction was not established."""
+    import rashrisk.explanations.local as local
+    from rashrisk.models.effects import unknown_effect
+    from rashrisk.scoring.inputs import load_scoring_input
+    from rashrisk.scoring.score import build_frame
+
+    scoring_input = load_scoring_input(cohort_dir)
+    pid = str(build_frame(scoring_input.cohort, "tdm", models["tdm"])[0].X.index[0])
+
+    def change(**kwargs):
+        data = build_report_data(pid, scoring_input, "tdm", models["tdm"], start_model=models["start"], model_source="test")
+        named = [f for f in data["factors"] if f"comes from {f['description']} (" in data["change"]["statement"]]
+        assert len(named) == 1, data["change"]["statement"]
+        return named[0], data["change"]["statement"]
+
+    lead, statement = change()
+    assert lead["established"] and "did not establish the direction" not in statement
+    monkeypatch.setattr(local, "effect_of", lambda model, factor: unknown_effect(factor))
+    lead, statement = change()
+    assert not lead["established"] and "did not establish the direction of this factor's effect" in statement

@@ -310,7 +310,7 @@ def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_fact
         delta = f["contribution"] - (old["contribution"] if old else 0.0)
         moved.append({"factor": f["factor"], "description": f["description"], "start_contribution":
                       old["contribution"] if old else None, "tdm_contribution": f["contribution"], "delta": delta,
-                      "new_at_tdm": old is None})
+                      "new_at_tdm": old is None, "established": f.get("established", False)})
     moved.sort(key=lambda d: -abs(d["delta"]))
     change = tdm_risk["risk"] - start["risk"]
     sign = 1 if change > 0.005 else -1 if change < -0.005 else 0
@@ -321,6 +321,9 @@ def _change_block(scoring_input, start_model, pid: str, tdm_risk: dict, tdm_fact
         why = (f"The largest {'shift' if sign == 0 else 'change in that direction'} comes from {lead['description']} "
                f"({'new information at TDM' if lead['new_at_tdm'] else 'weighted differently by the TDM-stage model'}, "
                f"{lead['delta']:+.2f} log-odds).")
+        if not lead["established"]:
+            why += (" The model did not establish the direction of this factor's effect: the shift is the models' "
+                    "arithmetic, not evidence that the factor changed the risk.")
     elif moved:
         why = ("No single factor's contribution moved that way; the change comes from the two models' different "
                "baselines and the sum of smaller shifts.")
