@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from rashrisk.explanations.factors import EARLY_TROUGH
 from rashrisk.explanations.phrases import genotype_with_count, variant_alleles
 from rashrisk.models.effects import effect_of, is_established
-from rashrisk.explanations.no_call import apply_averages, average_over_no_calls, model_genotypes, testing_statement
+from rashrisk.explanations.no_call import average_over_no_calls, model_genotypes, testing_statement
 
 
 def _pct(p: float) -> str:
@@ -91,8 +92,10 @@ def counterfactuals(model, X: pd.DataFrame, *, risk_alleles: dict | None = None,
         result[str(X.index[i])] += _testing_entries(a, risk_alleles)
     if not rows:
         return result
-    served = model.predict_proba(X)[:, 1]
-    base_risk = dict(zip(X.index, apply_averages(averaged, served, served, served)[0]))
+    served = np.array(model.predict_proba(X)[:, 1], dtype=np.float64)
+    for i, a in averaged.items():  # a no-call patient is served the averaged risk
+        served[i] = a.risk
+    base_risk = dict(zip(X.index, served))
     frame = pd.DataFrame(rows).astype(X.dtypes.to_dict())
     new_risk = model.predict_proba(frame)[:, 1]
     for (pid, factor, label), p in zip(meta, new_risk):

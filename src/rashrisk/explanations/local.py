@@ -11,8 +11,7 @@ from rashrisk.explanations.attributions import LogOddsAttributions, explain_log_
 from rashrisk.explanations.factors import factor_contributions, factor_inputs
 from rashrisk.explanations.phrases import describe_factor, effect_direction, effect_statement
 from rashrisk.models.effects import effect_of
-from rashrisk.explanations.no_call import average_over_no_calls, frequency_for, no_call_text
-from scipy.special import logit
+from rashrisk.explanations.no_call import average_over_no_calls, frequency_for, model_genotypes, no_call_text
 
 NOT_TESTED = "not tested (averaged)"
 
@@ -35,7 +34,7 @@ def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttrib
         values = attributions.values.copy()
         model_logit = np.array(attributions.model_logit, dtype=np.float64, copy=True)
         for i, a in averaged.items():
-            served = float(logit(np.array([a.risk]))[0])
+            served = float(np.log(a.risk) - np.log1p(-a.risk))  # the served risk's log-odds
             first = next(c for c in values.columns if model.feature_factor_.get(c) == a.genotypes[0].rsid)
             values.iloc[i, values.columns.get_loc(first)] += served - model_logit[i]
             model_logit[i] = served
@@ -45,14 +44,12 @@ def explain_factors(model, X: pd.DataFrame) -> tuple[pd.DataFrame, LogOddsAttrib
 
 def _no_call_descriptions(model, X: pd.DataFrame, factor: str, texts: np.ndarray) -> np.ndarray:
     """``texts`` with a no-call of genotype ``factor`` read as 'not tested: risk averaged ...'."""
-    column = f"{factor}_alt_count"
-    if column not in X.columns or factor not in set(model.feature_factor_.values()):
-        return texts
-    missing = np.flatnonzero(X[column].isna().to_numpy())
+    missing = np.flatnonzero(is_no_call(model, X, factor))
     if not len(missing):
         return texts
     texts = texts.copy()
     ancestry = X["ancestry"].to_numpy(dtype=object) if "ancestry" in X.columns else np.full(len(X), None)
+    column = f"{factor}_alt_count"
     label = describe_factor(factor, {column: np.nan}).removesuffix(" not called (genotype no-call)")
     for i in missing:
         texts[i] = no_call_text(label, *frequency_for(model, factor, ancestry[i]))
@@ -61,10 +58,9 @@ def _no_call_descriptions(model, X: pd.DataFrame, factor: str, texts: np.ndarray
 
 def is_no_call(model, X: pd.DataFrame, factor: str) -> np.ndarray:
     """Per patient, whether ``factor`` is a model genotype not called for the patient."""
-    column = f"{factor}_alt_count"
-    if column not in X.columns or factor not in set(getattr(model, "feature_factor_", {}).values()):
+    if factor not in model_genotypes(model):
         return np.zeros(len(X), dtype=bool)
-    return X[column].isna().to_numpy()
+    return X[f"{factor}_alt_count"].isna().to_numpy()
 
 
 SMALL_BATCH = 64

@@ -20,8 +20,8 @@ import pandas as pd
 
 from rashrisk.errors import ModelError
 from rashrisk.features.genotype import GenotypeEncoder, hardy_weinberg
+from rashrisk.features.preprocess import GENOTYPE_SUFFIX
 
-GENOTYPE_SUFFIX = "_alt_count"
 TRAINING_SOURCE = "training cohort"
 
 
@@ -96,16 +96,6 @@ def no_call_text(description: str, frequency: float, source: str) -> str:
     """The explanation of a no-call: 'IL6R rs4129267 not tested: risk averaged over ...'."""
     return (f"{description} not tested: risk averaged over the possible genotypes "
             f"(frequency {frequency:.2f}, {source})")
-
-
-def no_call_rsids(model, row) -> list[str]:
-    """The model genotypes a patient's row (mapping of clinical inputs) has no call for."""
-    out = []
-    for rsid in model_genotypes(model):
-        value = row.get(rsid + GENOTYPE_SUFFIX)
-        if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-            out.append(rsid)
-    return out
 
 
 def average_over_no_calls(model, X: pd.DataFrame) -> dict[int, AveragedRisk]:
