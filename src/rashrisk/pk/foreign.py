@@ -19,7 +19,7 @@ truth out in full and shares no code with ``rashrisk.simulate``, the model TOML 
 :func:`simulate_foreign_cohort` returns the covariates and samples in the shape a cohort gives
 them to :func:`rashrisk.pk.map.map_estimate` (``day_on_treatment`` from the start, no dosing
 history), with the truth alongside. :func:`foreign_validation` fits them with the default model
-per ancestry and with every shipped model, and tabulates bias, error and interval coverage per
+per ancestry (its prior re-estimated on the cohort, and as published) and with every shipped model, and tabulates bias, error and interval coverage per
 sampling band. Figures in docs/pk.md ("Validation").
 """
 
@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from rashrisk.pk.cohort_prior import adapt_to_cohort
 from rashrisk.pk.loglinear import loglinear_trough_ng_ml
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import MODEL_NAMES, PopPKModel, default_pk_model, load_pk_model
@@ -202,29 +204,45 @@ def simulate_foreign_cohort(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, s
 
 
 DEFAULT_LABEL = "default by ancestry (EAS jiang2023 IIV 0.30, EUR widmer2006)"
+COHORT_PRIOR_LABEL = "default by ancestry, prior re-estimated on the cohort (rashrisk pk fit)"
 ORACLE_LABEL = "oracle: the foreign truth as prior (diagnostic only)"
 
 
-def fit_models(truth: ForeignTruth | None = None, *, shipped: bool = True) -> list:
-    """``[(label, {ancestry or None: model})]``: the default model per ancestry (as a cohort gets it),
-    then, with ``shipped``, every shipped model for all patients, then, given ``truth``, its
+class FitSpec(NamedTuple):
+    """One way of fitting a foreign cohort: a label, the model per ancestry (``None``: every patient)
+    and whether each model's prior is first re-estimated on its patients (:mod:`rashrisk.pk.cohort_prior`)."""
+
+    label: str
+    models: dict
+    re_estimate: bool = False
+
+
+def fit_models(truth: ForeignTruth | None = None, *, shipped: bool = True) -> list[FitSpec]:
+    """The default model per ancestry re-estimated on the cohort (as ``rashrisk pk fit`` does), then
+    as published; with ``shipped``, every shipped model for all patients; given ``truth``, its
     :func:`oracle_model`."""
-    out = [(DEFAULT_LABEL, {"EAS": default_pk_model("EAS"), "EUR": default_pk_model("EUR")})]
+    defaults = {"EAS": default_pk_model("EAS"), "EUR": default_pk_model("EUR")}
+    out = [FitSpec(COHORT_PRIOR_LABEL, defaults, True), FitSpec(DEFAULT_LABEL, defaults)]
     if shipped:
-        out += [(name, {None: load_pk_model(name)}) for name in MODEL_NAMES]
+        out += [FitSpec(name, {None: load_pk_model(name)}) for name in MODEL_NAMES]
     if truth is not None:
-        out.append((ORACLE_LABEL, {None: oracle_model(truth)}))
+        out.append(FitSpec(ORACLE_LABEL, {None: oracle_model(truth)}))
     return out
 
 
-def fit_foreign(cov: pd.DataFrame, samples: pd.DataFrame, models: dict) -> pd.DataFrame:
+def fit_foreign(cov: pd.DataFrame, samples: pd.DataFrame, models: dict, *, re_estimate: bool = False) -> pd.DataFrame:
     """MAP fit as for a cohort (``map_estimate`` on the TDM columns); ``models`` maps an ancestry
-    to its model, or ``None`` to one model for every patient. Rows in ``cov`` order."""
+    to its model, or ``None`` to one model for every patient; with ``re_estimate`` each model's prior
+    is first re-estimated on its own patients (:func:`rashrisk.pk.cohort_prior.adapt_to_cohort`).
+    Rows in ``cov`` order."""
     parts = []
     for ancestry, model in models.items():
         keep = np.ones(len(cov), dtype=bool) if ancestry is None else (cov["ancestry"] == ancestry).to_numpy()
         ids = set(cov.loc[keep, "patient_id"])
-        parts.append(map_estimate(cov.loc[keep].drop(columns="ancestry"), samples[samples["patient_id"].isin(ids)], model=model))
+        group_cov, group_samples = cov.loc[keep].drop(columns="ancestry"), samples[samples["patient_id"].isin(ids)]
+        if re_estimate:
+            model = adapt_to_cohort(model, group_cov, group_samples).model
+        parts.append(map_estimate(group_cov, group_samples, model=model))
     return pd.concat(parts).set_index("patient_id").loc[cov["patient_id"]].reset_index()
 
 
@@ -255,12 +273,13 @@ def band_table(samples: pd.DataFrame, true: pd.DataFrame, fit: pd.DataFrame, *, 
 def foreign_validation(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026, models_to_fit=None) -> pd.DataFrame:
     """The band table (:data:`BAND_COLUMNS`) for ``n`` foreign patients, per fit model.
 
-    ``models_to_fit``: ``[(label, {ancestry or None: PopPKModel})]``; default :func:`fit_models`:
-    the per-ancestry defaults, every shipped model (:data:`rashrisk.pk.model.MODEL_NAMES`) and
-    the oracle."""
+    ``models_to_fit``: a list of :class:`FitSpec`; default :func:`fit_models`: the per-ancestry
+    defaults re-estimated on the cohort and as published, every shipped model
+    (:data:`rashrisk.pk.model.MODEL_NAMES`) and the oracle."""
     cov, samples, true = simulate_foreign_cohort(truth, n=n, seed=seed)
-    tables = [band_table(samples, true, fit_foreign(cov, samples, models), truth=truth.name, fit_model=label)
-              for label, models in (models_to_fit or fit_models(truth))]
+    tables = [band_table(samples, true, fit_foreign(cov, samples, spec.models, re_estimate=spec.re_estimate),
+                         truth=truth.name, fit_model=spec.label)
+              for spec in (models_to_fit or fit_models(truth))]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -272,6 +291,17 @@ def format_band_table(table: pd.DataFrame) -> str:
         lines.append(f"| {r.truth} | {r.fit_model} | {r.band} | {r.n} | {r.bias_map_pct:+.1f}% | {r.mae_map_pct:.1f}% | "
                      f"{r.mae_loglinear_pct:.1f}% | {r.mae_raw_pct:.1f}% | {r.coverage_map_pct:.0f}% |")
     return "\n".join(lines)
+
+
+def cohort_priors(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026) -> dict:
+    """Per ancestry, :meth:`CohortPrior.describe` of its default model re-estimated on the foreign cohort."""
+    cov, samples, _ = simulate_foreign_cohort(truth, n=n, seed=seed)
+    out = {}
+    for ancestry in ("EAS", "EUR"):
+        keep = (cov["ancestry"] == ancestry).to_numpy()
+        group = samples[samples["patient_id"].isin(set(cov.loc[keep, "patient_id"]))]
+        out[ancestry] = adapt_to_cohort(default_pk_model(ancestry), cov.loc[keep].drop(columns="ancestry"), group).describe()
+    return out
 
 
 def prior_mismatch(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026) -> pd.DataFrame:

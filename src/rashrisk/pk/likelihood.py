@@ -1,15 +1,16 @@
 """The residual-error likelihood of a TDM sample under a PK model (the MAP objective and the sample checks).
 
-The residual lives on the log scale (log-normal): ``log C_obs = log f + eps``, eps ~ N(0, s^2),
-with the variance of a combined proportional + additive error mapped to the log scale,
+The residual lives on the log scale (log-normal) and is **mean-matched**: the observation's
+expected value is the prediction, as in the published models' combined error ``C = f (1 + e1) + e2``,
 
-    s^2(f) = log(1 + (cv^2 f^2 + add^2) / f^2) = log(1 + cv^2 + add^2 / f^2),
+    log C_obs ~ N(log f - s^2/2, s^2),    s^2(f) = log(1 + (cv^2 f^2 + add^2) / f^2) = log(1 + cv^2 + add^2 / f^2),
 
 ``cv`` and ``add`` being the PK model's ``[residual] proportional`` and ``additive_ng_ml`` (one
-record in the model TOML, covered by the model's sha256). With a purely proportional error the
-variance does not depend on the prediction, so the posterior mode is not pulled low (the
-normal-scale proportional likelihood with its ``log(v)/2`` term put the mode near 0.93 x the
-observation). Below-LOQ samples are censored (Beal's M3): their likelihood is
+record in the model TOML, covered by the model's sha256): the log-normal with the published error's
+mean ``f`` and variance ``cv^2 f^2 + add^2``. Centred on ``log f`` instead (median ``f``), it reads
+a natural-scale residual about ``s^2/2`` low (4% with cv 0.3), since such an observation's log has
+mean ``log f - s^2/2``; the normal-scale proportional likelihood with its ``log(v)/2`` term put the
+mode near 0.93 x the observation. ``log_mean`` gives the centre. Below-LOQ samples are censored (Beal's M3): their likelihood is
 ``P(C_obs < LOQ) = Phi((log LOQ - log f) / s)``, never a value substituted for the sample.
 
 Functions work on arrays of log predictions ``m = log f`` and return per-sample negative log
@@ -40,23 +41,29 @@ def log_variance(model, log_pred):
     return np.maximum(s2, 1e-12), ds2
 
 
+def log_mean(model, log_pred):
+    """The mean of ``log C_obs`` (``log f - s^2/2``) and its derivative in ``log f``, with ``s^2``."""
+    s2, ds2 = log_variance(model, log_pred)
+    return np.asarray(log_pred, dtype=float) - 0.5 * s2, 1.0 - 0.5 * ds2, s2, ds2
+
+
 def sample_terms(model, log_obs, log_pred, censored):
     """Per-sample (negative log likelihood, d/d log f, curvature weight).
 
     ``log_obs``: log of the measured concentration, or of the LOQ where ``censored`` is true.
     """
-    s2, ds2 = log_variance(model, log_pred)
+    mu, dmu, s2, ds2 = log_mean(model, log_pred)
     s = np.sqrt(s2)
-    r = log_obs - log_pred
-    # observed: r^2/(2 s^2) + log(s^2)/2
+    r = log_obs - mu
+    # observed: r^2/(2 s^2) + log(s^2)/2, r = log C - mu(f)
     nll_obs = r**2 / (2.0 * s2) + 0.5 * np.log(s2)
-    d_obs = -r / s2 + (0.5 / s2 - r**2 / (2.0 * s2**2)) * ds2
-    w_obs = 1.0 / s2 + ds2**2 / (2.0 * s2**2)
-    # censored (M3): -log Phi(z), z = (log LOQ - log f) / s
+    d_obs = -r * dmu / s2 + (0.5 / s2 - r**2 / (2.0 * s2**2)) * ds2
+    w_obs = dmu**2 / s2 + ds2**2 / (2.0 * s2**2)
+    # censored (M3): -log Phi(z), z = (log LOQ - mu(f)) / s
     z = r / s
     nll_cens = -log_ndtr(z)
     mills = np.exp(-0.5 * z**2 - 0.5 * np.log(2.0 * np.pi) - log_ndtr(z))  # phi(z) / Phi(z)
-    dz = -1.0 / s - z * ds2 / (2.0 * s2)
+    dz = -dmu / s - z * ds2 / (2.0 * s2)
     d_cens = -mills * dz
     w_cens = mills * (mills + z) * dz**2
     return (np.where(censored, nll_cens, nll_obs), np.where(censored, d_cens, d_obs), np.where(censored, w_cens, w_obs))

@@ -204,14 +204,15 @@ class _Posterior:
         jac = self.jacobian(eta, self.log_predict)  # (P, S, K), d log f / d eta
         w_grad = np.where(self.mask, d, 0.0)
         w_info = np.where(self.mask, w, 0.0)
-        grad = np.einsum("ps,psk->pk", w_grad, jac) + eta @ self.omega_inv
+        # einsum, not BLAS matmul: a patient's gradient must not depend on how many patients share the batch
+        grad = np.einsum("ps,psk->pk", w_grad, jac) + np.einsum("pi,ij->pj", eta, self.omega_inv)
         info = np.einsum("ps,psk,psl->pkl", w_info, jac, jac) + self.omega_inv
         return grad, info
 
 
-def _fit(post: _Posterior, n_patients: int, k: int, max_iter: int = 100, tol: float = 1e-8):
-    """Fisher scoring with backtracking, iterating only on patients not yet converged."""
-    eta = np.zeros((n_patients, k))
+def _fit(post: _Posterior, n_patients: int, k: int, max_iter: int = 100, tol: float = 1e-8, eta0: np.ndarray | None = None):
+    """Fisher scoring with backtracking, iterating only on patients not yet converged (from ``eta0``, default 0)."""
+    eta = np.zeros((n_patients, k)) if eta0 is None else np.array(eta0, dtype=float).reshape(n_patients, k)
     if k == 0:  # a model without IIV: nothing to estimate
         return eta, np.zeros((n_patients, 0, 0)), np.ones(n_patients, dtype=bool)
     active = np.arange(n_patients)
@@ -265,6 +266,39 @@ def _sample_flags(post: _Posterior, meta: pd.DataFrame, n_patients: int, bound: 
     return ["; ".join(f) for f in flags], max_abs
 
 
+def _covariate_frame(covariates: pd.DataFrame) -> pd.DataFrame:
+    """The covariates with ``patient_id`` as a str column (from the column or the index), ids unique."""
+    cov = covariates.reset_index(drop=True) if "patient_id" in covariates.columns else covariates.rename_axis("patient_id").reset_index()
+    cov["patient_id"] = cov["patient_id"].astype(str)
+    if cov["patient_id"].duplicated().any():
+        dup = cov.loc[cov["patient_id"].duplicated(), "patient_id"].iloc[0]
+        raise ModelError(f"map_estimate: patient_id {dup} appears more than once in the covariates")
+    return cov
+
+
+def marginal_objective(covariates: pd.DataFrame, samples: pd.DataFrame, model: PopPKModel, *,
+                       default_loq_ng_ml: float = 10.0, eta0: np.ndarray | None = None):
+    """Minus the log marginal likelihood of the patients' samples under ``model`` (Laplace), and the etas.
+
+    Per patient with samples, ``-log p(y) ~ objective(eta_hat) + log det(I) / 2 + log det(Omega) / 2``
+    (constants dropped), ``I`` the Fisher information of the posterior at its mode: the population
+    objective of a first-order conditional (Laplace) estimation, used to re-estimate a prior on a
+    cohort (:mod:`rashrisk.pk.cohort_prior`). ``eta0`` warm-starts the fits (same patient order as
+    the returned etas: ``covariates`` order, patients without samples left out).
+    """
+    cov = _covariate_frame(covariates)
+    sampled = set(samples["patient_id"].astype(str))
+    cov = cov[cov["patient_id"].isin(sampled)].reset_index(drop=True)
+    ids = cov["patient_id"].tolist()
+    arrays, mask, _, _, _ = _sample_arrays(samples, ids, default_loq_ng_ml)
+    post = _Posterior(model, model.typical_parameters(cov), arrays, mask)
+    eta, info, _ = _fit(post, len(ids), model.n_eta, tol=1e-6, eta0=eta0)
+    value = float(post.objective(eta).sum())
+    if model.n_eta:
+        value += 0.5 * float(np.linalg.slogdet(info)[1].sum()) + 0.5 * len(ids) * float(np.linalg.slogdet(model.omega)[1])
+    return value, eta
+
+
 def map_estimate(
     covariates: pd.DataFrame,
     samples: pd.DataFrame,
@@ -292,11 +326,7 @@ def map_estimate(
     """
     model = model or default_pk_model()
     improbable_abs_z = sample_checks.improbable_abs_z() if improbable_abs_z is None else float(improbable_abs_z)
-    cov = covariates.reset_index(drop=True) if "patient_id" in covariates.columns else covariates.rename_axis("patient_id").reset_index()
-    cov["patient_id"] = cov["patient_id"].astype(str)
-    if cov["patient_id"].duplicated().any():
-        dup = cov.loc[cov["patient_id"].duplicated(), "patient_id"].iloc[0]
-        raise ModelError(f"map_estimate: patient_id {dup} appears more than once in the covariates")
+    cov = _covariate_frame(covariates)
     ids = cov["patient_id"].tolist()
     arrays, mask, counts, dose_now, meta = _sample_arrays(samples, ids, default_loq_ng_ml)
     if "start_dose_mg" in cov.columns:

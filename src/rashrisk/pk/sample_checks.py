@@ -2,9 +2,9 @@
 
 A sample is improbable when its standardised residual under the prior predictive,
 
-    z = (log C_obs - log f_0) / sqrt(J_0 Omega J_0' + s^2(f_0)),
+    z = (log C_obs - mu_0) / sqrt(J_0 Omega J_0' + s^2(f_0)),
 
-``f_0`` the a priori prediction (eta = 0), ``J_0`` the gradient of ``log f`` in eta there, ``Omega``
+``f_0`` the a priori prediction (eta = 0), ``mu_0 = log f_0 - s^2(f_0)/2`` the mean of ``log C_obs`` there, ``J_0`` the gradient of ``log f`` in eta there, ``Omega``
 the IIV and ``s^2`` the model's residual variance on the log scale (:mod:`rashrisk.pk.likelihood`),
 lies beyond the bound of ``[sample_checks] improbable_abs_z`` in ``pk/defaults.toml`` (3). A
 below-LOQ sample is always flagged: it is used censored, but a pharmacist should still ask why a
@@ -30,8 +30,8 @@ def improbable_abs_z() -> float:
 def prior_predictive_z(model, log_obs, log_pred0, jac0) -> np.ndarray:
     """Standardised residuals (same shape as ``log_obs``); ``jac0``: (..., n_eta) d log f / d eta at eta = 0."""
     var_iiv = np.einsum("...k,kl,...l->...", jac0, model.omega, jac0) if model.n_eta else 0.0
-    s2 = likelihood.log_variance(model, log_pred0)[0]
-    return (log_obs - log_pred0) / np.sqrt(var_iiv + s2)
+    mu, _, s2, _ = likelihood.log_mean(model, log_pred0)
+    return (log_obs - mu) / np.sqrt(var_iiv + s2)
 
 
 def flag_messages(concentration_ng_ml: float, hours_after_dose: float, below_loq: bool, z: float, bound: float) -> str:
