@@ -104,3 +104,39 @@ def test_unknown_ancestry_is_a_user_error_without_traceback(monkeypatch, capsys)
     out = capsys.readouterr()
     assert info.value.code == 2 and "Traceback" not in out.out + out.err
     assert "--ancestry 'ESA'" in out.err and "EAS" in out.err
+
+
+def test_fit_prior_is_published_below_the_minimum_and_on_request():
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.pk.cohort_prior import settings
+
+    n = load_cohort(example_cohort_path()).tdm["patient_id"].nunique()
+    assert n < settings()["min_patients"]
+    result = runner.invoke(app, ["pk", "fit", str(example_cohort_path())], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert f"Prior: published jiang2023 (not re-estimated: {n} patient(s) with samples, fewer than the" in result.output
+    result = runner.invoke(app, ["pk", "fit", str(example_cohort_path()), "--prior", "published"], env={"COLUMNS": "80"})
+    assert "Prior: published jiang2023 (--prior published)" in result.output
+    result = runner.invoke(app, ["pk", "fit", str(example_cohort_path()), "--prior", "mine"])
+    assert result.exit_code != 0 and "--prior 'mine': expected 'cohort' or 'published'" in str(result.exception)
+
+
+def test_fit_re_estimates_the_prior_on_a_large_cohort(tmp_path):
+    from rashrisk.cli.pk import _covariates
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.pk.cohort_prior import adapt_to_cohort
+    from rashrisk.pk.map import map_estimate
+
+    folder = tmp_path / "cohort"
+    assert runner.invoke(app, ["simulate", "--n", "400", "--seed", "3", "--out", str(folder)]).exit_code == 0
+    out = tmp_path / "fit.csv"
+    result = runner.invoke(app, ["pk", "fit", str(folder), "--out", str(out)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    loaded = load_cohort(folder)
+    samples = loaded.tdm[["patient_id", "concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq"]]
+    adapted = adapt_to_cohort(default_pk_model(loaded.ancestry), _covariates(loaded), samples)
+    assert adapted.re_estimated and f"Prior: {adapted.describe()}" in result.output
+    expected = map_estimate(_covariates(loaded), samples, model=adapted.model)
+    expected = expected[expected["n_samples"] > 0].set_index("patient_id")["trough_ng_ml"]
+    written = pd.read_csv(out, dtype={"patient_id": str}).set_index("patient_id")["trough_ng_ml"]
+    pd.testing.assert_series_equal(written, expected.loc[written.index], check_names=False, rtol=1e-9)

@@ -90,6 +90,10 @@ def fit(
     pk_model_name: Annotated[str | None, typer.Option("--pk-model", metavar="NAME", help="widmer2006, jiang2023 or "
                                                       "petain2008 (default: by the cohort's majority ancestry, "
                                                       "as for --ancestry of `pk apriori`).")] = None,
+    prior: Annotated[str, typer.Option("--prior", metavar="cohort|published",
+                                       help="cohort: re-estimate the model's typical CL/F, V/F and IIV scale on this "
+                                            "cohort's samples first (at least [cohort_prior] min_patients patients "
+                                            "with samples, pk/defaults.toml); published: the model as published.")] = "cohort",
     out: Annotated[Path | None, typer.Option("--out", metavar="FILE.csv", help="Write the full table as CSV to this file.")] = None,
 ) -> None:
     """MAP fit of every patient's TDM samples: individual CL/V and troughs at 300/400/600 mg."""
@@ -97,6 +101,8 @@ def fit(
     from rashrisk.errors import RashriskError
     from rashrisk.pk.map import map_estimate
 
+    if prior not in ("cohort", "published"):
+        raise RashriskError(f"--prior {prior!r}: expected 'cohort' or 'published'")
     if out is not None and out.suffix.lower() != ".csv":
         raise RashriskError(f"--out {out}: unknown extension {out.suffix!r}; expected a .csv file")
     loaded = load_cohort(cohort)
@@ -105,11 +111,19 @@ def fit(
     pk_model = _model(pk_model_name, loaded.ancestry)
     covariates = _covariates(loaded)
     samples = loaded.tdm[[c for c in ("patient_id", "concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq") if c in loaded.tdm.columns]]
-    table = map_estimate(covariates, samples, model=pk_model)
-    table = table[table["n_samples"] > 0].reset_index(drop=True)
     typer.echo(f"PK model: {describe_pk_model(pk_model, chosen_by=_chosen_by(pk_model_name, loaded.ancestry))}")
     for override in pk_model.overrides:
         typer.echo(f"Adapted: {override}")
+    if prior == "cohort":
+        from rashrisk.pk.cohort_prior import adapt_to_cohort
+
+        adapted = adapt_to_cohort(pk_model, covariates, samples)
+        pk_model = adapted.model
+        typer.echo(f"Prior: {adapted.describe()}")
+    else:
+        typer.echo(f"Prior: published {pk_model.name} (--prior published)")
+    table = map_estimate(covariates, samples, model=pk_model)
+    table = table[table["n_samples"] > 0].reset_index(drop=True)
     typer.echo(f"{len(table)} patient(s) with TDM samples; 5-95% interval of the trough (Laplace).")
     _print_table(table)
     if out is not None:
