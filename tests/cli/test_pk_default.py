@@ -140,3 +140,20 @@ def test_fit_re_estimates_the_prior_on_a_large_cohort(tmp_path):
     expected = expected[expected["n_samples"] > 0].set_index("patient_id")["trough_ng_ml"]
     written = pd.read_csv(out, dtype={"patient_id": str}).set_index("patient_id")["trough_ng_ml"]
     pd.testing.assert_series_equal(written, expected.loc[written.index], check_names=False, rtol=1e-9)
+
+
+def test_fit_accounts_for_every_patient_and_sample(tmp_path):
+    import shutil
+
+    folder = tmp_path / "cohort"
+    shutil.copytree(example_cohort_path(), folder)
+    tdm = (folder / "tdm.csv").read_text().splitlines()
+    assert tdm[2].startswith("GIST-002,") and ",1.05," in tdm[2]
+    tdm[2] = tdm[2].replace(",1.05,", ",abc,")
+    tdm.append("GIST-999,2023-04-12T07:50,2023-04-11T08:10,400,1.05,ug/mL,false")
+    (folder / "tdm.csv").write_text("\n".join(tdm) + "\n")
+    result = runner.invoke(app, ["pk", "fit", str(folder), "--prior", "published"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "Not fitted, patient GIST-002: tdm.csv, column concentration, line 3: 'abc' ... expected a number" in result.output
+    assert "Not fitted, patient GIST-007: no TDM sample in the cohort" in result.output
+    assert f"Sample not used, tdm.csv line {len(tdm)}: tdm.csv, column patient_id, line {len(tdm)}: 'GIST-999'" in result.output

@@ -126,6 +126,8 @@ def fit(
     table = table[table["n_samples"] > 0].reset_index(drop=True)
     typer.echo(f"{len(table)} patient(s) with TDM samples; 5-95% interval of the trough (Laplace).")
     _print_table(table)
+    for line in _not_fitted(loaded, set(table["patient_id"].astype(str))):
+        typer.echo(line)
     if out is not None:
         from rashrisk.atomic import atomic_file
 
@@ -200,6 +202,25 @@ def _covariates(loaded):
         wide.index = wide.index.astype(str)
         patients = patients.join(wide, on="patient_id")
     return pd.DataFrame(patients)
+
+
+def _not_fitted(loaded, fitted: set) -> list[str]:
+    """One line per patient of patients.csv without a fit, and per rejected tdm.csv row, with the reason:
+    every input patient and sample is accounted for."""
+    rows = loaded.input_rows.get("tdm")
+    lines = []
+    for pid in loaded.patients["patient_id"].astype(str):
+        if pid in fitted:
+            continue
+        rejected = [] if rows is None else [i for i in rows.of_patient(pid) if not rows.accepted[i]]
+        why = "; ".join(rows.reason(i) for i in rejected) if rejected else "no TDM sample in the cohort"
+        lines.append(f"Not fitted, patient {pid}: {why}")
+    if rows is not None:
+        known = set(loaded.patients["patient_id"].astype(str))
+        for i in range(len(rows)):
+            if not rows.accepted[i] and str(rows.patient_id[i]).strip() not in known:
+                lines.append(f"Sample not used, {rows.where(i)}: {rows.reason(i)}")
+    return lines
 
 
 def _print_table(table, console=None) -> None:
