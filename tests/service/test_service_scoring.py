@@ -39,7 +39,7 @@ def test_one_patient_gets_the_values_of_the_score_table(client, models, stage):
     assert response.headers["X-Rashrisk-Model-Sha256"] == model.bundle_sha256
 
 
-def test_a_batch_is_scored_as_a_cohort_and_every_patient_is_accounted_for(client, models):
+def test_a_batch_is_scored_as_a_cohort_and_every_patient_is_accounted_for(client, models, tmp_path):
     batch = [patient(patient_id=f"P{i:03d}", age_years=30 + i % 50, weight_kg=45 + i % 40) for i in range(12)]
     batch[3]["tdm"] = []  # no sample: excluded at the TDM landmark
     batch[5]["tdm"][0]["sample_time"] = "2025-06-17T08:00"  # outside the landmark window
@@ -52,17 +52,32 @@ def test_a_batch_is_scored_as_a_cohort_and_every_patient_is_accounted_for(client
     assert status["P003"][0] == status["P005"][0] == "not_scored"
     assert status["P003"][1].startswith("excluded: no TDM sample") and "outside the window" in status["P005"][1]
     assert all(s == "scored" for pid, (s, _) in status.items() if pid not in ("P003", "P005"))
-    # the same rows as the Python API on the same patients as DataFrames (a cohort folder's rules)
-    from rashrisk.scoring.inputs import scoring_input_from_cohort
-    from rashrisk.scoring.score import score_input
-    from rashrisk.service.inputs import batch_input
-
-    expected = table_records(score_input(batch_input(batch), "tdm", models["tdm"]))
-    assert results == expected
+    # the same rows as `rashrisk score` on a cohort folder holding the same patients
+    folder = _write_folder(batch, tmp_path)
+    expected = table_records(rashrisk.score(folder, "tdm", model=models["tdm"]))
+    assert [_without_sources(r) for r in results] == [_without_sources(r) for r in expected]
     one = [r for r in results if r["patient_id"] == "P000"][0]
     alone = client.post("/v1/score", json={"stage": "tdm", "patient": batch[0]}, headers=AUTH).json()["results"][0]
     assert one["risk"] == alone["risk"] and one["risk_low"] == alone["risk_low"]
-    assert scoring_input_from_cohort  # imported: the path the batch takes
+
+
+def _write_folder(documents, folder):
+    import csv
+
+    from rashrisk.scoring.patient_json import PATIENT_FIELDS, TDM_FIELDS
+
+    def write(name, header, rows):
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(header)
+            out.writerows(rows)
+
+    write("patients.csv", PATIENT_FIELDS, [[d.get(f, "") for f in PATIENT_FIELDS] for d in documents])
+    write("genotypes.csv", ["patient_id", "rsid", "genotype"],
+          [[d["patient_id"], rsid, g] for d in documents for rsid, g in d["genotypes"].items()])
+    write("tdm.csv", ["patient_id", *TDM_FIELDS],
+          [[d["patient_id"], *[s.get(f, "") for f in TDM_FIELDS]] for d in documents for s in d["tdm"]])
+    return folder
 
 
 def test_a_batch_of_100_fits_the_default_limits(client):

@@ -4,6 +4,8 @@ never a traceback, never a 500 for something the client can fix."""
 
 from __future__ import annotations
 
+import math
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,7 +18,12 @@ from rashrisk.service.state import NotReady
 RETRY_AFTER_S = "5"
 
 
+UNION_BRANCHES = {"int", "float", "str", "bool", "none", "dict", "list"}
+
+
 def _shown(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN / inf: named, not shown as null
     if isinstance(value, (bytes, bytearray)):
         return value[:200].decode("utf-8", "replace")
     try:
@@ -26,9 +33,21 @@ def _shown(value):
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", ""),
-                 "input": _shown(e.get("input"))} for e in exc.errors()]
-    return JSONResponse({"detail": problems}, status_code=422)
+    """FastAPI's problems, with the branches of one field's type union merged into one problem
+    (``age_years``: "expected an integer, a finite number or text")."""
+    merged: dict[tuple, dict] = {}
+    for error in exc.errors():
+        loc = list(error.get("loc", ()))
+        branch = loc and isinstance(loc[-1], str) and loc[-1] in UNION_BRANCHES and len(loc) > 2
+        key = tuple(loc[:-1]) if branch else tuple(loc)
+        item = merged.setdefault(key, {"loc": list(key), "msg": "", "type": error.get("type", ""),
+                                       "input": _shown(error.get("input"))})
+        message = error.get("msg", "")
+        if message and message not in item["msg"]:
+            item["msg"] = f"{item['msg']}, or {message[0].lower()}{message[1:]}" if item["msg"] else message
+        if branch:
+            item["type"] = "type_union"
+    return JSONResponse({"detail": list(merged.values())}, status_code=422)
 
 
 def _problems(request: Request, exc: RequestProblems) -> JSONResponse:

@@ -9,14 +9,17 @@ exactly those of a cohort folder. Field descriptions are generated from the cont
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, StrictBool, StrictInt, StrictStr
 
 from rashrisk.contract.schema import PATIENTS, TDM
 from rashrisk.scoring.patient_json import SKIN_RED_FLAGS
 
-Value = Optional[Union[StrictInt, StrictFloat, StrictStr]]  # kept as given; the contract parses it
+# a finite JSON number (NaN, Infinity and 1e400 are refused: never read as missing) or text, kept as given;
+# the contract parses it as it parses a CSV cell
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+Value = Optional[Union[StrictInt, Number, StrictStr]]
 Text = Optional[StrictStr]
 
 
