@@ -112,9 +112,20 @@ class PatientDocument(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
+EXAMPLE_PATIENT = {  # the one-patient document of docs/reports.md
+    "patient_id": "GIST-042", "sex": "F", "age_years": 61, "weight_kg": 52, "height_cm": 158, "albumin_g_l": 39,
+    "ancestry": "EAS", "setting": "adjuvant", "start_dose_mg": 400, "start_date": "2025-03-03",
+    "genotypes": {"rs4129267": "T/T", "rs2231142": "G/T", "rs1045642": "./."},
+    "tdm": [{"sample_time": "2025-03-17T08:00", "last_dose_time": "2025-03-16T08:10", "dose_mg": 400,
+             "concentration": 2150, "unit": "ng/mL"}]}
+
+
 class ScoreRequest(BaseModel):
     """One patient (``patient``) or a batch (``patients``), not both."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"stage": "tdm", "patient": EXAMPLE_PATIENT},
+        {"stage": "start", "patients": [EXAMPLE_PATIENT, {**EXAMPLE_PATIENT, "patient_id": "GIST-043", "sex": "M",
+                                                          "genotypes": {"rs4129267": "C/C"}, "tdm": []}]}]})
 
     stage: Stage = Field(..., description="start (at imatinib start) or tdm (after the first trough)")
     patient: Optional[PatientDocument] = None
@@ -123,7 +134,8 @@ class ScoreRequest(BaseModel):
 
 
 class ReportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"stage": "tdm", "patient": {**EXAMPLE_PATIENT, "skin": {"rash_grade": 0}}, "trough_threshold": 1100}]})
 
     stage: Stage
     patient: PatientDocument
