@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service_data import TOKEN
+from service_data import make_client
 
 
 @pytest.fixture(scope="session")
@@ -13,16 +13,6 @@ def served(models):
 
     return ServedModels(start=models["start"], tdm=models["tdm"],
                         sources={"start": "embedded default bundle (test)", "tdm": "embedded default bundle (test)"})
-
-
-def make_client(served, **settings):
-    from fastapi.testclient import TestClient
-
-    from rashrisk.service.app import create_app
-    from rashrisk.service.settings import ServiceSettings
-
-    settings.setdefault("token", TOKEN)
-    return TestClient(create_app(ServiceSettings(**settings), served))
 
 
 @pytest.fixture(scope="module")

@@ -22,3 +22,13 @@ def patient(**changes) -> dict:
     document = copy.deepcopy(PATIENT)
     document.update(changes)
     return document
+
+
+def make_client(served, **settings):
+    from fastapi.testclient import TestClient
+
+    from rashrisk.service.app import create_app
+    from rashrisk.service.settings import ServiceSettings
+
+    settings.setdefault("token", TOKEN)
+    return TestClient(create_app(ServiceSettings(**settings), served))

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from conftest import make_client
-from service_data import AUTH, PATIENT, TOKEN, patient
+from service_data import AUTH, PATIENT, TOKEN, make_client, patient
 
 
 def _operations(client):
