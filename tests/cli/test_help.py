@@ -31,7 +31,7 @@ PATHS = [path for path, _ in COMMANDS]
 def test_every_command_is_listed():
     leaves = {" ".join(p) for p, c in COMMANDS if not hasattr(c, "commands")}
     assert {"validate", "simulate", "analyze", "models", "train", "score", "explain", "report", "model-report",
-            "pk apriori", "pk fit", "version"} <= leaves
+            "pk apriori", "pk fit", "version", "serve"} <= leaves
 
 
 @pytest.mark.parametrize("columns", [80, 120])
@@ -89,7 +89,9 @@ def test_model_option_is_always_a_bundle_or_uri():
                 assert param.metavar == "BUNDLE|URI", path
                 assert "bundle" in (param.help or "").lower() and "uri" in (param.help or "").lower(), path
             if any("model" in opt for opt in getattr(param, "opts", ())) and "--model" not in param.opts:
-                assert param.opts[0] in ("--genetic-model", "--pk-model", "--start-model"), (path, param.opts)
+                assert param.opts[0] in ("--genetic-model", "--pk-model", "--start-model", "--tdm-model"), (path, param.opts)
+                if param.opts[0] in ("--start-model", "--tdm-model"):
+                    assert param.metavar == "BUNDLE|URI", (path, param.opts)
     assert {"score", "explain", "report", "model-report"} <= set(seen)
     options = lambda *p: {o for param in dict(COMMANDS)[p].params for o in getattr(param, "opts", ())}  # noqa: E731
     assert "--genetic-model" in options("analyze") and "--model" not in options("analyze")

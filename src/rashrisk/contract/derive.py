@@ -29,6 +29,12 @@ _DAY = np.timedelta64(1, "D")
 
 
 def patients(values: pd.DataFrame) -> pd.DataFrame:
+    # a huge value (1e200 cm) overflows to inf here and is rejected by its range rule: no RuntimeWarning
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _patients(values)
+
+
+def _patients(values: pd.DataFrame) -> pd.DataFrame:
     product = (values["height_cm"] * values["weight_kg"]).to_numpy(float)
     positive = np.where(product > 0, product, np.nan)  # out-of-range rows are rejected by the rules
     values["bsa_m2"] = np.sqrt(positive / 3600.0)
@@ -41,6 +47,11 @@ def patients(values: pd.DataFrame) -> pd.DataFrame:
 
 def tdm(values: pd.DataFrame, start_dates: pd.Series) -> pd.DataFrame:
     """``start_dates``: accepted patients' start_date indexed by patient_id (joined for the rules)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _tdm(values, start_dates)
+
+
+def _tdm(values: pd.DataFrame, start_dates: pd.Series) -> pd.DataFrame:
     factor = values["unit"].map(_NG_ML_PER_UNIT).astype(float)
     values["concentration_ng_ml"] = values["concentration"] * factor
     values["hours_after_dose"] = (values["sample_time"] - values["last_dose_time"]) / _HOUR

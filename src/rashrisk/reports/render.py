@@ -76,15 +76,24 @@ def render_model_report_html(data: dict) -> str:
         d=data, css=Markup(_css()), decision_svg=Markup(svg.decision_curve(curve)))
 
 
-def write_pdf(html: str, path) -> Path:
-    """Render ``html`` to a PDF file with WeasyPrint (A4 from the CSS @page rule), atomically."""
+def _pdf_document(html: str):
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = HTML(string=html).render()  # layout before the file is opened: a failure leaves no file
+    return HTML(string=html).render()
+
+
+def render_pdf(html: str) -> bytes:
+    """``html`` as PDF bytes (WeasyPrint, A4 from the CSS @page rule), e.g. for an HTTP response."""
+    return _pdf_document(html).write_pdf()
+
+
+def write_pdf(html: str, path) -> Path:
+    """Render ``html`` to a PDF file with WeasyPrint (A4 from the CSS @page rule), atomically."""
+    document = _pdf_document(html)  # layout before the file is opened: a failure leaves no file
     return write_with(path, document.write_pdf)
 
 

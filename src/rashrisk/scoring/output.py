@@ -22,6 +22,11 @@ def check_output_path(path) -> Path:
     return path
 
 
+def table_records(table: pd.DataFrame) -> list[dict]:
+    """The rows of ``table`` as JSON-able records (what a .json output holds, and what the service returns)."""
+    return [{k: json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
 def write_table(table: pd.DataFrame, path) -> Path:
     path = check_output_path(path)
     suffix = path.suffix.lower()
@@ -32,6 +37,5 @@ def write_table(table: pd.DataFrame, path) -> Path:
     elif suffix == ".parquet":
         write_with(path, lambda handle: table.to_parquet(handle, index=False))
     else:
-        records = [{k: json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
-        write_text(path, json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+        write_text(path, json.dumps(table_records(table), indent=1, ensure_ascii=False) + "\n")
     return path

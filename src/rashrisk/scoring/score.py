@@ -172,6 +172,21 @@ def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
     return rows[OUTPUT_COLUMNS]
 
 
+def not_scored_reasons(scoring_input, frame) -> dict[str, str]:
+    """Patient id -> why it is not in ``frame.X`` (its model frame), for every input patient that is not:
+    the loader's rejection, the landmark exclusion with the patient's own evidence, or 'not in the model
+    frame'. Used by ``score_input`` and by the explanation endpoint of the service."""
+    cohort = scoring_input.cohort
+    in_frame = set(frame.X.index.astype(str))
+    reasons = dict(scoring_input.rejected)
+    for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
+        reasons.setdefault(str(pid), f"excluded: {exclusion_reason(cohort, str(pid), reason, frame.landmark)}")
+    for pid in scoring_input.patient_ids:
+        if pid not in reasons and pid not in in_frame:
+            reasons[pid] = "not in the model frame"
+    return {k: v for k, v in reasons.items() if k not in in_frame}
+
+
 def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order."""
 
@@ -185,15 +200,7 @@ def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     samples = pk_sample_warnings(frame)
     extra = [a + b + c + d for a, b, c, d in zip(loaded, call_rate, domain, samples)]
     scored = score_frame(model, frame, extra_warnings=extra)
-    reasons = dict(scoring_input.rejected)
-    for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
-        reasons.setdefault(str(pid), f"excluded: {exclusion_reason(cohort, str(pid), reason, frame.landmark)}")
-    scored_ids = set(scored["patient_id"])
-    for pid in scoring_input.patient_ids:
-        if pid not in reasons and pid not in scored_ids:
-            reasons[pid] = "not in the model frame"
-    rows = pd.concat([scored, not_scored_rows(model, {k: v for k, v in reasons.items() if k not in scored_ids})],
-                     ignore_index=True)
+    rows = pd.concat([scored, not_scored_rows(model, not_scored_reasons(scoring_input, frame))], ignore_index=True)
     order = {pid: i for i, pid in enumerate(scoring_input.patient_ids)}
     rows["_order"] = rows["patient_id"].map(order).fillna(len(order))
     return rows.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)

@@ -1,0 +1,59 @@
+"""Bearer-token authentication (ASGI middleware): every path needs ``Authorization: Bearer <token>``
+except those of :data:`PUBLIC_PATHS`, the one place that lists them. The token is compared in constant
+time (``hmac.compare_digest``) before the request body is read; a refusal is 401 with
+``WWW-Authenticate: Bearer``."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+# (method, path) pairs that need no token: liveness/readiness, and CDS Hooks discovery (CDS Hooks 2.0:
+# an EHR reads the service list before it is configured; the hook calls themselves are authenticated)
+PUBLIC_PATHS = frozenset({("GET", "/health"), ("HEAD", "/health"), ("GET", "/cds-services")})
+BEARER = "bearer"
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method.upper(), path.rstrip("/") or "/") in PUBLIC_PATHS
+
+
+def token_matches(header_value: str | None, token: str) -> bool:
+    """``header_value`` is ``Bearer <token>`` (scheme case-insensitive), compared in constant time."""
+    if not header_value:
+        return False
+    scheme, _, given = header_value.strip().partition(" ")
+    if scheme.lower() != BEARER:
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
+
+
+async def send_json(send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    data = json.dumps(body).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            *headers]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class BearerTokenMiddleware:
+    """401 for any request outside :data:`PUBLIC_PATHS` without the right bearer token; ``token``
+    None disables the check (``rashrisk serve --no-auth``, loopback only)."""
+
+    def __init__(self, app, *, token: str | None):
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or self.token is None or is_public(scope["method"], scope["path"]):
+            return await self.app(scope, receive, send)
+        header = None
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                header = value.decode("latin-1")
+                break
+        if not token_matches(header, self.token):
+            return await send_json(send, 401, {"detail": "missing or invalid bearer token: send the header "
+                                               "'Authorization: Bearer <token>' (docs/service.md)"},
+                                   [(b"www-authenticate", b'Bearer realm="rashrisk"')])
+        return await self.app(scope, receive, send)

@@ -1,0 +1,60 @@
+"""The models a service loaded at start-up, kept on ``app.state``, and the one accessor routers use.
+
+A later router (FHIR, CDS Hooks) gets them with::
+
+    from rashrisk.service.state import served_models
+    models = served_models(request)     # ServedModels; 503 while the models are not loaded
+    models.for_stage("tdm")             # the RiskModel that scores that stage
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rashrisk.errors import RashriskError
+from rashrisk.stages import STAGES
+from rashrisk.tracking.model_source import resolve_model
+
+STATE_KEY = "rashrisk_models"
+
+
+class NotReady(RashriskError):
+    """The service has not loaded its models (yet): 503."""
+
+
+@dataclass(frozen=True)
+class ServedModels:
+    start: object  # rashrisk.models.bundle.RiskModel
+    tdm: object
+    sources: dict  # stage -> why that model was chosen (resolve_model's source)
+
+    def for_stage(self, stage: str):
+        if stage not in STAGES:
+            raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
+        return self.start if stage == "start" else self.tdm
+
+
+def load_served_models(start_model: str | None = None, tdm_model: str | None = None) -> ServedModels:
+    """Both stages' models by the rules of ``rashrisk score --model`` (rashrisk.tracking.model_source)."""
+    start, start_source = resolve_model("start", start_model)
+    tdm, tdm_source = resolve_model("tdm", tdm_model)
+    return ServedModels(start=start, tdm=tdm, sources={"start": start_source, "tdm": tdm_source})
+
+
+def model_info(model, source: str = "") -> dict:
+    """What every response says about the model that answered."""
+    return {"name": model.name, "stage": model.stage, "version": model.version,
+            "bundle_sha256": model.bundle_sha256, "label": model.label,
+            "simulated_data": bool(model.card.simulated), "source": source}
+
+
+def set_served_models(app, models: ServedModels | None) -> None:
+    setattr(app.state, STATE_KEY, models)
+
+
+def served_models(request) -> ServedModels:
+    """The models loaded at start-up (``request.app.state``); :class:`NotReady` (503) before."""
+    models = getattr(request.app.state, STATE_KEY, None)
+    if models is None:
+        raise NotReady("the service is starting: its models are not loaded yet; retry shortly")
+    return models
