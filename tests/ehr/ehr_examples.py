@@ -18,7 +18,7 @@ def quantity(value, code, unit=None):
 
 def observation(oid, code, value, when, *, display="", status="final", subject=PATIENT):
     obs = {"resourceType": "Observation", "id": oid, "status": status,
-           "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+           "code": {"coding": [{"system": LOINC, "code": code, **({"display": display} if display else {})}]},
            "subject": {"reference": subject}, "valueQuantity": value}
     if when is not None:
         obs["effectiveDateTime"] = when

@@ -65,6 +65,8 @@ def resource_errors(resource) -> list[tuple[str, str]]:
                 message = "unknown element (not in FHIR R4)"
             elif err.get("type") == "missing":
                 message = "required element missing"
+            elif err.get("input") == "":
+                message = "empty string (FHIR does not allow empty values: omit the element)"
             if "input" in err and err.get("type") not in ("missing",):
                 message = f"{_short(err['input'])}: {message}"
             out.append((path, message))
