@@ -52,6 +52,15 @@ def test_the_bundle_and_the_csv_folder_give_the_same_score(tmp_path, stage):
     pd.testing.assert_frame_equal(from_csv[SCORE_COLUMNS], from_fhir[SCORE_COLUMNS])
 
 
+def test_the_bundle_and_the_csv_folder_load_to_the_same_tables(tmp_path):
+    """Every input, not only those the default models use (weight and albumin reach the PK models only)."""
+    from_csv = rashrisk.load_cohort(_write_cohort(tmp_path / "cohort"))
+    from_fhir = scoring_input_from_document(bundle_to_document(E.bundle()).document).cohort
+    for table in ("patients", "genotypes", "tdm"):
+        pd.testing.assert_frame_equal(getattr(from_csv, table).reset_index(drop=True),
+                                      getattr(from_fhir, table).reset_index(drop=True), check_dtype=False)
+
+
 def test_the_document_holds_the_contract_fields_in_canonical_units():
     document = bundle_to_document(E.bundle()).document
     assert document == {

@@ -156,8 +156,10 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
     full_urls: dict[str, str] = {}
     seen: dict[str, dict] = {}
     resources_in = [(e, e.get("resource") if isinstance(e, dict) else None, i) for i, e in enumerate(entries)]
-    if order is not None:
-        resources_in.append(({}, order, None))
+    order_ref = None
+    if order is not None:  # read first: it supersedes an older version of itself in the bundle
+        order_ref = R.reference_of(order)
+        resources_in.insert(0, ({}, order, None))
     for entry, resource, i in resources_in:
         ref = R.reference_of(resource or {}, entry if isinstance(entry, dict) else None, i)
         m.rank.setdefault(ref if resource is not None else f"Bundle.entry[{i}]", len(m.rank))
@@ -168,6 +170,10 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
         if ref in seen:
             if seen[ref] == resource:
                 continue  # the same resource twice (e.g. the draft order also prefetched)
+            if ref == order_ref:
+                m.problem(ref, "(resource)", "another version of the order being placed",
+                          "the order itself; the draft order was read", "warning")
+                continue
             m.problem(ref, "id", "two different resources with this reference", "each resource once")
             m.use(ref, "invalid", reason="two different resources share this reference: neither is used")
             valid = [v for v in valid if v[0] != ref]
