@@ -278,7 +278,7 @@ def card(score_row: dict, explanation=None, report_url: str | None = None, model
     label = ("**Research use only. This model was trained on simulated data: the numbers show how the method "
              "works, not the risk of a real patient.**") if simulated else "**Decision support for research use.**"
     model_name = model_info.get("name") and f"{model_info['name']} {model_info.get('version', '')}".strip()
-    model_text = model_name or score_row.get("model") or "rashrisk model"
+    model_text = score_row.get("model") or model_name or "rashrisk model"  # the row names the model that scored
     if score_row.get("status") != "scored":
         reason = str(score_row.get("reason") or "no reason given")
         out = error_card("rashrisk: no rash-risk estimate for this order (see details)",
@@ -300,10 +300,10 @@ def card(score_row: dict, explanation=None, report_url: str | None = None, model
         if explanation else [score_row.get(f"factor_{k}") for k in (1, 2, 3)]
     factors = [f for f in factors if f]
     lines = [label, "",
-             f"Estimated risk of severe skin rash {when}: **{_percent(risk)}** ({_md(band)} band){_md(interval)}: "
-             f"about {round(100 * risk)} of 100 similar patients."]
-    if score_row.get("baseline_risk") is not None:
-        lines.append(f"Training-cohort rate: {_percent(score_row['baseline_risk'])}.")
+             f"Estimated risk of severe skin rash {when}: **{_percent(risk)}**{_md(interval)}, {_md(band)} band: "
+             f"about {round(100 * risk)} of 100 similar patients."
+             + (f" Training-cohort rate: {_percent(score_row['baseline_risk'])}."
+                if score_row.get("baseline_risk") is not None else "")]
     if factors:
         lines += ["", "What drives the estimate:"] + [f"- {_md(f)}" for f in factors]
     warnings = [w for w in str(score_row.get("warnings") or "").split("; ") if w]
@@ -312,7 +312,7 @@ def card(score_row: dict, explanation=None, report_url: str | None = None, model
     lines += ["", f"Basis: {_md(model_text)}"
               + (f" (bundle {_md(str(model_info['bundle_sha256'])[:12])})" if model_info.get("bundle_sha256") else "")
               + ", a calibrated model of the source study's predictors (The Oncologist 2025, doi:10.1093/oncolo/oyaf176).",
-              "Options to consider are in the full report. This card is decision support, not an order: "
+              "", "Options to consider are in the full report. This card is decision support, not an order: "
               "it changes nothing in the order."]
     if model_info.get("disclaimer"):
         lines += ["", _md(model_info["disclaimer"])]
@@ -357,7 +357,8 @@ def cds_response(request: dict, score_document: Callable[[dict, str], dict], *,
       ``stage`` ('start' or 'tdm') and returns the score-table row as a dict (the ``/v1/score`` result
       fields), optionally with ``"factors"``: the report's factor list. It may raise ``RashriskError``
       (shown in an error card).
-    - ``model_info``: the served model's block (name, version, bundle_sha256, simulated, disclaimer).
+    - ``model_info``: the served model's block (name, version, bundle_sha256, simulated, disclaimer), or
+      ``{"start": block, "tdm": block}``; the score row's ``model`` field, when present, names the model.
     - ``report_url(document, stage) -> str``: the URL of the full report for the card's link (None: no link).
     - ``fetch(url, headers) -> dict``: how to GET from the FHIR server (default :func:`urllib_fetch`).
     - ``today``: the date of a draft order without a start date (default: today).
@@ -391,5 +392,7 @@ def cds_response(request: dict, score_document: Callable[[dict, str], dict], *,
     except RashriskError as exc:
         return {"cards": [error_card("rashrisk could not score this patient", str(exc), source_url=source_url)]}
     url = report_url(mapping.document, stage) if report_url else None
+    if isinstance(model_info, dict) and isinstance(model_info.get(stage), dict):
+        model_info = model_info[stage]  # one block per stage
     return {"cards": [card(row, row.get("factors"), url, model_info, stage=stage, problems=problems,
                            source_url=source_url)]}
