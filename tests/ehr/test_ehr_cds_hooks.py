@@ -238,3 +238,37 @@ def test_malformed_requests_are_refused_with_the_field():
     del body["context"]["draftOrders"]
     with pytest.raises(H.CdsRequestError, match="draftOrders"):
         H.cds_response(body, score_document)
+
+
+def test_a_prefetched_patient_other_than_context_patient_gives_an_error_card():
+    body = request(imatinib_draft())
+    body["prefetch"]["patient"]["id"] = "someone-else"
+    [card] = respond(body)["cards"]
+    assert "not the patient of context.patientId" in card["detail"] and "risk" not in card["summary"].lower()
+
+
+def test_no_mutation_of_a_request_raises_anything_but_a_request_error():
+    import random
+
+    from test_ehr_fhir import _mutations
+
+    from rashrisk.errors import RashriskError
+
+    row = {"status": "scored", "risk": 0.1, "risk_low": 0.05, "risk_high": 0.2, "band": "intermediate",
+           "factor_1": "x", "warnings": "", "model": "m"}
+
+    def fetch(url, headers):
+        raise H.PrefetchError("FHIR server unreachable")
+
+    rng = random.Random(20261203)
+    base = request(imatinib_draft(), server="https://ehr.example.org/fhir")
+    for _ in range(300):
+        body = base
+        for _ in range(rng.randint(1, 4)):
+            body = _mutations(body, rng)
+        try:
+            response = H.cds_response(body, lambda document, stage: row, fetch=fetch)
+        except RashriskError:
+            continue
+        for card in response["cards"]:
+            assert_valid_card(card)

@@ -100,7 +100,7 @@ def test_an_inconsistent_unit_is_reported_and_the_value_not_used():
     resources[2] = E.observation("weight-2", "29463-7", E.quantity(52.0, "mm[Hg]"), "2025-02-28T10:00:00+01:00")
     mapping = bundle_to_document(E.bundle(resources))
     [problem] = _problems(mapping, "Observation/weight-2")
-    assert problem.field == "valueQuantity.unit" and "'mm[hg]'" in problem.value and "kg" in problem.expected
+    assert problem.field == "valueQuantity.unit" and "'mm[Hg]'" in problem.value and "kg" in problem.expected
     assert mapping.document["weight_kg"] == 51.0  # the earlier valid weight, Observation/weight-1
     assert _by_ref(mapping)["Observation/weight-1"].fields == ("weight_kg",)
 
@@ -230,3 +230,42 @@ def test_age_is_taken_at_the_start_date_and_a_draft_order_uses_the_reference_dat
     mapping = bundle_to_document(E.bundle(resources), order=draft, reference_date="2025-07-15")
     assert mapping.document["start_date"] == "2025-07-15" and mapping.document["age_years"] == 62
     assert any(p.reference == "MedicationRequest/imatinib-order" and p.level == "warning" for p in mapping.problems)
+
+
+JUNK = [None, "", "x", 0, -1, 1e308, True, [], {}, [1], {"a": 1}, "2025-13-45", "Patient/other"]
+
+
+def _mutations(value, rng, depth=0):
+    """``value`` with one element somewhere replaced, removed, or set to junk."""
+    if isinstance(value, dict) and value:
+        key = rng.choice(sorted(value))
+        out = dict(value)
+        roll = rng.random()
+        if roll < 0.25:
+            del out[key]
+        elif roll < 0.5 or depth > 6:
+            out[key] = rng.choice(JUNK)
+        else:
+            out[key] = _mutations(value[key], rng, depth + 1)
+        return out
+    if isinstance(value, list) and value:
+        i = rng.randrange(len(value))
+        out = list(value)
+        out[i] = _mutations(value[i], rng, depth + 1) if rng.random() < 0.7 else rng.choice(JUNK)
+        return out
+    return rng.choice(JUNK)
+
+
+def test_no_mutation_of_a_bundle_raises_and_every_resource_stays_accounted_for():
+    import random
+
+    rng = random.Random(20261203)
+    base = E.bundle()
+    for _ in range(300):
+        bundle = base
+        for _ in range(rng.randint(1, 4)):
+            bundle = _mutations(bundle, rng)
+        mapping = bundle_to_document(bundle)  # never raises
+        assert mapping.document is None or isinstance(mapping.document.get("genotypes"), dict)
+        if mapping.document is not None:
+            assert len(mapping.resources) >= len([e for e in bundle.get("entry", []) if isinstance(e, dict)]) - 1

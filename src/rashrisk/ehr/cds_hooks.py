@@ -175,8 +175,11 @@ def _resources(found, key: str) -> list[dict]:
     if not isinstance(found, dict):
         raise PrefetchError(f"prefetch '{key}': expected a FHIR resource or Bundle, got {type(found).__name__}")
     if found.get("resourceType") == "Bundle":
-        return [e["resource"] for e in found.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-                and (e.get("search") or {}).get("mode") != "outcome"]
+        entries = found.get("entry") or []
+        if not isinstance(entries, list):
+            raise PrefetchError(f"prefetch '{key}': Bundle.entry is not a list")
+        return [e["resource"] for e in entries if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+                and not (isinstance(e.get("search"), dict) and e["search"].get("mode") == "outcome")]
     if found.get("resourceType") == "OperationOutcome":
         issues = "; ".join(str(i.get("diagnostics") or i.get("code")) for i in found.get("issue") or [] if isinstance(i, dict))
         raise PrefetchError(f"prefetch '{key}': the CDS client sent an OperationOutcome ({issues or 'no details'})")
@@ -220,12 +223,15 @@ def prefetch_bundle(request: dict, fetch: Callable[[str, dict], dict] | None = N
                         if isinstance(link, dict) and link.get("relation") == "next"), None)
             if not url:
                 break
-    if not any(r.get("resourceType") == "Patient" for r in resources):
+    patients = [r for r in resources if r.get("resourceType") == "Patient"]
+    if not patients:
         raise PrefetchError("no Patient resource for context.patientId in the prefetch or on the FHIR server")
+    if any(p.get("id") != context["patientId"] for p in patients):
+        raise PrefetchError("the Patient resource received is not the patient of context.patientId; nothing was scored")
     entries, seen = [], set()
     for res in resources:
-        key = (res.get("resourceType"), res.get("id"))
-        if res.get("id") and key in seen:
+        key = (str(res.get("resourceType")), str(res.get("id")))
+        if isinstance(res.get("id"), str) and key in seen:
             continue
         seen.add(key)
         entries.append({"resource": res})

@@ -182,7 +182,8 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
         errors = resource_errors(resource)
         if errors:
             for path, message in errors:
-                m.problem(ref, path, message, "valid FHIR R4 (" + (resource.get("resourceType") or "resource") + ")")
+                rtype = resource.get("resourceType") if isinstance(resource, dict) else None
+                m.problem(ref, path, message, f"valid FHIR R4 ({rtype if isinstance(rtype, str) and rtype else 'resource'})")
             m.use(ref, "invalid", reason=f"not valid FHIR R4 ({len(errors)} error{'s' if len(errors) > 1 else ''})")
             continue
         valid.append((ref, resource, entry))
@@ -375,7 +376,8 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
                           f"a number in {canonical}")
                 m.use(ref, "ignored", reason="no value")
             elif unit not in factors:
-                m.problem(ref, "valueQuantity.unit", repr(unit), f"a unit of {name}: " + ", ".join(sorted(factors)))
+                m.problem(ref, "valueQuantity.unit", repr(R.unit_as_written(res.get("valueQuantity"))),
+                          f"a unit of {name}: " + ", ".join(sorted(factors)))
                 m.use(ref, "ignored", reason=f"inconsistent unit {unit!r}")
             elif comparator:
                 m.problem(ref, "valueQuantity.comparator", repr(comparator), "an exact value")
@@ -440,7 +442,7 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
         elif normalise_unit(unit):
             unit_out = _PREFERRED_UNIT[normalise_unit(unit)]
         else:
-            m.problem(ref, "valueQuantity.unit", repr(unit), "a concentration unit: ng/mL, ug/L, ug/mL, mg/L, nmol/L "
+            m.problem(ref, "valueQuantity.unit", repr(R.unit_as_written(res.get("valueQuantity"))), "a concentration unit: ng/mL, ug/L, ug/mL, mg/L, nmol/L "
                       "or umol/L")
             m.use(ref, "ignored", reason=f"inconsistent unit {unit!r}")
             continue

@@ -86,6 +86,13 @@ def iso_time(when: When) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def unit_as_written(value) -> str:
+    """The unit of a Quantity as the resource writes it (for messages)."""
+    if not isinstance(value, dict):
+        return ""
+    return str(value.get("unit") or value.get("code") or "")
+
+
 def quantity(value) -> tuple[float | None, str, str | None]:
     """(number, unit key in lower case (UCUM code when the system is UCUM, else the unit text), comparator)."""
     if not isinstance(value, dict):
@@ -132,6 +139,8 @@ def administrations_per_day(dosage: dict) -> tuple[float, str | None]:
         frequency = float(repeat.get("frequency") or 1)
         period = float(repeat.get("period") or 1)
         unit = repeat.get("periodUnit") or "d"
+        if period <= 0:
+            return frequency, f"timing period {period:g} read as once per day"
         if unit not in _PERIOD_DAYS:
             return frequency, f"timing periodUnit {unit!r} read as once per day"
         return frequency / (period * _PERIOD_DAYS[unit]), None
