@@ -229,7 +229,11 @@ def test_age_is_taken_at_the_start_date_and_a_draft_order_uses_the_reference_dat
     del draft["authoredOn"]
     mapping = bundle_to_document(E.bundle(resources), order=draft, reference_date="2025-07-15")
     assert mapping.document["start_date"] == "2025-07-15" and mapping.document["age_years"] == 62
-    assert any(p.reference == "MedicationRequest/imatinib-order" and p.level == "warning" for p in mapping.problems)
+    assert _problems(mapping, "MedicationRequest/imatinib-order") == []  # the order being placed starts today
+    # an order in the bundle without a start date is read with a warning
+    mapping = bundle_to_document(E.bundle(resources + [draft]), reference_date="2025-07-15")
+    [problem] = _problems(mapping, "MedicationRequest/imatinib-order")
+    assert problem.level == "warning" and "2025-07-15" in problem.expected
 
 
 JUNK = [None, "", "x", 0, -1, 1e308, True, [], {}, [1], {"a": 1}, "2025-13-45", "Patient/other"]
@@ -269,3 +273,21 @@ def test_no_mutation_of_a_bundle_raises_and_every_resource_stays_accounted_for()
         assert mapping.document is None or isinstance(mapping.document.get("genotypes"), dict)
         if mapping.document is not None:
             assert len(mapping.resources) >= len([e for e in bundle.get("entry", []) if isinstance(e, dict)]) - 1
+
+
+def test_an_old_weight_is_used_with_a_warning():
+    resources = [r for r in E.patient_resources() if r["id"] != "weight-2"]
+    mapping = bundle_to_document(E.bundle(resources))
+    assert mapping.document["weight_kg"] == 51.0
+    [problem] = _problems(mapping, "Observation/weight-1")
+    assert problem.level == "warning" and "121 days before the start" in problem.value
+
+
+def test_the_order_being_placed_supersedes_an_older_version_of_itself():
+    resources = E.patient_resources()
+    older = next(r for r in resources if r["resourceType"] == "MedicationRequest")
+    placed = E.imatinib_order(tablets=2)  # the same order id, now 800 mg
+    mapping = bundle_to_document(E.bundle(resources), order=placed)
+    assert mapping.document["start_dose_mg"] == 800.0 and older["id"] == placed["id"]
+    [problem] = _problems(mapping, "MedicationRequest/imatinib-order")
+    assert problem.level == "warning" and "another version" in problem.value

@@ -34,6 +34,8 @@ from rashrisk.units import normalise_unit
 
 _PREFERRED_UNIT = {"ng/ml": "ng/mL", "ug/ml": "ug/mL", "µg/ml": "ug/mL", "mg/l": "mg/L", "nmol/l": "nmol/L",
                    "umol/l": "umol/L", "µmol/l": "umol/L"}
+# a measurement older than this before the start is used with a warning (height does not age)
+STALE_AFTER_DAYS = {"weight_kg": 90, "albumin_g_l": 90, "rbc_10e12_l": 90}
 _NG_PER_ML_ALIASES = {"ug/l": "ng/mL", "µg/l": "ng/mL", "mcg/l": "ng/mL"}  # 1 µg/L = 1 ng/mL
 
 
@@ -318,7 +320,7 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
                 m.problem(ref, "authoredOn", "no start date (boundsPeriod, validityPeriod or authoredOn)",
                           "the date imatinib starts")
                 fields.remove("start_date")
-            else:
+            elif ref != order_ref:  # the order being placed starts on the reference date (today) by design
                 m.problem(ref, "authoredOn", "no start date", f"a start date; the reference date {reference_date} "
                           "was used", "warning")
             day = reference_date
@@ -405,6 +407,10 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
             if not before:
                 m.problem(ref, "effective[x]", when.text, f"a {name} on or before the start ({start_day}); "
                           "the first one after it was used", "warning")
+            elif name in STALE_AFTER_DAYS and start_day and (start_day - when.day).days > STALE_AFTER_DAYS[name]:
+                m.problem(ref, "effective[x]", f"{when.text}, {(start_day - when.day).days} days before the start",
+                          f"a {name} from the {STALE_AFTER_DAYS[name]} days before the start ({start_day}); "
+                          "it was used", "warning")
             for _, other, _ in chosen[1:]:
                 m.use(other, "ignored", reason=f"the same {name} as {ref}")
         for when, ref, value in read:
