@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from rashrisk.ehr import codes as C
 from rashrisk.ehr import resources as R
@@ -109,9 +110,15 @@ class _Mapper:
         return FhirMapping(document, self.problems, [self.uses[r] for r in ordered])
 
 
-def _catalogue() -> dict[str, tuple[str, str]]:
+@lru_cache(maxsize=1)
+def _catalogue_alleles() -> tuple[tuple[str, str, str], ...]:
     table = load_catalogue()
-    return {r: (ref, alt) for r, ref, alt in table[["rsid", "ref", "alt"]].itertuples(index=False)}
+    return tuple(table[["rsid", "ref", "alt"]].itertuples(index=False, name=None))
+
+
+def _catalogue() -> dict[str, tuple[str, str]]:
+    """rsid -> (ref, alt) of the variant catalogue, in catalogue order."""
+    return {r: (ref, alt) for r, ref, alt in _catalogue_alleles()}
 
 
 def _age_years(birth: str, on: date) -> tuple[int | None, str | None]:
