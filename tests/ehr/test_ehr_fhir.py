@@ -291,3 +291,10 @@ def test_the_order_being_placed_supersedes_an_older_version_of_itself():
     assert mapping.document["start_dose_mg"] == 800.0 and older["id"] == placed["id"]
     [problem] = _problems(mapping, "MedicationRequest/imatinib-order")
     assert problem.level == "warning" and "another version" in problem.value
+
+
+def test_a_medication_no_imatinib_resource_refers_to_is_accounted_for():
+    resources = E.patient_resources() + [{"resourceType": "Medication", "id": "aspirin",
+                                          "code": {"coding": [{"system": E.RXNORM, "code": "1191"}]}}]
+    use = _by_ref(bundle_to_document(E.bundle(resources)))["Medication/aspirin"]
+    assert use.status == "ignored" and "not the product" in use.reason
