@@ -272,3 +272,40 @@ def test_no_mutation_of_a_request_raises_anything_but_a_request_error():
             continue
         for card in response["cards"]:
             assert_valid_card(card)
+
+
+def test_the_default_fetcher_reads_a_loopback_fhir_server_with_the_token():
+    import http.server
+    import threading
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append((self.path, self.headers.get("Authorization")))
+            if self.path.startswith("/fhir/Patient/"):
+                body, status = json.dumps({"resourceType": "Patient", "id": "gist-042"}).encode(), 200
+            else:
+                body, status = b'{"resourceType": "OperationOutcome"}', 403
+            self.send_response(status)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/fhir"
+        headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/fhir+json"}
+        assert H.urllib_fetch(f"{base}/Patient/gist-042", headers, timeout=5)["id"] == "gist-042"
+        with pytest.raises(H.PrefetchError) as caught:
+            H.urllib_fetch(f"{base}/Observation?subject=Patient/gist-042", headers, timeout=5)
+        assert "HTTP 403 for a Observation request" in str(caught.value) and "gist-042" not in str(caught.value)
+        assert seen[0] == ("/fhir/Patient/gist-042", f"Bearer {TOKEN}")
+    finally:
+        server.shutdown()
+        server.server_close()

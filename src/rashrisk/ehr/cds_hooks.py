@@ -149,9 +149,14 @@ def _fill(template: str, context: dict) -> str:
     return out
 
 
+def _resource_type(path: str) -> str:
+    """The FHIR resource type a URL path asks for ('Observation'), never the ids after it."""
+    return next((seg for seg in path.split("/") if seg[:1].isupper()), "resource")
+
+
 def urllib_fetch(url: str, headers: dict, *, timeout: float = FETCH_TIMEOUT_S) -> dict:
     """GET ``url`` and parse its JSON (the default fetcher). Only http(s); raises ``PrefetchError``
-    naming the URL's host and the reason (never the token)."""
+    naming the server, the resource type and the reason (never the token or a patient id)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("https", "http"):
         raise PrefetchError(f"FHIR server URL scheme {parts.scheme!r}: expected https")
@@ -160,12 +165,15 @@ def urllib_fetch(url: str, headers: dict, *, timeout: float = FETCH_TIMEOUT_S) -
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
             return json.loads(response.read().decode("utf-8"))
     except urllib.error.HTTPError as exc:
-        raise PrefetchError(f"FHIR server {parts.netloc} answered HTTP {exc.code} for {parts.path}") from None
+        exc.close()  # the error response holds the connection
+        raise PrefetchError(f"FHIR server {parts.netloc} answered HTTP {exc.code} for a "
+                            f"{_resource_type(parts.path)} request") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise PrefetchError(f"FHIR server {parts.netloc} could not be reached ({reason})") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise PrefetchError(f"FHIR server {parts.netloc} did not answer JSON for {parts.path}") from None
+        raise PrefetchError(f"FHIR server {parts.netloc} did not answer JSON for a "
+                            f"{_resource_type(parts.path)} request") from None
 
 
 def _resources(found, key: str) -> list[dict]:
