@@ -127,6 +127,15 @@ def test_imatinib_orders_are_recognised_by_rxnorm_and_other_drugs_are_not():
                                                   {"resource": contained}]}
     assert [o["id"] for o in H.imatinib_orders(bundle)] == ["imatinib-draft", "imatinib-draft"]
     assert H.imatinib_orders(draft(warfarin_order())) == []
+    referenced = copy.deepcopy(contained)
+    del referenced["contained"]
+    referenced["medicationReference"] = {"reference": "Medication/gleevec-400"}
+    medication = {"resourceType": "Medication", "id": "gleevec-400",
+                  "code": {"coding": [{"system": E.RXNORM, "code": "404589"}]}}
+    both = {"resourceType": "Bundle", "entry": [{"resource": referenced}, {"resource": medication}]}
+    assert H.imatinib_orders(both) == [referenced]
+    for junk in (None, 1e308, True, "x", {"resourceType": "Bundle", "entry": True}):
+        assert H.imatinib_orders(junk) == []
     local = imatinib_draft()
     local["medicationCodeableConcept"]["coding"][0]["system"] = "urn:oid:1.2.3"  # the code in another system
     assert H.imatinib_orders(draft(local)) == []
@@ -309,3 +318,15 @@ def test_the_default_fetcher_reads_a_loopback_fhir_server_with_the_token():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_draft_order_referring_to_a_medication_in_draft_orders_is_scored():
+    order = imatinib_draft()
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "Medication/gleevec-400"}
+    body = request(order)
+    body["context"]["draftOrders"]["entry"].append({"resource": {
+        "resourceType": "Medication", "id": "gleevec-400", "code": {"coding": [{"system": E.RXNORM, "code": "404589"}]}}})
+    [card] = respond(body)["cards"]
+    [reference] = respond(request(imatinib_draft()))["cards"]
+    assert card["summary"] == reference["summary"] and "Severe rash risk" in card["summary"]

@@ -93,20 +93,27 @@ def imatinib_orders(draft_orders) -> list[dict]:
     recognised by an RxNorm code of imatinib or one of its products (``rashrisk.ehr.codes.IMATINIB_RXNORM``,
     also through a contained Medication). Any other order is skipped."""
     if isinstance(draft_orders, dict) and draft_orders.get("resourceType") == "Bundle":
-        resources = [e.get("resource") for e in draft_orders.get("entry") or [] if isinstance(e, dict)]
+        entries = draft_orders.get("entry")
+        resources = [e.get("resource") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
     elif isinstance(draft_orders, list):
         resources = draft_orders
     else:
         return []
+    resources = [r for r in resources if isinstance(r, dict)]
+    medications = {f"Medication/{r.get('id')}": r for r in resources if r.get("resourceType") == "Medication"}
     found = []
     for res in resources:
-        if not isinstance(res, dict) or res.get("resourceType") != "MedicationRequest":
+        if res.get("resourceType") != "MedicationRequest":
             continue
         concept = res.get("medicationCodeableConcept")
-        target = str((res.get("medicationReference") or {}).get("reference") or "")
+        reference = res.get("medicationReference")
+        target = str(reference.get("reference") or "") if isinstance(reference, dict) else ""
         if concept is None and target.startswith("#"):
-            contained = {c.get("id"): c for c in res.get("contained") or [] if isinstance(c, dict)}
+            contained = {c.get("id"): c for c in res.get("contained") or [] if isinstance(c, dict)} \
+                if isinstance(res.get("contained"), list) else {}
             concept = (contained.get(target[1:]) or {}).get("code")
+        elif concept is None and target:
+            concept = (medications.get("/".join(target.split("/")[-2:])) or {}).get("code")
         if C.imatinib_code(concept):
             found.append(res)
     return found
@@ -389,6 +396,9 @@ def cds_response(request: dict, score_document: Callable[[dict, str], dict], *,
         bundle = prefetch_bundle(request, fetch)
     except PrefetchError as exc:
         return {"cards": [exc.card()]}
+    entries = context["draftOrders"].get("entry")
+    bundle["entry"] += [{"resource": e["resource"]} for e in entries if isinstance(entries, list) and isinstance(e, dict)
+                        and isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == "Medication"]
     mapping = bundle_to_document(bundle, order=orders[0], reference_date=today or date.today())
     problems = [p.message for p in mapping.problems]
     if mapping.document is None:
