@@ -156,6 +156,7 @@ def test_an_imatinib_order_gets_one_valid_card_with_the_csv_risk(hook):
     assert card["indicator"] == ("warning" if expected["band"] == "high" else "info")
     assert "trained on simulated data" in card["detail"]
     assert "IL6R rs4129267 T/T" in card["detail"] and "not an order" in card["detail"]
+    assert card["detail"].count("e356293402e9") == 1 and expected["model"] in card["detail"]
     assert card["links"] == [{"label": "Full rashrisk report", "url": "https://rashrisk.example.org/report/start",
                               "type": "absolute"}]
 

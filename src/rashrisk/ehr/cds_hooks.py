@@ -331,7 +331,8 @@ def card(score_row: dict, explanation=None, report_url: str | None = None, model
     if warnings:
         lines += ["", "Warnings:"] + [f"- {_md(w)}" for w in warnings]
     lines += ["", f"Basis: {_md(model_text)}"
-              + (f" (bundle {_md(str(model_info['bundle_sha256'])[:12])})" if model_info.get("bundle_sha256") else "")
+              + (f" (bundle sha256 {_md(str(model_info['bundle_sha256'])[:12])})"
+                 if model_info.get("bundle_sha256") and str(model_info["bundle_sha256"])[:12] not in model_text else "")
               + ", a calibrated model of the source study's predictors (The Oncologist 2025, doi:10.1093/oncolo/oyaf176).",
               "", "Options to consider are in the full report. This card is decision support, not an order: "
               "it changes nothing in the order."]
