@@ -298,3 +298,12 @@ def test_a_medication_no_imatinib_resource_refers_to_is_accounted_for():
                                           "code": {"coding": [{"system": E.RXNORM, "code": "1191"}]}}]
     use = _by_ref(bundle_to_document(E.bundle(resources)))["Medication/aspirin"]
     assert use.status == "ignored" and "not the product" in use.reason
+
+
+def test_an_invalid_bundle_envelope_is_a_warning_and_the_resources_are_still_read():
+    bundle = E.bundle()
+    del bundle["type"]
+    mapping = bundle_to_document(bundle)
+    [problem] = _problems(mapping, "Bundle")
+    assert problem.field == "type" and problem.level == "warning" and "required" in problem.value
+    assert mapping.document["weight_kg"] == 52.0

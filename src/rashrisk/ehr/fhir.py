@@ -118,6 +118,12 @@ def bundle_to_document(bundle, *, reference_date: date | str | None = None, pati
     if not isinstance(entries, list):
         m.problem("Bundle", "entry", type(entries).__name__, "a list of entries")
         return m.result(None)
+    # the envelope (type, entry.fullUrl, ...) without the resources, which are validated one by one
+    envelope = {**bundle, "entry": [{k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e
+                                    for e in entries]}
+    for path, message in resource_errors(envelope):
+        if not path.startswith("entry[") or isinstance(entries[int(path[6:path.index("]")])], dict):
+            m.problem("Bundle", path, message, "a valid FHIR R4 Bundle (the resources were still read)", "warning")
 
     # 1. validate each resource; index the valid ones
     valid: list[tuple[str, dict, dict]] = []   # (reference, resource, entry)
