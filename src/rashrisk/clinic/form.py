@@ -282,6 +282,24 @@ def _short(message: str, file: str) -> str:
     return message
 
 
+def shown_findings(findings) -> list:
+    """The findings worth showing for one patient: without the cohort's genotype QC (call rate, allele
+    frequency, Hardy-Weinberg: nothing to say about one patient), and, when the patient's own row was
+    rejected, without the consequences (no patient accepted; genotype and sample rows of a rejected patient)."""
+    findings = list(findings)
+    patient_rejected = any(f.level == "error" and f.file.startswith("patients") for f in findings)
+    out = []
+    for finding in findings:
+        rule = finding.rule or ""
+        if rule.startswith(COHORT_QC_RULES):
+            continue
+        if patient_rejected and (rule == "file.no_patients"
+                                 or rule.endswith((".patient_id.accepted", ".patient_id.known"))):
+            continue
+        out.append(finding)
+    return out
+
+
 def _row_messages(cohort, table: str, row: int, finding) -> list[str]:
     """The contract's messages of ``finding``'s rule for one row of a table, each naming that row alone
     (the row record of ``Cohort.input_rows``); the finding's own message when it concerns that row only."""
@@ -306,19 +324,10 @@ def _row_messages(cohort, table: str, row: int, finding) -> list[str]:
 
 def _map_findings(cohort, built: _Built, errors: list, warnings: list) -> None:
     """The cohort loader's findings on the form's tables, each on the field(s) it concerns."""
-    findings = list(cohort.report.findings)
-    patient_rejected = any(f.level == "error" and f.file.startswith("patients") for f in findings)
     seen = set()
-    for finding in findings:
+    for finding in shown_findings(cohort.report.findings):
         table = finding.file.split(" ", 1)[0].split(".", 1)[0]
-        rule = finding.rule or ""
         out = errors if finding.level == "error" else warnings
-        if rule.startswith(COHORT_QC_RULES):
-            continue  # cohort-level genotype QC (call rate, frequencies): says nothing about one patient
-        if rule == "file.no_patients" and patient_rejected:
-            continue  # the patient's own errors say why
-        if patient_rejected and rule.endswith((".patient_id.accepted", ".patient_id.known")):
-            continue  # a consequence of the patient's errors, not a problem of that row
         placed: list[tuple[str | None, str]] = []  # (field, message)
         skipped = False
         if table == "patients" and finding.column in PATIENT_LABELS:
@@ -376,11 +385,7 @@ def _checked(document: dict, built: _Built | None, *, name: str, source: str, st
     if built is not None:
         _map_findings(found.cohort, built, check.errors, check.warnings)
     else:  # an uploaded document: its messages name its own fields and rows
-        for finding in found.cohort.report.findings:
-            if (finding.rule or "").startswith(COHORT_QC_RULES):
-                continue
-            if finding.level == "error" and finding.rule == "file.no_patients" and len(found.cohort.report.errors) > 1:
-                continue
+        for finding in shown_findings(found.cohort.report.findings):
             target = check.errors if finding.level == "error" else check.warnings
             target.append(FieldMessage(document_field, field_label(document_field), finding.message, finding.level))
     if not check.errors:
