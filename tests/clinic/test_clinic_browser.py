@@ -67,6 +67,16 @@ def browser():
         found.close()
 
 
+def dominant_colour_share(png: bytes) -> float:
+    """The share of the most common colour of a screenshot (a blank page is one colour)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").resize((275, 375))
+    return max(count for count, _ in image.getcolors(maxcolors=275 * 375)) / (275 * 375)
+
+
 def _console(page) -> list[str]:
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
@@ -130,13 +140,17 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     assert "'-5' ... expected >= 0 and <= 120" in page.locator("#f-age_years").evaluate(
         "e => e.parentElement.innerText")
     assert page.locator("#f-age_years").get_attribute("aria-invalid") == "true"
+    page.keyboard.press("Tab")  # from the summary to its first link, which takes the focus to the field
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "f-age_years"
     assert page.input_value("#f-weight_kg") == "52", "the other values are kept"
 
     assert problems == ["error: Failed to load resource: the server responded with a status of 422 "
                         "(Unprocessable Entity)"], problems  # the form answered 422: no other message
     problems.clear()
     page.fill("#f-age_years", "61")
-    page.click("#score-button")
+    page.focus("#score-button")
+    page.keyboard.press("Enter")
     page.wait_for_selector("#clinic-result")
     risk_text = page.inner_text("#clinic-risk")
     assert re.fullmatch(r"\d{1,2}\.\d%", risk_text), risk_text
@@ -149,6 +163,9 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / "clinic-report.png"), clip={"x": 0, "y": 0, "width": 1100, "height": 1500},
                     full_page=True)
+    for name in ("clinic-form.png", "clinic-report.png"):
+        share = dominant_colour_share((SCREENSHOTS / name).read_bytes())
+        assert share < 0.95, f"{name} looks blank ({share:.1%} one colour)"
 
     with page.expect_download() as info:
         page.click("button[name=format][value=html]")
