@@ -69,6 +69,8 @@ def test_a_patient_is_scored_into_the_page(client, models, extra, stage):
     assert 'id="report"' in page.text and 'id="options"' in page.text and 'id="inputs"' in page.text
     assert ('id="change"' in page.text) == (stage == "tdm")
     assert "There is a problem" not in page.text
+    ids = re.findall(r'\sid="([^"]+)"', page.text)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})  # the page's and the report's ids
     sent = json.loads(html_lib.unescape(re.search(r'name="document" value="([^"]*)"', page.text).group(1)))
     assert sent == document
 
