@@ -79,11 +79,12 @@ def _usable(samples: pd.DataFrame) -> pd.DataFrame:
                    & (samples["concentration_ng_ml"] > 0)]
 
 
-def _sample_records(samples: pd.DataFrame, new_times=()) -> list[dict]:
+def _sample_records(samples: pd.DataFrame, new_times=(), onset_time=None) -> list[dict]:
     new = set(pd.to_datetime(pd.Series(list(new_times)), errors="coerce")) if len(new_times) else set()
     return [{"sample_time": r.sample_time, "day_on_treatment": r.day_on_treatment, "dose_mg": r.dose_mg,
              "hours_after_dose": r.hours_after_dose, "concentration_ng_ml": r.concentration_ng_ml,
-             "below_loq": bool(r.below_loq), "phase": r.phase, "new": r.sample_time in new}
+             "below_loq": bool(r.below_loq), "phase": "onset" if r.sample_time == onset_time else r.phase,
+             "new": r.sample_time in new}
             for r in samples.itertuples(index=False)]
 
 
@@ -230,7 +231,8 @@ def build_rechallenge_plan(patient_id: str, cohort, *, skin, onset_day: int | No
         "reason": reason,
         "tradeoff": ladder.tradeoff(steps),
         "pk_model": _pk_block(model, est),
-        "samples": _sample_records(hist.samples, new["sample_time"] if len(new) else ()),
+        "samples": _sample_records(hist.samples, new["sample_time"] if len(new) else (),
+                                   None if onset_row is None else onset_row["sample_time"]),
         "n_doses_rebuilt": len(hist.dose_history),
         "changes": changes,
         "taper": _taper_block(taper),
