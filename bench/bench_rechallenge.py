@@ -61,22 +61,39 @@ def _pct(pair) -> str:
     return f"{pair[0]:.1f}% / {pair[1]:+.1f}%"
 
 
-def report(name: str, rows: pd.DataFrame, counts: dict, note: str, seconds: float) -> None:
-    s = summarise(rows)
+def report(name: str, results: dict, note: str, seconds: float) -> None:
+    """``results``: prior -> (rows, counts)."""
+    counts = results["cohort"][1]
     print(f"\n## {name}\n{note}; planned {counts['planned']}, refused {sum(counts['refused'].values())} "
           f"({'; '.join(f'{k}: {v}' for k, v in counts['refused'].items()) or 'none'}); {seconds:.0f} s")
-    print("\n| step dose (every ladder dose gives the same figures: all linear in dose) | n | planner at onset: MdAPE / bias | planner updated | rule of thumb | 90% coverage (onset plan) |")
+    print("\nMdAPE / median bias of the predicted 24-h trough against the true steady-state trough (every method and the "
+          "truth are linear in dose, so every ladder step gives the figures of the first):\n")
+    print("| estimate | n | any ladder step, plan at onset | 90% coverage | maintenance step, plan at onset | "
+          "maintenance step, plan updated before the final step |")
     print("|---|---|---|---|---|---|")
-    for d in s["per_dose"]:
-        print(f"| {d['dose_mg']:g} mg | {d['n']} | {_pct(d['map'])} | {_pct(d['map_updated'])} | {_pct(d['rule'])} | {100 * d['coverage']:.0f}% |")
-        # every method is linear in dose and the truth too: the other ladder doses print the same figures
-        break
-    m = s["maintenance"]
-    print(f"| **maintenance step** (the dose the case ended on) | {m['n']} | {_pct(m['map'])} | {_pct(m['map_updated'])} | {_pct(m['rule'])} | |")
+    rule = None
+    for prior, (rows, _) in results.items():
+        s = summarise(rows)
+        d, m = s["per_dose"][0], s["maintenance"]
+        print(f"| planner, {prior} prior | {d['n']} | {_pct(d['map'])} | {100 * d['coverage']:.0f}% | {_pct(m['map'])} | "
+              f"{_pct(m['map_updated'])} (n {m['n']}) |")
+        rule = (d, m)
+    d, m = rule
+    print(f"| rule of thumb (onset trough x dose / onset dose) | {d['n']} | {_pct(d['rule'])} | | {_pct(m['rule'])} | "
+          f"{_pct(m['rule'])} (the rule does not use later samples) |")
     print("\n| who chose the maintenance dose | cases | with a dose | true trough < true onset trough | >= 1,100 ng/mL | both |")
     print("|---|---|---|---|---|---|")
-    for who, p in s["plans"].items():
-        print(f"| {who} | {p['n_cases']} | {p['n_with_dose']} | {100 * p['share_below_onset']:.0f}% | {100 * p['share_effective']:.0f}% | {100 * p['share_both']:.0f}% |")
+    for prior, (rows, _) in results.items():
+        s = summarise(rows)
+        items = [(f"planner, {prior} prior", s["plans"]["planner"])] + ([("rule of thumb", s["plans"]["rule of thumb"])]
+                                                                      if prior == "cohort" else [])
+        for who, p in items:
+            print(f"| {who} | {p['n_cases']} | {p['n_with_dose']} | {100 * p['share_below_onset']:.0f}% | "
+                  f"{100 * p['share_effective']:.0f}% | {100 * p['share_both']:.0f}% |")
+
+
+def _run(cohort, truth, late):
+    return {prior: evaluate_cases(cohort, truth, late_factor=late, prior=prior) for prior in ("published", "cohort")}
 
 
 def main() -> None:
@@ -89,14 +106,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         cohort, truth, late, note = simulator_cases(args.n_sim, args.seed, Path(tmp) / "sim")
-        rows, counts = evaluate_cases(cohort, truth, late_factor=late)
-        report(f"rashrisk simulator (default configuration; exposure x {late:g} after re-escalation)", rows, counts, note,
-               time.perf_counter() - t0)
+        report(f"rashrisk simulator (default configuration; exposure x {late:g} after re-escalation)", _run(cohort, truth, late),
+               note, time.perf_counter() - t0)
     for truth_def in (FOREIGN_A, FOREIGN_B):
         t0 = time.perf_counter()
         cohort, truth, late, note = foreign(truth_def, args.n_foreign, args.seed)
-        rows, counts = evaluate_cases(cohort, truth, late_factor=late)
-        report(truth_def.name, rows, counts, note, time.perf_counter() - t0)
+        report(truth_def.name, _run(cohort, truth, late), note, time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pandas as pd
 
 from rashrisk.genotype.table import allele_count_wide
 from rashrisk.pk.map import map_estimate
-from rashrisk.pk.model import PopPKModel, default_pk_model
+from rashrisk.pk.model import PopPKModel
 from rashrisk.rechallenge import probabilities
 from rashrisk.rechallenge.history import SAMPLE_COLUMNS, History
 
@@ -36,13 +36,6 @@ def patient_covariates(cohort, patient_id: str) -> pd.DataFrame:
             wide.index = wide.index.astype(str)
             row = row.join(wide, on="patient_id")
     return row
-
-
-def pk_model_for(covariates: pd.DataFrame, model: PopPKModel | None = None) -> PopPKModel:
-    if model is not None:
-        return model
-    ancestry = covariates["ancestry"].iloc[0] if "ancestry" in covariates.columns else None
-    return default_pk_model(None if pd.isna(ancestry) else ancestry)
 
 
 def fit(covariates: pd.DataFrame, history: History, model: PopPKModel) -> Estimate:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from rashrisk.rechallenge.config import default_config
 from rashrisk.rechallenge.plan import RechallengeRefused, build_rechallenge_plan
+from rashrisk.rechallenge.prior import _ancestry_key, cohort_priors, patient_ancestry
 from rashrisk.reports.skin import RED_FLAGS
 
 CLEAR_SKIN = {"rash_grade": 1, "recurrent": False, **dict.fromkeys(RED_FLAGS, False)}
@@ -25,15 +26,19 @@ CLEAR_SKIN = {"rash_grade": 1, "recurrent": False, **dict.fromkeys(RED_FLAGS, Fa
 
 def _view(cohort, pid: str, tdm: pd.DataFrame):
     return SimpleNamespace(name=cohort.name, patients=cohort.patients, genotypes=cohort.genotypes, tdm=tdm,
-                           outcomes=cohort.outcomes, input_rows={})
+                           outcomes=cohort.outcomes, input_rows={}, ancestry=cohort.ancestry)
 
 
-def evaluate_cases(cohort, truth: pd.DataFrame, *, late_factor: float = 1.0, config=None) -> tuple[pd.DataFrame, dict]:
+def evaluate_cases(cohort, truth: pd.DataFrame, *, late_factor: float = 1.0, config=None,
+                   prior: str = "published") -> tuple[pd.DataFrame, dict]:
     """One row per case and ladder dose, and the count of cases planned / refused (with the reasons).
 
     ``truth``: ``patient_id, true_trough_per_mg, final_dose_mg`` (the true 24-h steady-state trough per
-    mg at the onset, the final dose); after onset the true exposure is ``late_factor`` times that."""
+    mg at the onset, the final dose); after onset the true exposure is ``late_factor`` times that.
+    ``prior``: ``published``, or ``cohort`` (the default model per ancestry re-estimated once on the
+    whole cohort, every sample, as the CLI does for a cohort folder)."""
     config = config or default_config()
+    models = cohort_priors(cohort) if prior == "cohort" else None
     rows, refused = [], {}
     tdm = cohort.tdm.copy()
     tdm["patient_id"] = tdm["patient_id"].astype(str)
@@ -48,8 +53,10 @@ def evaluate_cases(cohort, truth: pd.DataFrame, *, late_factor: float = 1.0, con
         after = samples[day > onset]
         updated = pd.concat([before, after[after["dose_mg"] < t.final_dose_mg]])
         try:
-            plan = build_rechallenge_plan(pid, _view(cohort, pid, before), skin=CLEAR_SKIN, config=config)
-            again = build_rechallenge_plan(pid, _view(cohort, pid, updated), skin=CLEAR_SKIN, config=config)
+            model, text = (models[_ancestry_key(patient_ancestry(cohort, pid))] if models else (None, None))
+            kwargs = dict(skin=CLEAR_SKIN, config=config, prior="published", pk_model=model, prior_description=text)
+            plan = build_rechallenge_plan(pid, _view(cohort, pid, before), **kwargs)
+            again = build_rechallenge_plan(pid, _view(cohort, pid, updated), **kwargs)
         except RechallengeRefused as exc:
             reason = str(exc).split(":", 1)[-1].split(";")[0].strip()
             refused[reason] = refused.get(reason, 0) + 1

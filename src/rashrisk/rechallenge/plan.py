@@ -19,6 +19,7 @@ from rashrisk._version import __version__
 from rashrisk.errors import RashriskError
 from rashrisk.pk.model import PopPKModel
 from rashrisk.rechallenge import chart, estimate, history, ladder
+from rashrisk.rechallenge import prior as prior_mod
 from rashrisk.rechallenge.config import RechallengeConfig, default_config
 from rashrisk.reports.skin import skin_block
 from rashrisk.reports.thresholds import setting_mismatch
@@ -152,8 +153,8 @@ def _taper_block(taper) -> dict:
 def build_rechallenge_plan(patient_id: str, cohort, *, skin, onset_day: int | None = None,
                            onset_trough_ng_ml: float | None = None, new_tdm: pd.DataFrame | None = None,
                            taper: list[dict] | None = None, config: RechallengeConfig | None = None,
-                           trough_threshold=None, pk_model: PopPKModel | None = None,
-                           generated_on: str | None = None) -> dict:
+                           trough_threshold=None, prior: str = "cohort", pk_model: PopPKModel | None = None,
+                           prior_description: str | None = None, generated_on: str | None = None) -> dict:
     """The re-challenge plan of ``patient_id`` as a JSON-able dict (the API returns it as is).
 
     ``cohort``: a :class:`rashrisk.contract.cohort.Cohort` (folder or one-patient document; outcomes
@@ -161,7 +162,10 @@ def build_rechallenge_plan(patient_id: str, cohort, *, skin, onset_day: int | No
     ``new_tdm``: new samples already checked by the contract (:func:`rashrisk.rechallenge.new_samples.check_new_samples`):
     the plan is made with and without them and ``changes`` says what moved and why. ``taper``: the
     clinician's steroid taper rows, shown as entered. ``trough_threshold``: 1100 or 760 (default the
-    configuration's). Raises :class:`RechallengeRefused` (module docstring).
+    configuration's). ``prior``: ``cohort`` (the default model of the patient's ancestry re-estimated on
+    the cohort's patients of that ancestry, as ``rashrisk pk fit`` does; published below 100 patients
+    with samples) or ``published``; ``pk_model`` (with ``prior_description``) overrides both, e.g. a
+    prior already re-estimated for many plans. Raises :class:`RechallengeRefused` (module docstring).
     """
     patient_id = str(patient_id)
     config = config or default_config()
@@ -197,7 +201,10 @@ def build_rechallenge_plan(patient_id: str, cohort, *, skin, onset_day: int | No
         raise RechallengeRefused(f"onset trough {onset_trough_ng_ml!r}: expected a concentration above 0 ng/mL")
 
     covariates = estimate.patient_covariates(cohort, patient_id)
-    model = estimate.pk_model_for(covariates, pk_model)
+    if pk_model is None:
+        model, prior_description = prior_mod.prior_for(cohort, patient_id, prior)
+    else:
+        model, prior_description = pk_model, prior_description or "given"
     hist, est, steps, dose, reason = _plan_core(covariates, samples, onset, onset_trough_ng_ml, config, model)
     changes = None
     if len(new):
@@ -242,6 +249,7 @@ def build_rechallenge_plan(patient_id: str, cohort, *, skin, onset_day: int | No
         "basis": basis(config),
         "config": config.to_dict(),
     }
+    data["pk_model"]["prior"] = prior_description
     data["chart"] = chart.chart_data(model, est.params, steps, onset_trough_ng_ml, ceiling, config)
     return json_safe(data)
 
