@@ -41,6 +41,9 @@ def register(app) -> None:
                                    "or a JSON list), shown as entered; rashrisk never chooses steroid doses."),
         trough_threshold: str = typer.Option(None, "--trough-threshold", metavar="1100|760",
                                              help="Efficacy threshold (ng/mL): 1100 (Demetri 2009, default) or 760 (Bouchet)."),
+        prior: str = typer.Option("cohort", "--prior", metavar="cohort|published", help="cohort: the default PK model of the "
+                                  "patient's ancestry re-estimated on the cohort's patients of that ancestry first (as "
+                                  "`rashrisk pk fit`; at least 100 with samples, else published); published: as published."),
         pdf: Path = typer.Option(None, "--pdf", metavar="plan.pdf", help="Also write the plan as PDF (WeasyPrint)."),
     ) -> None:
         """TDM-guided re-challenge plan after severe rash: ladder, predicted troughs, probabilities, maintenance dose."""
@@ -65,7 +68,7 @@ def register(app) -> None:
         taper_rows = read_taper(taper) if taper is not None else None
         data = build_rechallenge_plan(patient_id, loaded, skin=skin_record, onset_day=onset_day,
                                       onset_trough_ng_ml=onset_trough, new_tdm=new, taper=taper_rows,
-                                      trough_threshold=threshold)
+                                      trough_threshold=threshold, prior=prior)
         html = render_plan_html(data) if (kind != ".json" or pdf) else None
         if kind == ".json":
             write_text(out, json.dumps(data, indent=1, ensure_ascii=False) + "\n")

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from importlib import resources
 
-from rashrisk.errors import ConfigError
+from rashrisk.errors import ConfigError, RashriskError
 from rashrisk.reports.thresholds import TroughThreshold, trough_threshold
 
 
@@ -47,6 +47,13 @@ def _number(table: dict, key: str, where: str, low: float, high: float) -> float
     return float(value)
 
 
+def _threshold(value, where: str) -> TroughThreshold:
+    try:
+        return trough_threshold(value)
+    except RashriskError as exc:
+        raise ConfigError(f"{where}: threshold_ng_ml: {exc}") from None
+
+
 def parse_config(text: str, source: str = "rechallenge.toml") -> RechallengeConfig:
     """The settings from TOML text; every value range-checked (a ConfigError names the key)."""
     try:
@@ -74,7 +81,7 @@ def parse_config(text: str, source: str = "rechallenge.toml") -> RechallengeConf
         margin_pct=_number(ceiling, "margin_pct", f"{source} [ceiling]", 0, 90),
         min_p_below_onset=_number(prob, "min_p_below_onset", f"{source} [probability]", 0.5, 0.999),
         min_p_effective=_number(prob, "min_p_effective", f"{source} [probability]", 0.0, 0.999),
-        threshold=trough_threshold(eff.get("threshold_ng_ml")),
+        threshold=_threshold(eff.get("threshold_ng_ml"), f"{source} [efficacy]"),
         days_on_first_dose_after_onset=int(_number(hist, "days_on_first_dose_after_onset", f"{source} [history]", 1, 60)),
         points_per_day=int(_number(chart, "points_per_day", f"{source} [chart]", 1, 48)),
         source=str(raw.get("source", "")),
