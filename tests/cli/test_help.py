@@ -31,7 +31,7 @@ PATHS = [path for path, _ in COMMANDS]
 def test_every_command_is_listed():
     leaves = {" ".join(p) for p, c in COMMANDS if not hasattr(c, "commands")}
     assert {"validate", "simulate", "analyze", "models", "train", "score", "explain", "report", "model-report",
-            "pk apriori", "pk fit", "version", "serve"} <= leaves
+            "pk apriori", "pk fit", "version", "serve", "rechallenge"} <= leaves
 
 
 @pytest.mark.parametrize("columns", [80, 120])

@@ -15,7 +15,7 @@ import sys
 import typer
 from rich.console import Console
 
-from rashrisk.cli import analyze, explain, models, pk, report, score, serve, simulate, train, validate
+from rashrisk.cli import analyze, explain, models, pk, rechallenge, report, score, serve, simulate, train, validate
 from rashrisk.cli._app import App
 from rashrisk.errors import RashriskError
 
@@ -53,7 +53,7 @@ def version() -> None:
     typer.echo(_version_text())
 
 
-for _module in (validate, pk, simulate, analyze, models, train, score, explain, report, serve):
+for _module in (validate, pk, simulate, analyze, models, train, score, explain, report, rechallenge, serve):
     _module.register(app)
 
 
