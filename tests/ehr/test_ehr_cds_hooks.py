@@ -331,3 +331,21 @@ def test_a_draft_order_referring_to_a_medication_in_draft_orders_is_scored():
     [card] = respond(body)["cards"]
     [reference] = respond(request(imatinib_draft()))["cards"]
     assert card["summary"] == reference["summary"] and "Severe rash risk" in card["summary"]
+
+
+def test_a_level_outside_the_landmark_window_falls_back_to_the_start_estimate_and_says_why():
+    resources = E.patient_resources()
+    for r in resources:
+        if r["id"] == "imatinib-level-1":
+            r["effectiveDateTime"] = "2025-06-20T08:00:00+02:00"   # day 109
+        if r["id"] == "dose-2025-03-16":
+            r["effectiveDateTime"] = "2025-06-19T08:10:00+02:00"
+    body = request(E.imatinib_order("imatinib-draft", status="draft"), resources=resources)
+    body["prefetch"]["imatinibOrders"] = searchset([E.imatinib_order()])
+    [card] = respond(body)["cards"]
+    document = bundle_to_document(E.bundle(resources)).document
+    expected = score_document(document, "start")
+    assert score_document(document, "tdm")["status"] == "not_scored"
+    assert f"{100 * expected['risk']:.0f}%" in card["summary"] and "at imatinib start" in card["detail"]
+    assert "the TDM stage could not be used (excluded: no TDM sample in the landmark window" in card["detail"]
+    assert card["links"][0]["url"].endswith("/start")
