@@ -23,10 +23,15 @@ def register(app) -> None:
         max_body_bytes: int = typer.Option(1_048_576, "--max-body-bytes", metavar="BYTES",
                                            help="Largest request body (413 above it)."),
         max_batch: int = typer.Option(1000, "--max-batch", metavar="N", help="Most patients per request (422 above)."),
+        report_dir: Path = typer.Option(None, "--report-dir", metavar="DIR", help="Folder for the reports that CDS "
+                                        "cards link to (default: a private temporary folder)."),
+        report_link_ttl: int = typer.Option(86_400, "--report-link-ttl", metavar="SECONDS", help="How long a CDS "
+                                            "card's report link answers (0: cards without a link)."),
         log_level: str = typer.Option("info", "--log-level", metavar="LEVEL", help="debug, info, warning or error."),
     ) -> None:
         """Serve score, explain and report over HTTP (FastAPI + uvicorn), models loaded once at start-up."""
         from rashrisk.errors import RashriskError
+        from rashrisk.service.report_links import default_report_dir
         from rashrisk.service.settings import ServiceSettings, check_no_auth, read_token
         from rashrisk.service.state import load_served_models
         from rashrisk.tracking.model_source import resolution_line
@@ -44,7 +49,10 @@ def register(app) -> None:
             token = read_token(token_file)
         settings = ServiceSettings(token=token, no_auth=no_auth, max_body_bytes=max_body_bytes, max_batch=max_batch,
                                    start_model=start_model, tdm_model=tdm_model,
-                                   token_file=None if token_file is None else str(token_file.resolve()))
+                                   token_file=None if token_file is None else str(token_file.resolve()),
+                                   # one folder for every worker process, so a link works whichever answers it
+                                   report_dir=str(report_dir.resolve()) if report_dir else default_report_dir(),
+                                   report_link_ttl_s=report_link_ttl)
         models = load_served_models(start_model, tdm_model)  # a store that cannot be read stops here (exit 2)
         for stage in ("start", "tdm"):
             typer.echo(resolution_line(models.for_stage(stage), models.sources[stage]), err=True)

@@ -8,10 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from rashrisk._version import __version__
+from rashrisk.clinic import router as clinic_router
 from rashrisk.service import errors
-from rashrisk.service.auth import PUBLIC_PATHS, BearerTokenMiddleware
+from rashrisk.service.auth import BearerTokenMiddleware, is_public
 from rashrisk.service.limits import BodySizeLimitMiddleware
 from rashrisk.service.logs import RequestLogMiddleware
+from rashrisk.service.ehr_routes import router as ehr_router
+from rashrisk.service.report_links import ReportLinks, default_report_dir
 from rashrisk.service.routes import router
 from rashrisk.service.settings import ServiceSettings, settings_from_environment
 from rashrisk.service.state import STATE_KEY, ServedModels, load_served_models, set_served_models
@@ -21,7 +24,9 @@ clinician reports over HTTP (docs/service.md). Decision support for research use
 device; the embedded default models were trained on simulated data and every response says so
 (`simulated_data`).
 
-Every path except `GET /health` needs `Authorization: Bearer <token>`."""
+Every path except `GET /health`, CDS Hooks discovery (`GET /cds-services`), a CDS card's report link
+(`GET /v1/reports/{key}`, a capability URL) and the clinician page (its own sign-in and session
+cookie) needs `Authorization: Bearer <token>`."""
 
 
 def create_app(settings: ServiceSettings, models: ServedModels | None = None, *, load_models: bool = True) -> FastAPI:
@@ -39,8 +44,11 @@ def create_app(settings: ServiceSettings, models: ServedModels | None = None, *,
     app = FastAPI(title="rashrisk", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # the interactive pages load scripts from the internet
     app.state.settings = settings
+    app.state.report_links = ReportLinks(settings.report_dir or default_report_dir(), settings.report_link_ttl_s)
     set_served_models(app, models)
     app.include_router(router)
+    app.include_router(ehr_router)
+    app.include_router(clinic_router, include_in_schema=False)  # browser pages, not an API
     errors.install(app)
     # outermost first on the way in: the request log, then the token, then the body limit
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -51,7 +59,7 @@ def create_app(settings: ServiceSettings, models: ServedModels | None = None, *,
 
 
 def openapi_document(app: FastAPI) -> dict:
-    """The OpenAPI document, with the bearer scheme on every operation outside PUBLIC_PATHS."""
+    """The OpenAPI document, with the bearer scheme on every operation that needs it (auth.is_public)."""
     if app.openapi_schema is None:
         from fastapi.openapi.utils import get_openapi
 
@@ -60,7 +68,7 @@ def openapi_document(app: FastAPI) -> dict:
             "bearer": {"type": "http", "scheme": "bearer", "description": "RASHRISK_API_TOKEN or --token-file"}}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                if (method.upper(), path) not in PUBLIC_PATHS:
+                if not is_public(method, path):
                     operation["security"] = [{"bearer": []}]
         app.openapi_schema = schema
     return app.openapi_schema

@@ -1,5 +1,7 @@
 """Bearer-token authentication (ASGI middleware): every path needs ``Authorization: Bearer <token>``
-except those of :data:`PUBLIC_PATHS`, the one place that lists them. The token is compared in constant
+except those :func:`is_public` lets through, listed here only: :data:`PUBLIC_PATHS`, the clinician
+page's :data:`COOKIE_PATHS` (its router checks its own session cookie) and the capability URLs of
+:data:`CAPABILITY_PREFIXES`. The token is compared in constant
 time (``hmac.compare_digest``) before the request body is read; a refusal is 401 with
 ``WWW-Authenticate: Bearer``."""
 
@@ -11,11 +13,19 @@ import json
 # (method, path) pairs that need no token: liveness/readiness, and CDS Hooks discovery (CDS Hooks 2.0:
 # an EHR reads the service list before it is configured; the hook calls themselves are authenticated)
 PUBLIC_PATHS = frozenset({("GET", "/health"), ("HEAD", "/health"), ("GET", "/cds-services")})
+# the clinician page (rashrisk.clinic): a browser sends its session cookie, not a bearer header; the page's
+# router checks that cookie against the same token (ClinicServices.check_token) and answers its sign-in form
+COOKIE_PATHS = frozenset({("GET", "/"), ("POST", "/"), ("POST", "/download"), ("GET", "/session"),
+                          ("POST", "/session"), ("POST", "/session/end")})
+# a CDS card's report link is a capability URL (rashrisk.service.report_links): its key is the secret
+CAPABILITY_PREFIXES = (("GET", "/v1/reports/"),)
 BEARER = "bearer"
 
 
 def is_public(method: str, path: str) -> bool:
-    return (method.upper(), path.rstrip("/") or "/") in PUBLIC_PATHS
+    key = (method.upper(), path.rstrip("/") or "/")
+    return key in PUBLIC_PATHS or key in COOKIE_PATHS or any(
+        key[0] == m and path.startswith(prefix) for m, prefix in CAPABILITY_PREFIXES)
 
 
 def token_matches(header_value: str | None, token: str) -> bool:
@@ -37,7 +47,7 @@ async def send_json(send, status: int, body: dict, headers: list[tuple[bytes, by
 
 
 class BearerTokenMiddleware:
-    """401 for any request outside :data:`PUBLIC_PATHS` without the right bearer token; ``token``
+    """401 for any request that :func:`is_public` does not let through without the right bearer token; ``token``
     None disables the check (``rashrisk serve --no-auth``, loopback only)."""
 
     def __init__(self, app, *, token: str | None):

@@ -17,6 +17,7 @@ SETTINGS_ENV = "RASHRISK_SERVE_SETTINGS"  # JSON of ServiceSettings without the 
 MIN_TOKEN_CHARS = 16
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a batch of 1,000 patients with a TDM sample each is about 0.4 MiB
 DEFAULT_MAX_BATCH = 1000  # patients per request
+DEFAULT_REPORT_LINK_TTL_S = 86_400  # how long a CDS card's report link answers (rashrisk.service.report_links)
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
@@ -29,12 +30,16 @@ class ServiceSettings:
     start_model: str | None = None  # as `rashrisk score --model` (None: champion, else embedded default)
     tdm_model: str | None = None
     token_file: str | None = None  # where the token came from (re-read by worker processes)
+    report_dir: str | None = None  # the CDS cards' reports (None: a private temporary folder per application)
+    report_link_ttl_s: int = DEFAULT_REPORT_LINK_TTL_S  # 0: cards without a report link
 
     def __post_init__(self):
         if self.max_body_bytes < 1024:
             raise RashriskError(f"--max-body-bytes {self.max_body_bytes}; expected at least 1024")
         if self.max_batch < 1:
             raise RashriskError(f"--max-batch {self.max_batch}; expected at least 1")
+        if self.report_link_ttl_s < 0:
+            raise RashriskError(f"--report-link-ttl {self.report_link_ttl_s}; expected 0 (no links) or more seconds")
         if not self.no_auth:
             check_token(self.token, self.token_file)
 

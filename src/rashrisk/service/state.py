@@ -49,7 +49,17 @@ def model_info(model, source: str = "") -> dict:
 
 
 def set_served_models(app, models: ServedModels | None) -> None:
+    """Serve ``models``, on the API and on the clinician page (``app.state.clinic``, whose sign-in
+    checks the service's own token; no sign-in with ``--no-auth``)."""
+    from rashrisk.clinic import ClinicServices
+    from rashrisk.service.auth import token_matches
+
     setattr(app.state, STATE_KEY, models)
+    settings = app.state.settings
+    token = None if settings.no_auth else settings.token
+    check = None if token is None else (lambda given: token_matches(f"Bearer {given}", token))
+    app.state.clinic = None if models is None else ClinicServices(
+        models={"start": models.start, "tdm": models.tdm}, model_sources=dict(models.sources), check_token=check)
 
 
 def served_models(request) -> ServedModels:
