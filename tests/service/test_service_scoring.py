@@ -102,6 +102,16 @@ def test_explain_is_exact_and_accounts_for_every_patient(client, models):
     assert response.json()["model"]["bundle_sha256"] == models["tdm"].bundle_sha256
 
 
+def test_nobody_scorable_is_still_a_200_with_every_patient_and_its_reason(client):
+    batch = [patient(patient_id="A", tdm=[]), patient(patient_id="B", tdm=[])]
+    for path, status in (("/v1/score", "not_scored"), ("/v1/explain", "not_explained")):
+        response = client.post(path, json={"stage": "tdm", "patients": batch}, headers=AUTH)
+        assert response.status_code == 200, (path, response.text)
+        results = response.json()["results"]
+        assert [(r["patient_id"], r["status"]) for r in results] == [("A", status), ("B", status)]
+        assert all(r["reason"].startswith("excluded: no TDM sample") for r in results)
+
+
 def test_report_json_html_and_pdf(client, models):
     body = {"stage": "tdm", "patient": patient(skin={"rash_grade": 3, "fever": True})}
     data = client.post("/v1/report?format=json", json=body, headers=AUTH)
