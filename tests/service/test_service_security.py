@@ -109,7 +109,8 @@ def test_out_of_range_values_name_the_field_the_value_and_what_was_expected(clie
     ({"stage": "start", "patients": []}, ("body", "patients"), "at least one"),
     ({"stage": "start", "patient": patient(weight_lb=120)}, ("body", "patient", "weight_lb"), "Extra inputs"),
     ({"stage": "start", "patient": patient(age_years=True)}, ("body", "patient", "age_years"), "valid integer"),
-    ({"stage": "start", "patient": patient(skin={"rash_grade": 7})}, ("body", "patient"), "'rash_grade' is 7"),
+    ({"stage": "start", "patient": patient(skin={"rash_grade": 7})}, ("body", "patient", "skin", "rash_grade"),
+     "'rash_grade' is 7"),
     ({"stage": "start", "patients": [PATIENT, PATIENT]}, ("body", "patients", 1, "patient_id"), "also patients[0]"),
     ({"stage": "start", "patient": patient(patient_id="  ")}, ("body", "patient"), "patient_id' is missing"),
 ])
