@@ -85,6 +85,14 @@ def _problems(client, body):
     return {tuple(p["loc"]): p for p in response.json()["detail"]}
 
 
+def test_every_answer_names_the_served_models(client, models):
+    for response in (client.post("/v1/score", json={"stage": "start", "patient": patient(age_years=-5)}, headers=AUTH),
+                     client.get("/v1/models", headers=AUTH), client.get("/health"),
+                     client.post("/v1/score", content=b"{", headers=AUTH)):
+        assert response.headers["X-Rashrisk-Models"] == f"start={models['start'].label}; tdm={models['tdm'].label}"
+        assert models["tdm"].bundle_sha256[:12] in response.headers["X-Rashrisk-Models"]
+
+
 def test_out_of_range_values_name_the_field_the_value_and_what_was_expected(client):
     bad = patient(sex="X", age_years=-5, genotypes={"rs4129267": "T/Q"})
     bad["tdm"][0]["concentration"] = -3
