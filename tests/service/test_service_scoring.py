@@ -102,6 +102,16 @@ def test_explain_is_exact_and_accounts_for_every_patient(client, models):
     assert response.json()["model"]["bundle_sha256"] == models["tdm"].bundle_sha256
 
 
+def test_nobody_scorable_is_still_a_200_with_every_patient_and_its_reason(client):
+    batch = [patient(patient_id="A", tdm=[]), patient(patient_id="B", tdm=[])]
+    for path, status in (("/v1/score", "not_scored"), ("/v1/explain", "not_explained")):
+        response = client.post(path, json={"stage": "tdm", "patients": batch}, headers=AUTH)
+        assert response.status_code == 200, (path, response.text)
+        results = response.json()["results"]
+        assert [(r["patient_id"], r["status"]) for r in results] == [("A", status), ("B", status)]
+        assert all(r["reason"].startswith("excluded: no TDM sample") for r in results)
+
+
 def test_report_json_html_and_pdf(client, models):
     body = {"stage": "tdm", "patient": patient(skin={"rash_grade": 3, "fever": True})}
     data = client.post("/v1/report?format=json", json=body, headers=AUTH)
@@ -132,3 +142,17 @@ def test_models_names_both_stages(client, models):
     body = client.get("/v1/models", headers=AUTH).json()["models"]
     assert {s: m["bundle_sha256"] for s, m in body.items()} == {s: models[s].bundle_sha256 for s in ("start", "tdm")}
     assert body["tdm"]["source"] == "embedded default bundle (test)"
+
+
+def test_concurrent_requests_get_the_answers_of_sequential_ones(client):
+    """The handlers run in a thread pool over the shared models: answers do not depend on what runs beside."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [("/v1/score", {"stage": stage, "patient": patient(patient_id=f"C{i}", age_years=40 + i,
+                                                               weight_kg=50 + 3 * i)})
+              for i in range(6) for stage in ("start", "tdm")]
+    bodies += [("/v1/explain", {"stage": "tdm", "patient": patient(patient_id="E1", weight_kg=81)})]
+    sequential = [client.post(path, json=body, headers=AUTH).json() for path, body in bodies]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        concurrent = list(pool.map(lambda item: client.post(item[0], json=item[1], headers=AUTH).json(), bodies * 2))
+    assert concurrent == sequential * 2

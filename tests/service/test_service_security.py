@@ -85,6 +85,14 @@ def _problems(client, body):
     return {tuple(p["loc"]): p for p in response.json()["detail"]}
 
 
+def test_every_answer_names_the_served_models(client, models):
+    for response in (client.post("/v1/score", json={"stage": "start", "patient": patient(age_years=-5)}, headers=AUTH),
+                     client.get("/v1/models", headers=AUTH), client.get("/health"),
+                     client.post("/v1/score", content=b"{", headers=AUTH)):
+        assert response.headers["X-Rashrisk-Models"] == f"start={models['start'].label}; tdm={models['tdm'].label}"
+        assert models["tdm"].bundle_sha256[:12] in response.headers["X-Rashrisk-Models"]
+
+
 def test_out_of_range_values_name_the_field_the_value_and_what_was_expected(client):
     bad = patient(sex="X", age_years=-5, genotypes={"rs4129267": "T/Q"})
     bad["tdm"][0]["concentration"] = -3
@@ -109,7 +117,8 @@ def test_out_of_range_values_name_the_field_the_value_and_what_was_expected(clie
     ({"stage": "start", "patients": []}, ("body", "patients"), "at least one"),
     ({"stage": "start", "patient": patient(weight_lb=120)}, ("body", "patient", "weight_lb"), "Extra inputs"),
     ({"stage": "start", "patient": patient(age_years=True)}, ("body", "patient", "age_years"), "valid integer"),
-    ({"stage": "start", "patient": patient(skin={"rash_grade": 7})}, ("body", "patient"), "'rash_grade' is 7"),
+    ({"stage": "start", "patient": patient(skin={"rash_grade": 7})}, ("body", "patient", "skin", "rash_grade"),
+     "'rash_grade' is 7"),
     ({"stage": "start", "patients": [PATIENT, PATIENT]}, ("body", "patients", 1, "patient_id"), "also patients[0]"),
     ({"stage": "start", "patient": patient(patient_id="  ")}, ("body", "patient"), "patient_id' is missing"),
 ])

@@ -17,7 +17,8 @@ from rashrisk.service.ehr_routes import router as ehr_router
 from rashrisk.service.report_links import ReportLinks, default_report_dir
 from rashrisk.service.routes import router
 from rashrisk.service.settings import ServiceSettings, settings_from_environment
-from rashrisk.service.state import STATE_KEY, ServedModels, load_served_models, set_served_models
+from rashrisk.service.state import (STATE_KEY, ModelHeadersMiddleware, ServedModels, load_served_models,
+                                    set_served_models)
 
 DESCRIPTION = """Severe imatinib skin rash risk for GIST patients: scores, exact explanations and
 clinician reports over HTTP (docs/service.md). Decision support for research use, not a medical
@@ -50,7 +51,9 @@ def create_app(settings: ServiceSettings, models: ServedModels | None = None, *,
     app.include_router(ehr_router)
     app.include_router(clinic_router, include_in_schema=False)  # browser pages, not an API
     errors.install(app)
-    # outermost first on the way in: the request log, then the token, then the body limit
+    # outermost first on the way in: the request log, then the token, then the body limit, then the
+    # model headers (on every answer of an authenticated request, errors included)
+    app.add_middleware(ModelHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=None if settings.no_auth else settings.token)
     app.add_middleware(RequestLogMiddleware)

@@ -71,7 +71,12 @@ def _checked(document: dict, source: str, prefix: list) -> dict:
     try:
         return check_patient_document(document, source)
     except CohortError as exc:
-        raise RequestProblems([problem(prefix, str(exc), "contract.document")]) from None
+        loc = list(prefix)
+        skin = document.get("skin")
+        if isinstance(skin, dict) and "field 'skin'" in str(exc):  # name the skin field the message names
+            loc.append("skin")
+            loc += [key for key in skin if f"field '{key}'" in str(exc)][:1]
+        raise RequestProblems([problem(loc, str(exc), "contract.document")]) from None
 
 
 def single_input(document: dict, prefix=("body", "patient"), source: str = SOURCE):

@@ -18,7 +18,7 @@ from rashrisk.scoring.score import build_frame, not_scored_reasons, score_input
 from rashrisk.service.inputs import RequestProblems, batch_input, problem, single_input
 from rashrisk.service.schemas import (ExplainResponse, Health, Message, ModelsResponse, ReportFormat, ReportRequest,
                                       ReportResponse, ScoreRequest, ScoreResponse, ValidationProblems)
-from rashrisk.service.state import model_info, served_models
+from rashrisk.service.state import STATE_KEY, model_info, served_models
 
 router = APIRouter()
 ERRORS = {401: {"model": Message, "description": "no or a wrong bearer token"},
@@ -55,7 +55,7 @@ def _input(request: Request, body: ScoreRequest):
             responses={503: {"model": Health, "description": "alive, models not loaded yet"}})
 def health(request: Request):
     """Liveness, and readiness once the models are loaded (no token needed)."""
-    models = getattr(request.app.state, "rashrisk_models", None)
+    models = getattr(request.app.state, STATE_KEY, None)
     if models is None:
         return JSONResponse(Health(status="starting", ready=False).model_dump(), status_code=503)
     return Health(status="ok", ready=True, models={"start": models.start.label, "tdm": models.tdm.label})
@@ -89,9 +89,11 @@ def explain(body: ScoreRequest, request: Request, response: Response):
     model = served.for_stage(stage)
     found = _input(request, body)
     frame, _ = build_frame(found.cohort, stage, model)
-    table = explanation_table(model, frame.X)
     reasons = not_scored_reasons(found, frame)
-    by_patient = {pid: rows for pid, rows in table.groupby("patient_id", sort=False)}
+    by_patient = {}
+    if len(frame.X):
+        table = explanation_table(model, frame.X)
+        by_patient = {pid: rows for pid, rows in table.groupby("patient_id", sort=False)}
     results = []
     for pid in found.patient_ids:
         rows = by_patient.get(pid)

@@ -68,3 +68,26 @@ def served_models(request) -> ServedModels:
     if models is None:
         raise NotReady("the service is starting: its models are not loaded yet; retry shortly")
     return models
+
+
+class ModelHeadersMiddleware:
+    """Every answer of the application (errors included) names the served models in headers:
+    ``X-Rashrisk-Models: start=<label>; tdm=<label>`` (name, version and bundle hash); a scoring answer
+    also has ``X-Rashrisk-Model`` and ``X-Rashrisk-Model-Sha256`` for the model that answered."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_models(message):
+            if message["type"] == "http.response.start":
+                models = getattr(scope["app"].state, STATE_KEY, None) if "app" in scope else None
+                if models is not None:
+                    value = f"start={models.start.label}; tdm={models.tdm.label}".encode("latin-1", "replace")
+                    message = {**message, "headers": [*message.get("headers", []), (b"x-rashrisk-models", value)]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_models)
