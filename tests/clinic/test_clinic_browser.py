@@ -2,7 +2,7 @@
 `make test`) driven by playwright (its own browser downloads fail here: never `playwright install`).
 The app runs under uvicorn on a free loopback port; the test signs in with the token, fills the form
 with the keyboard and the mouse, submits, reads the risk, checks that the console has no errors and
-saves the screenshots of docs/screenshots/ (clinic-form.png, clinic-report.png)."""
+saves the screenshots of docs/screenshots/ (clinic-form.png, clinic-errors.png, clinic-report.png)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,9 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "f-age_years"
     assert page.input_value("#f-weight_kg") == "52", "the other values are kept"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / "clinic-errors.png"), clip={"x": 0, "y": 0, "width": 1100, "height": 900},
+                    full_page=True)
 
     assert problems == ["error: Failed to load resource: the server responded with a status of 422 "
                         "(Unprocessable Entity)"], problems  # the form answered 422: no other message
@@ -163,7 +166,7 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / "clinic-report.png"), clip={"x": 0, "y": 0, "width": 1100, "height": 1500},
                     full_page=True)
-    for name in ("clinic-form.png", "clinic-report.png"):
+    for name in ("clinic-form.png", "clinic-errors.png", "clinic-report.png"):
         share = dominant_colour_share((SCREENSHOTS / name).read_bytes())
         assert share < 0.95, f"{name} looks blank ({share:.1%} one colour)"
 
