@@ -104,6 +104,7 @@ def test_the_upload(client, models):
     data = expected_risk(models, document, "start")
     assert risk_shown(page.text) == f"{100 * data['risk']['risk']:.1f}%"
     assert 'id="red-flag-alert"' in page.text and "760" in page.text
+    assert "Score another patient" in page.text and 'value="GIST-042"' not in page.text  # the form stays empty
     bad = client.post("/", data={"mode": "upload"},
                       files={"document": ("patient.json", b'{"patient_id": "A", "sex": "Q"}', "application/json")})
     assert bad.status_code == 422
