@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rashrisk.clinic import SESSION_COOKIE, ClinicServices, create_clinic_app, router
+from rashrisk.clinic import PAGE_PATHS, SESSION_COOKIE, ClinicServices, create_clinic_app, router
 
 FORM = {"mode": "form", "patient_id": "GIST-042", "sex": "F", "age_years": "61", "weight_kg": "52",
         "height_cm": "158", "ancestry": "EAS", "setting": "adjuvant", "start_dose_mg": "400",
@@ -211,3 +211,9 @@ def test_an_oversized_upload_is_refused_with_its_size(models):
                                 files={"document": ("big.json", io.BytesIO(b" " * 500), "application/json")})
     assert page.status_code == 422
     assert "big.json: 101 bytes; expected a one-patient JSON document of at most 100 bytes" in page.text
+
+
+def test_page_paths_list_every_route_of_the_router():
+    """PAGE_PATHS is what a bearer-token check in front of the router must let through."""
+    routes = {(method, route.path) for route in router.routes for method in route.methods}
+    assert routes == PAGE_PATHS

@@ -21,7 +21,7 @@ it, once ``check_token`` accepts it, in an HttpOnly, SameSite=Strict cookie (:da
 ``Secure`` when the request came over https). The page routes check that cookie with ``check_token``
 on every request and answer the sign-in form (401) without it, so the serving application must let
 the page's paths (``/``, ``/download``, ``/session``) reach the router without its bearer header, or
-accept the cookie in its own check. ``check_token`` None: no sign-in (local development, tests).
+accept the cookie in its own check (:data:`PAGE_PATHS` lists them). ``check_token`` None: no sign-in (local development, tests).
 
 Nothing is logged: no patient identifier or clinical value leaves the request.
 """
@@ -44,6 +44,10 @@ from rashrisk.clinic.services import ClinicServices
 from rashrisk.errors import RashriskError
 
 SESSION_COOKIE = "rashrisk_session"
+# (method, path) of every route of the router, relative to where it is included: a bearer-token check in
+# front of the router lets these through (the router checks the session cookie itself, with check_token)
+PAGE_PATHS = frozenset({("GET", "/"), ("POST", "/"), ("POST", "/download"), ("GET", "/session"),
+                        ("POST", "/session"), ("POST", "/session/end")})
 
 router = APIRouter(tags=["clinician page"])
 
