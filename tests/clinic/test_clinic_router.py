@@ -96,6 +96,19 @@ def test_a_patient_that_cannot_be_scored_at_the_chosen_stage(client):
                      page.text)
 
 
+def test_automatic_estimate_falls_back_to_the_start_with_the_reason(client, models):
+    late = {**SAMPLE, "tdm1_sample_time": "2025-06-17T08:00", "tdm1_last_dose_time": "2025-06-16T08:10"}
+    page = client.post("/", data={**FORM, **late})
+    assert page.status_code == 200
+    notice = html_lib.unescape(re.search(r'id="stage-notice"><p>([^<]*)<', page.text).group(1))
+    assert notice.startswith("No estimate after the first trough: patient 'GIST-042' cannot be scored at the tdm stage: ")
+    assert notice.endswith("Shown: the estimate at imatinib start.")
+    assert 'name="stage" value="start"' in page.text  # the downloads give the report shown
+    assert 'id="change"' not in page.text
+    chosen = client.post("/", data={**FORM, **late, "stage": "tdm"})  # chosen on purpose: an error, no fallback
+    assert chosen.status_code == 422 and 'href="#f-stage"' in chosen.text
+
+
 def test_the_upload(client, models):
     document = {**DOCUMENT, "skin": {"rash_grade": 3, "fever": True}}
     page = client.post("/", data={"mode": "upload", "stage": "auto", "trough_threshold": "760"},
