@@ -150,6 +150,17 @@ def test_the_pdf_download(models):
     assert pdf.content == b"%PDF-1.7 stand-in" and 'id="risk"' in rendered[0]
 
 
+def test_the_pdf_is_the_reports_pdf(client):
+    """The default renderer: WeasyPrint through rashrisk.reports.render.write_pdf; the PDF's text has the risk."""
+    from pypdf import PdfReader
+
+    page = client.post("/", data=FORM)
+    pdf = client.post("/download", data={"document": json.dumps(DOCUMENT), "stage": "start", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert risk_shown(page.text) in text and "simulated data" in text
+
+
 def test_sign_in_keeps_the_token_in_an_httponly_samesite_strict_cookie(models):
     token = "s3cret-token"
     checked = []
