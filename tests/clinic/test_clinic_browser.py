@@ -6,6 +6,7 @@ saves the screenshots of docs/screenshots/ (clinic-form.png, clinic-errors.png, 
 
 from __future__ import annotations
 
+import datetime
 import re
 import socket
 import threading
@@ -41,6 +42,12 @@ def server(models):
     app = create_clinic_app(models=models, model_sources={"start": "embedded default bundle (test)",
                                                           "tdm": "embedded default bundle (test)"},
                             check_token=lambda t: hmac.compare_digest(t.encode(), TOKEN.encode()))
+    # a fixed report date: the committed screenshots do not change from one day to the next
+    from functools import partial
+
+    from rashrisk.reports.patient import build_report_data
+
+    app.state.clinic.build_report_data = partial(build_report_data, generated_on=datetime.date(2026, 12, 3))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
     instance = uvicorn.Server(config)
