@@ -183,7 +183,14 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     assert download.suggested_filename == "rashrisk-report-GIST-042-tdm.html"
     assert risk_text in Path(download.path()).read_text(encoding="utf-8")
 
-    # printing shows the report, not the form
+    # printing shows the report, not the form: Chromium's own print to A4, read back
+    import io
+
+    from pypdf import PdfReader
+
+    printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages)
+    assert "rashrisk report · page 1 of" in printed and risk_text in printed and "simulated data" in printed
+    assert "Score and show the report" not in printed and "Download the report" not in printed
     page.emulate_media(media="print")
     assert not page.locator("#patient-form").is_visible() and page.locator("#report").is_visible()
     assert problems == [], problems
