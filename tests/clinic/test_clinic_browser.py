@@ -2,10 +2,11 @@
 `make test`) driven by playwright (its own browser downloads fail here: never `playwright install`).
 The app runs under uvicorn on a free loopback port; the test signs in with the token, fills the form
 with the keyboard and the mouse, submits, reads the risk, checks that the console has no errors and
-saves the screenshots of docs/screenshots/ (clinic-form.png, clinic-report.png)."""
+saves the screenshots of docs/screenshots/ (clinic-form.png, clinic-errors.png, clinic-report.png)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 import socket
 import threading
@@ -41,6 +42,12 @@ def server(models):
     app = create_clinic_app(models=models, model_sources={"start": "embedded default bundle (test)",
                                                           "tdm": "embedded default bundle (test)"},
                             check_token=lambda t: hmac.compare_digest(t.encode(), TOKEN.encode()))
+    # a fixed report date: the committed screenshots do not change from one day to the next
+    from functools import partial
+
+    from rashrisk.reports.patient import build_report_data
+
+    app.state.clinic.build_report_data = partial(build_report_data, generated_on=datetime.date(2026, 12, 3))
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
     instance = uvicorn.Server(config)
@@ -144,6 +151,9 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "f-age_years"
     assert page.input_value("#f-weight_kg") == "52", "the other values are kept"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / "clinic-errors.png"), clip={"x": 0, "y": 0, "width": 1100, "height": 900},
+                    full_page=True)
 
     assert problems == ["error: Failed to load resource: the server responded with a status of 422 "
                         "(Unprocessable Entity)"], problems  # the form answered 422: no other message
@@ -163,7 +173,7 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / "clinic-report.png"), clip={"x": 0, "y": 0, "width": 1100, "height": 1500},
                     full_page=True)
-    for name in ("clinic-form.png", "clinic-report.png"):
+    for name in ("clinic-form.png", "clinic-errors.png", "clinic-report.png"):
         share = dominant_colour_share((SCREENSHOTS / name).read_bytes())
         assert share < 0.95, f"{name} looks blank ({share:.1%} one colour)"
 
@@ -173,7 +183,14 @@ def test_sign_in_fill_submit_and_read_the_risk(server, browser):
     assert download.suggested_filename == "rashrisk-report-GIST-042-tdm.html"
     assert risk_text in Path(download.path()).read_text(encoding="utf-8")
 
-    # printing shows the report, not the form
+    # printing shows the report, not the form: Chromium's own print to A4, read back
+    import io
+
+    from pypdf import PdfReader
+
+    printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.pdf(format="A4"))).pages)
+    assert "rashrisk report · page 1 of" in printed and risk_text in printed and "simulated data" in printed
+    assert "Score and show the report" not in printed and "Download the report" not in printed
     page.emulate_media(media="print")
     assert not page.locator("#patient-form").is_visible() and page.locator("#report").is_visible()
     assert problems == [], problems

@@ -56,7 +56,9 @@ def test_genotype_choices_are_the_catalogues_and_not_tested_is_a_no_call():
     variants = catalogue_variants()
     assert [v["rsid"] for v in variants] == catalogue["rsid"].tolist()
     il6r = next(v for v in variants if v["rsid"] == "rs4129267")
-    assert il6r["choices"] == ("C/C", "C/T", "T/T") and il6r["gene"] == "IL6R"
+    assert il6r["choices"] == ("C/C", "C/T", "T/T") and il6r["gene"] == "IL6R" and il6r["hint"] is None
+    unverified = set(catalogue.loc[catalogue["coordinates_verified"] == "no", "rsid"])
+    assert unverified and {v["rsid"] for v in variants if v["hint"]} == unverified
     check = check_form({**BASE, "genotype_rs4129267": ""})
     assert check.ok and check.document["genotypes"] == {}
     # one patient: the cohort genotype QC (call rate of a column) is not shown as a warning

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rashrisk.clinic import SESSION_COOKIE, ClinicServices, create_clinic_app, router
+from rashrisk.clinic import PAGE_PATHS, SESSION_COOKIE, ClinicServices, create_clinic_app, router
 
 FORM = {"mode": "form", "patient_id": "GIST-042", "sex": "F", "age_years": "61", "weight_kg": "52",
         "height_cm": "158", "ancestry": "EAS", "setting": "adjuvant", "start_dose_mg": "400",
@@ -96,6 +96,19 @@ def test_a_patient_that_cannot_be_scored_at_the_chosen_stage(client):
                      page.text)
 
 
+def test_automatic_estimate_falls_back_to_the_start_with_the_reason(client, models):
+    late = {**SAMPLE, "tdm1_sample_time": "2025-06-17T08:00", "tdm1_last_dose_time": "2025-06-16T08:10"}
+    page = client.post("/", data={**FORM, **late})
+    assert page.status_code == 200
+    notice = html_lib.unescape(re.search(r'id="stage-notice"><p>([^<]*)<', page.text).group(1))
+    assert notice.startswith("No estimate after the first trough: patient 'GIST-042' cannot be scored at the tdm stage: ")
+    assert notice.endswith("Shown: the estimate at imatinib start.")
+    assert 'name="stage" value="start"' in page.text  # the downloads give the report shown
+    assert 'id="change"' not in page.text
+    chosen = client.post("/", data={**FORM, **late, "stage": "tdm"})  # chosen on purpose: an error, no fallback
+    assert chosen.status_code == 422 and 'href="#f-stage"' in chosen.text
+
+
 def test_the_upload(client, models):
     document = {**DOCUMENT, "skin": {"rash_grade": 3, "fever": True}}
     page = client.post("/", data={"mode": "upload", "stage": "auto", "trough_threshold": "760"},
@@ -104,6 +117,7 @@ def test_the_upload(client, models):
     data = expected_risk(models, document, "start")
     assert risk_shown(page.text) == f"{100 * data['risk']['risk']:.1f}%"
     assert 'id="red-flag-alert"' in page.text and "760" in page.text
+    assert "Score another patient" in page.text and 'value="GIST-042"' not in page.text  # the form stays empty
     bad = client.post("/", data={"mode": "upload"},
                       files={"document": ("patient.json", b'{"patient_id": "A", "sex": "Q"}', "application/json")})
     assert bad.status_code == 422
@@ -134,6 +148,17 @@ def test_the_pdf_download(models):
     pdf = client.post("/download", data={"document": json.dumps(DOCUMENT), "stage": "start", "format": "pdf"})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content == b"%PDF-1.7 stand-in" and 'id="risk"' in rendered[0]
+
+
+def test_the_pdf_is_the_reports_pdf(client):
+    """The default renderer: WeasyPrint through rashrisk.reports.render.write_pdf; the PDF's text has the risk."""
+    from pypdf import PdfReader
+
+    page = client.post("/", data=FORM)
+    pdf = client.post("/download", data={"document": json.dumps(DOCUMENT), "stage": "start", "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert risk_shown(page.text) in text and "simulated data" in text
 
 
 def test_sign_in_keeps_the_token_in_an_httponly_samesite_strict_cookie(models):
@@ -210,3 +235,9 @@ def test_an_oversized_upload_is_refused_with_its_size(models):
                                 files={"document": ("big.json", io.BytesIO(b" " * 500), "application/json")})
     assert page.status_code == 422
     assert "big.json: 101 bytes; expected a one-patient JSON document of at most 100 bytes" in page.text
+
+
+def test_page_paths_list_every_route_of_the_router():
+    """PAGE_PATHS is what a bearer-token check in front of the router must let through."""
+    routes = {(method, route.path) for route in router.routes for method in route.methods}
+    assert routes == PAGE_PATHS

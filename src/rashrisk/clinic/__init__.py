@@ -6,10 +6,10 @@ JSON document, and the clinician report in the page with its HTML and PDF downlo
 Decision support for research use, not a medical device; models trained on simulated data say so.
 """
 
-from rashrisk.clinic.router import SESSION_COOKIE, clinic_services, router, sign_in_page
+from rashrisk.clinic.router import PAGE_PATHS, SESSION_COOKIE, clinic_services, router, sign_in_page
 from rashrisk.clinic.services import ClinicServices
 
-__all__ = ["ClinicServices", "SESSION_COOKIE", "clinic_services", "router", "sign_in_page", "create_clinic_app"]
+__all__ = ["ClinicServices", "PAGE_PATHS", "SESSION_COOKIE", "clinic_services", "router", "sign_in_page", "create_clinic_app"]
 
 
 def create_clinic_app(**kwargs):

@@ -127,9 +127,12 @@ def catalogue_variants() -> tuple[dict, ...]:
     out = []
     for row in load_catalogue().itertuples(index=False):
         ref, alt = row.ref, row.alt
+        verified = str(getattr(row, "coordinates_verified", "yes")).strip().lower() != "no"
         out.append({"rsid": row.rsid, "gene": row.gene, "ref": ref, "alt": alt,
                     "choices": (f"{ref}/{ref}", f"{ref}/{alt}", f"{alt}/{alt}"),
-                    "field": f"genotype_{row.rsid}"})
+                    "field": f"genotype_{row.rsid}",
+                    # the catalogue's own caveat: position and alleles not checked against two sources
+                    "hint": None if verified else "alleles not verified: matched by rsID, counted by allele letter"})
     return tuple(out)
 
 

@@ -21,7 +21,7 @@ it, once ``check_token`` accepts it, in an HttpOnly, SameSite=Strict cookie (:da
 ``Secure`` when the request came over https). The page routes check that cookie with ``check_token``
 on every request and answer the sign-in form (401) without it, so the serving application must let
 the page's paths (``/``, ``/download``, ``/session``) reach the router without its bearer header, or
-accept the cookie in its own check. ``check_token`` None: no sign-in (local development, tests).
+accept the cookie in its own check (:data:`PAGE_PATHS` lists them). ``check_token`` None: no sign-in (local development, tests).
 
 Nothing is logged: no patient identifier or clinical value leaves the request.
 """
@@ -44,6 +44,10 @@ from rashrisk.clinic.services import ClinicServices
 from rashrisk.errors import RashriskError
 
 SESSION_COOKIE = "rashrisk_session"
+# (method, path) of every route of the router, relative to where it is included: a bearer-token check in
+# front of the router lets these through (the router checks the session cookie itself, with check_token)
+PAGE_PATHS = frozenset({("GET", "/"), ("POST", "/"), ("POST", "/download"), ("GET", "/session"),
+                        ("POST", "/session"), ("POST", "/session/end")})
 
 router = APIRouter(tags=["clinician page"])
 
@@ -122,28 +126,41 @@ def _report_html_body(html: str) -> tuple[Markup, Markup]:
     return Markup(style.group(1)), Markup(body.group(1))
 
 
-def _report(services: ClinicServices, check: FormCheck) -> tuple[dict | None, str | None, FieldMessage | None]:
-    """(report data, report HTML, None) or (None, None, the message saying why there is no report)."""
+def _report(services: ClinicServices, check: FormCheck) -> tuple[dict | None, str | None, FieldMessage | None, str | None]:
+    """(report data, report HTML, None, notice) or (None, None, the message saying why there is no report, None).
+
+    With the automatic estimate, a patient whose samples cannot give the TDM estimate (e.g. no sample
+    in the model's landmark window) gets the estimate at imatinib start and a notice saying why."""
     from rashrisk.reports.thresholds import trough_threshold
 
     stage = clinic_form.resolved_stage(check)
     try:
         threshold = trough_threshold(check.trough_threshold)
     except RashriskError as exc:
-        return None, None, FieldMessage("trough_threshold", clinic_form.field_label("trough_threshold"), str(exc))
+        return None, None, FieldMessage("trough_threshold", clinic_form.field_label("trough_threshold"), str(exc)), None
+    data, problem = _report_data(services, check, stage, threshold)
+    notice = None
+    if problem is not None and stage == "tdm" and check.stage == "auto":
+        notice = f"No estimate after the first trough: {problem.message}. Shown: the estimate at imatinib start."
+        data, problem = _report_data(services, check, "start", threshold)
+    if problem is not None:
+        return None, None, problem, None
+    return data, services.render_report_html(data), None, notice
+
+
+def _report_data(services: ClinicServices, check: FormCheck, stage: str, threshold):
     model = services.models.get(stage)
     if model is None:
-        return None, None, FieldMessage("stage", clinic_form.field_label("stage"),
-                                        f"no {stage}-stage model is loaded; expected one of {', '.join(services.models)}")
+        return None, FieldMessage("stage", clinic_form.field_label("stage"),
+                                  f"no {stage}-stage model is loaded; expected one of {', '.join(services.models)}")
     start_model = services.models.get("start") if stage == "tdm" else None
     pid = str(check.document["patient_id"]).strip()
     try:
-        data = services.build_report_data(pid, check.scoring_input, stage, model, start_model=start_model,
+        return services.build_report_data(pid, check.scoring_input, stage, model, start_model=start_model,
                                           model_source=services.model_sources.get(stage, ""), skin=check.skin,
-                                          trough_threshold=threshold)
+                                          trough_threshold=threshold), None
     except RashriskError as exc:
-        return None, None, FieldMessage("stage", clinic_form.field_label("stage"), str(exc))
-    return data, services.render_report_html(data), None
+        return None, FieldMessage("stage", clinic_form.field_label("stage"), str(exc))
 
 
 async def _submitted(request: Request, services: ClinicServices) -> tuple[dict, FormCheck]:
@@ -173,13 +190,13 @@ async def submit(request: Request, services: ClinicServices = Depends(clinic_ser
     mode = "upload" if values.get("mode") == "upload" else "form"
     if not check.ok:
         return _page("form.html.j2", 422, **_form_context(services, values, check, mode=mode))
-    data, html, problem = await run_in_threadpool(_report, services, check)
+    data, html, problem, notice = await run_in_threadpool(_report, services, check)
     if problem is not None:
         check.errors.append(problem)
         return _page("form.html.j2", 422, **_form_context(services, values, check, mode=mode))
     report_css, report_body = _report_html_body(html)
     return _page("form.html.j2", **_form_context(
-        services, values, check, mode=mode, report=data, report_css=report_css, report_body=report_body,
+        services, values, check, mode=mode, report=data, report_css=report_css, report_body=report_body, notice=notice,
         download_document=json.dumps(check.document, ensure_ascii=False), download_stage=data["stage"],
         download_threshold=check.trough_threshold))
 
@@ -211,7 +228,7 @@ async def download(request: Request, services: ClinicServices = Depends(clinic_s
     problem = check.errors[0] if check.errors else None
     data = html = None
     if problem is None:
-        data, html, problem = await run_in_threadpool(_report, services, check)
+        data, html, problem, _ = await run_in_threadpool(_report, services, check)
     if problem is not None:
         return Response(problem.message, status_code=422, media_type="text/plain")
     name = _file_name(data["patient_id"], data["stage"], kind)
