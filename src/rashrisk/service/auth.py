@@ -10,13 +10,14 @@ from __future__ import annotations
 import hmac
 import json
 
+from rashrisk.clinic.router import PAGE_PATHS
+
 # (method, path) pairs that need no token: liveness/readiness, and CDS Hooks discovery (CDS Hooks 2.0:
 # an EHR reads the service list before it is configured; the hook calls themselves are authenticated)
 PUBLIC_PATHS = frozenset({("GET", "/health"), ("HEAD", "/health"), ("GET", "/cds-services")})
-# the clinician page (rashrisk.clinic): a browser sends its session cookie, not a bearer header; the page's
-# router checks that cookie against the same token (ClinicServices.check_token) and answers its sign-in form
-COOKIE_PATHS = frozenset({("GET", "/"), ("POST", "/"), ("POST", "/download"), ("GET", "/session"),
-                          ("POST", "/session"), ("POST", "/session/end")})
+# the clinician page (rashrisk.clinic.PAGE_PATHS): a browser sends its session cookie, not a bearer header;
+# the page's router checks that cookie against the same token (ClinicServices.check_token)
+COOKIE_PATHS = PAGE_PATHS
 # a CDS card's report link is a capability URL (rashrisk.service.report_links): its key is the secret
 CAPABILITY_PREFIXES = (("GET", "/v1/reports/"),)
 BEARER = "bearer"
