@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import one_patient, sample
+from rechallenge_cases import one_patient, sample
 from rashrisk.rechallenge import RechallengeRefused, build_rechallenge_plan
 from rashrisk.rechallenge import history, probabilities
 from rashrisk.rechallenge.config import default_config, parse_config

@@ -17,9 +17,10 @@ SECTIONS = ("header", "disclaimer", "summary", "maintenance", "plan", "chart", "
 
 @pytest.fixture(scope="module")
 def plan(sim_cohort, severe_id):
-    from conftest import CLEAR
+    from rashrisk.reports.skin import RED_FLAGS
 
-    return build_rechallenge_plan(severe_id, sim_cohort, skin=dict(CLEAR), prior="published",
+    clear = {"rash_grade": 1, "recurrent": False, **dict.fromkeys(RED_FLAGS, False)}
+    return build_rechallenge_plan(severe_id, sim_cohort, skin=clear, prior="published",
                                   taper=[{"day": 1, "steroid": "prednisone", "dose": "30 mg/day", "note": "<b>as entered</b>"}])
 
 

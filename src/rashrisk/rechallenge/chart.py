@@ -19,6 +19,7 @@ from rashrisk.reports.svg import RISK_COLOUR, _finite, nice_ticks
 
 THRESHOLD_COLOUR = "#2b6cb0"
 MEASURED_COLOUR = "#805ad5"
+TROUGH_HOURS = (20.0, 28.0)  # a measured sample is drawn as a trough only this long after the dose
 
 
 def chart_data(model, params: dict, steps: list[dict], onset_trough_ng_ml: float, ceiling_ng_ml: float,
@@ -68,13 +69,19 @@ def chart_svg(data: dict, steps: list[dict]) -> str:
                  f'<text x="12" y="{(height - bottom) / 2:.0f}" font-size="11" text-anchor="middle" '
                  f'transform="rotate(-90 12 {(height - bottom) / 2:.0f})">imatinib (ng/mL)</text>')
     styles = {"onset trough": (RISK_COLOUR, "6 3"), "ceiling": (RISK_COLOUR, ""), "efficacy threshold": (THRESHOLD_COLOUR, "5 3")}
+    label_y, previous = {}, None
+    for label, value in sorted(((k, v) for k, v in levels.items() if v is not None), key=lambda kv: -kv[1]):
+        y = yp(value) + 4
+        if previous is not None and y < previous + 11:
+            y = previous + 11  # labels of close levels are stacked, not overlaid
+        label_y[label], previous = y, y
     for label, value in levels.items():
         if value is None:
             continue
         colour, dash = styles[label]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<line x1="{left}" y1="{yp(value):.1f}" x2="{width - right}" y2="{yp(value):.1f}" stroke="{colour}" '
-                     f'stroke-width="1.5"{dash_attr}/><text x="{width - right + 4}" y="{yp(value) + 4:.1f}" font-size="10" '
+                     f'stroke-width="1.5"{dash_attr}/><text x="{width - right + 4}" y="{label_y[label]:.1f}" font-size="10" '
                      f'fill="{colour}">{escape(label)} {value:,.0f}</text>')
     points = " ".join(f"{xp(x):.1f},{yp(y):.1f}" for x, y in curve if y is not None)
     if points:
@@ -87,9 +94,9 @@ def chart_svg(data: dict, steps: list[dict]) -> str:
         if low is not None and high is not None:
             parts.append(f'<line x1="{x:.1f}" y1="{yp(low):.1f}" x2="{x:.1f}" y2="{yp(high):.1f}" stroke="#2d3748" stroke-width="3" opacity="0.4"/>')
         parts.append(f'<circle class="step-trough" cx="{x:.1f}" cy="{yp(trough):.1f}" r="4" fill="#2d3748"/>')
-        for m in s.get("measured_troughs_ng_ml") or []:
-            m = _finite(m)
-            if m is not None:
+        for sample in s.get("measured_samples") or []:
+            m, hours = _finite(sample.get("concentration_ng_ml")), _finite(sample.get("hours_after_dose"))
+            if m is not None and hours is not None and TROUGH_HOURS[0] <= hours <= TROUGH_HOURS[1]:
                 parts.append(f'<circle class="measured" cx="{x + 6:.1f}" cy="{yp(m):.1f}" r="4" fill="{MEASURED_COLOUR}"/>')
     return (f'<svg class="concentration-chart" role="img" aria-label="predicted imatinib concentration over the planned '
             f'ladder, with the onset trough, the ceiling and the efficacy threshold" viewBox="0 0 {width} {height}" '

@@ -104,11 +104,12 @@ def _pk_block(model: PopPKModel, est: estimate.Estimate) -> dict:
             "posterior_sd_log_trough": est.sd_log, "warnings": warnings}
 
 
-def _measured_after_onset(samples: pd.DataFrame) -> dict[float, list[float]]:
+def _measured_after_onset(samples: pd.DataFrame) -> dict[float, list[dict]]:
     after = _usable(samples[samples["phase"] == "after onset"])
-    out: dict[float, list[float]] = {}
+    out: dict[float, list[dict]] = {}
     for r in after.itertuples(index=False):
-        out.setdefault(float(r.dose_mg), []).append(float(r.concentration_ng_ml))
+        out.setdefault(float(r.dose_mg), []).append({"concentration_ng_ml": float(r.concentration_ng_ml),
+                                                     "hours_after_dose": float(r.hours_after_dose)})
     return out
 
 
@@ -116,7 +117,7 @@ def _plan_core(covariates, samples, onset_day, onset_trough, config, model):
     hist = history.build_history(samples, onset_day, config)
     est = estimate.fit(covariates, hist, model)
     steps = ladder.ladder_steps(est.trough_per_mg, est.sd_log, onset_trough, config, _measured_after_onset(hist.samples))
-    dose, reason = ladder.maintenance(steps, config)
+    dose, reason = ladder.maintenance(steps, config, config.ceiling_ng_ml(onset_trough))
     return hist, est, steps, dose, reason
 
 
