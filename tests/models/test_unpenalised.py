@@ -71,3 +71,23 @@ def test_unpenalised_is_read_from_toml_and_is_not_a_grid_dimension(tmp_path):
     from rashrisk.errors import ConfigError
     with pytest.raises(ConfigError, match="unpenalised"):
         TrainingConfig.from_toml(path)
+
+
+def test_a_trained_tdm_model_leaves_the_landmark_day_out_of_the_penalty(simulated_cohort, fast):
+    """Through the real training entry point: the served TDM coefficients are the fit with the landmark
+    day's penalty weight 0, and differ from the all-penalised fit; the start model is unaffected."""
+    from rashrisk.features.frame import build_model_frame
+    from rashrisk.models.train import train_stage
+
+    config = fast(candidates=("logistic",))
+    clf = train_stage(simulated_cohort, "tdm", config, validate=False).model.classifier
+    assert clf.family_ == "logistic" and "tdm_day" in clf.feature_names_
+    frame = build_model_frame(simulated_cohort, "tdm", landmark=config.landmark)
+    matrix, y = clf.feature_matrix(frame.X), frame.y.to_numpy(dtype=int)
+    free = np.array([name == "tdm_day" for name in clf.feature_names_])
+    expected = fit_bounded_logistic(matrix, y, clf.params_["C"], np.zeros(len(free), bool), unpenalised=free)
+    np.testing.assert_allclose(clf.estimator_.coef_, expected.coef_, atol=1e-8)
+    penalised = fast(candidates=("logistic",), logistic=LogisticGrid(C=(clf.params_["C"],), unpenalised=()))
+    other = train_stage(simulated_cohort, "tdm", penalised, validate=False).model.classifier
+    day = clf.feature_names_.index("tdm_day")
+    assert abs(clf.estimator_.coef_[0, day]) > abs(other.estimator_.coef_[0, day])
