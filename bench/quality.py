@@ -72,10 +72,17 @@ def variant_config(name: str):
     if name == "tdm-no-ratio":
         features = dataclasses.replace(base.features, tdm_continuous=("tdm_day", "map_trough_ng_ml"))
         return base.with_overrides(features=features)
+    if name in ("cv10", "cv20"):  # more tuning folds: each training part holds 90% (95%) of the cohort
+        return base.with_overrides(cv_splits=int(name[2:]))
+    if name == "day-penalised":  # the default before: the landmark day penalised like every other coefficient
+        return base.with_overrides(logistic=dataclasses.replace(base.logistic, unpenalised=()))
+    if name == "cv10x5":
+        return base.with_overrides(cv_splits=10, cv_repeats=5)
     raise SystemExit(f"--variants: unknown variant {name!r}; expected one of {', '.join(VARIANTS)}")
 
 
-VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "C-fine", "C-mid", "old-predictors", "tdm-no-ratio")
+VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "C-fine", "C-mid", "old-predictors", "tdm-no-ratio",
+            "cv10", "cv20", "cv10x5", "day-penalised")
 
 
 def write_cohort(generator: str, folder: Path, n: int, seed: int):

@@ -23,6 +23,10 @@ class LogisticGrid:
     splines: tuple[bool, ...] = (False,)  # (False, True) adds B-splines of the continuous inputs
     # clinical factors whose coefficients may not be negative (bounded fit)
     nonnegative: tuple[str, ...] = field(default=(), metadata=SETTING)
+    # clinical factors whose coefficients are left out of the L2 penalty: design variables whose effect the
+    # design implies, not candidate risk factors (the TDM landmark day: the later a patient is still
+    # rash-free, the less severe-rash risk remains; docs/training.md section 3)
+    unpenalised: tuple[str, ...] = field(default=("tdm_day",), metadata=SETTING)
 
 
 @dataclass(frozen=True)

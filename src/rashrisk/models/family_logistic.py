@@ -1,4 +1,9 @@
-"""Penalised (L2) logistic regression on standardised features, optionally with sign constraints.
+"""Penalised (L2) logistic regression on standardised features, optionally with sign constraints and
+with some coefficients left out of the penalty.
+
+``[logistic] unpenalised`` lists clinical factors whose coefficients are not penalised (fitted like the
+intercept): design variables whose effect the study design implies, which a prior centred at 0 would
+wrongly pull towards "no effect". The default is the TDM landmark day (docs/training.md, section 3).
 
 ``[logistic] nonnegative`` lists clinical factors (e.g. the risk-allele count ``rs4129267`` and the
 exposure ``apriori_trough_ng_ml``) whose coefficients may not be negative: risk may only rise with
@@ -7,7 +12,9 @@ and scaling, intercept unpenalised) and stored as an ordinary fitted ``LogisticR
 (``coef_``, ``intercept_``, ``classes_``), so the served model, its JSON state and every reader of a
 logistic model stay as they are. When the unconstrained optimum already satisfies the bounds, the
 bounded fit lands on it. Spline bases and missing indicators are never constrained (a non-negative
-B-spline coefficient does not make a curve monotone).
+B-spline coefficient does not make a curve monotone); they also stay penalised when their factor is
+listed in ``unpenalised``. A model with constrained or unpenalised coefficients is fitted by the same
+bounded L-BFGS-B on scikit-learn's objective, with those coefficients' penalty weight set to 0.
 """
 
 from __future__ import annotations
@@ -23,23 +30,24 @@ from rashrisk.errors import ModelError
 from rashrisk.models.family import ModelFamily, constrained_features
 from rashrisk.models.state import decode, encode
 
-def fit_bounded_logistic(matrix, y, C: float, lower_zero: np.ndarray, *, tol: float = 1e-8,
-                         max_iter: int = 5000) -> LogisticRegression:
+def fit_bounded_logistic(matrix, y, C: float, lower_zero: np.ndarray, *, unpenalised: np.ndarray | None = None,
+                         tol: float = 1e-8, max_iter: int = 5000) -> LogisticRegression:
     """L2-penalised logistic regression (scikit-learn's objective: C x sum of log-losses + ||w||^2 / 2,
-    intercept unpenalised) with coefficients ``lower_zero`` bounded below by 0; returned as a fitted
-    ``LogisticRegression``."""
+    intercept unpenalised) with coefficients ``lower_zero`` bounded below by 0 and the coefficients
+    ``unpenalised`` left out of the penalty (like the intercept); returned as a fitted ``LogisticRegression``."""
     X = np.asarray(matrix, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, p = X.shape
     sign = 2.0 * y - 1.0
     scale = 1.0 / (C * n)  # the objective divided by C n: the same optimum, better conditioned
+    weight = scale * (np.ones(p) if unpenalised is None else np.where(np.asarray(unpenalised, dtype=bool), 0.0, 1.0))
 
     def objective(theta):
         w, b = theta[:p], theta[p]
         z = X @ w + b
-        loss = -log_expit(sign * z).sum() / n + 0.5 * scale * (w @ w)
+        loss = -log_expit(sign * z).sum() / n + 0.5 * (weight * w) @ w
         residual = (expit(z) - y) / n
-        return loss, np.concatenate([X.T @ residual + scale * w, [residual.sum()]])
+        return loss, np.concatenate([X.T @ residual + weight * w, [residual.sum()]])
 
     prevalence = min(max(y.mean(), 1e-6), 1 - 1e-6)
     start = np.concatenate([np.zeros(p), [np.log(prevalence / (1 - prevalence))]])
@@ -70,8 +78,9 @@ class LogisticFamily(ModelFamily):
     def fit(self, params, config, matrix, y, feature_names, factors, *, seed, exact=False):
         y = np.asarray(y, dtype=int)
         mask = constrained_features(feature_names, factors, config.logistic.nonnegative)
-        if mask.any():
-            return fit_bounded_logistic(matrix, y, params["C"], mask), None
+        free = constrained_features(feature_names, factors, config.logistic.unpenalised)
+        if mask.any() or free.any():
+            return fit_bounded_logistic(matrix, y, params["C"], mask, unpenalised=free), None
         estimator = LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6)
         return estimator.fit(matrix, y), None
 
