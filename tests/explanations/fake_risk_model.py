@@ -97,7 +97,10 @@ class FakeRiskModel:
     def raw_logit(self, X) -> np.ndarray:
         matrix = self.preprocess_.transform(X[self.input_columns_])
         if self.family == "logistic":
-            return np.asarray(self.estimator_.decision_function(matrix), dtype=np.float64)
+            # as the served logistic family computes it (models/family_logistic.py): a row-wise einsum,
+            # not sklearn's BLAS product, so a patient's log-odds do not depend on the batch
+            coef = np.asarray(self.estimator_.coef_, dtype=np.float64).ravel()
+            return np.einsum("ij,j->i", np.asarray(matrix, dtype=np.float64), coef) + float(self.estimator_.intercept_[0])
         return _leaf_sum(self.estimator_.get_booster(), matrix)
 
     def decision_function(self, X) -> np.ndarray:

@@ -91,3 +91,20 @@ def test_explanations_use_the_cards_risk_allele(simulated_cohort, fast, tmp_path
     words = dict(zip(X["rs4129267_alt_count"], table[table["factor"] == "rs4129267"]["description"]))
     assert words[2.0].endswith(f"{genotype_with_count('rs4129267', 2)} (no risk alleles)")
     assert words[0.0].endswith(f"{genotype_with_count('rs4129267', 0)} (two risk alleles)")
+
+
+def test_a_patients_served_log_odds_do_not_depend_on_the_batch():
+    # BLAS products block by the number of rows: the logistic family's log-odds are a row-wise einsum,
+    # so a patient scored alone gets the bit-identical risk of a batch (the service scores both ways)
+    import numpy as np
+
+    from rashrisk.models.family_logistic import LogisticFamily
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 7))
+    estimator = LogisticRegression().fit(X, (X[:, 0] + rng.normal(size=3000) > 1).astype(int))
+    family = LogisticFamily()
+    batch = family.raw_logit(estimator, None, X)
+    alone = np.array([family.raw_logit(estimator, None, X[i:i + 1])[0] for i in range(0, 3000, 37)])
+    assert np.array_equal(batch[::37], alone)

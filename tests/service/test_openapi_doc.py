@@ -26,7 +26,7 @@ def test_the_committed_openapi_document_is_the_served_one(client):
 def test_the_document_names_every_endpoint_and_the_bearer_scheme():
     document = json.loads(COMMITTED.read_text(encoding="utf-8"))
     assert set(document["paths"]) == {"/health", "/v1/models", "/v1/score", "/v1/explain", "/v1/report", "/v1/fhir/score",
-                                      "/cds-services", "/cds-services/{service_id}", "/v1/reports/{key}"}
+                                      "/cds-services", "/cds-services/{service_id}", "/v1/reports/{key}", "/v1/rechallenge"}
     assert "security" not in document["paths"]["/cds-services"]["get"]  # CDS Hooks discovery
     assert "security" not in document["paths"]["/v1/reports/{key}"]["get"]  # a capability URL
     assert document["paths"]["/cds-services/{service_id}"]["post"]["security"] == [{"bearer": []}]

@@ -91,7 +91,7 @@ def explain_log_odds(model, X: pd.DataFrame) -> LogOddsAttributions:
         base = np.full(len(matrix), intercept + slope * raw_base)
         # the served log-odds, computed as RiskModel.decision_function does, on the matrix already built
         # (tests compare it with model.decision_function bit for bit)
-        logit = intercept + slope * np.asarray(estimator.decision_function(matrix), dtype=np.float64)
+        logit = intercept + slope * family.raw_logit(estimator, None, matrix)
     else:  # a tree family: TreeSHAP
         raw_values, raw_base = tree_raw_contributions(estimator, matrix)
         values = slope * raw_values

@@ -84,13 +84,16 @@ class LogisticFamily(ModelFamily):
         estimator = LogisticRegression(C=params["C"], max_iter=5000, tol=1e-6)
         return estimator.fit(matrix, y), None
 
+    # Log-odds by einsum, not a BLAS product: BLAS kernels block by the number of rows, so a patient's
+    # log-odds would differ in the last digit between a batch and the patient alone (train/serve parity).
     def raw_logit(self, estimator, exact, matrix, data=None):
-        return np.asarray(estimator.decision_function(matrix), dtype=np.float64)
+        coef = np.asarray(estimator.coef_, dtype=np.float64).ravel()
+        return np.einsum("ij,j->i", np.asarray(matrix, dtype=np.float64), coef) + float(np.ravel(estimator.intercept_)[0])
 
     def ensemble_logits(self, members, matrix, data=None):
         coef = np.vstack([np.asarray(est.coef_, dtype=np.float64).ravel() for est, _ in members])
         intercept = np.array([float(np.ravel(est.intercept_)[0]) for est, _ in members])
-        return np.asarray(matrix, dtype=np.float64) @ coef.T + intercept
+        return np.einsum("ij,mj->im", np.asarray(matrix, dtype=np.float64), coef) + intercept
 
     def to_state(self, estimator, name):
         return encode(estimator), {}

@@ -14,6 +14,7 @@ from rashrisk.service.auth import BearerTokenMiddleware, is_public
 from rashrisk.service.limits import BodySizeLimitMiddleware
 from rashrisk.service.logs import RequestLogMiddleware
 from rashrisk.service.ehr_routes import router as ehr_router
+from rashrisk.service.rechallenge_routes import router as rechallenge_router
 from rashrisk.service.report_links import ReportLinks, default_report_dir
 from rashrisk.service.routes import router
 from rashrisk.service.settings import ServiceSettings, settings_from_environment
@@ -49,6 +50,7 @@ def create_app(settings: ServiceSettings, models: ServedModels | None = None, *,
     set_served_models(app, models)
     app.include_router(router)
     app.include_router(ehr_router)
+    app.include_router(rechallenge_router)
     app.include_router(clinic_router, include_in_schema=False)  # browser pages, not an API
     errors.install(app)
     # outermost first on the way in: the request log, then the token, then the body limit, then the
