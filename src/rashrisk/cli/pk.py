@@ -191,17 +191,9 @@ def describe_pk_model(model, *, chosen_by: str = "") -> str:
 
 def _covariates(loaded):
     """Patients plus genotype allele counts (``<rsid>_alt_count``) for the PK covariates."""
-    import pandas as pd
+    from rashrisk.genotype.table import with_allele_counts
 
-    from rashrisk.genotype.table import allele_count_wide
-
-    patients = loaded.patients.copy()
-    patients["patient_id"] = patients["patient_id"].astype(str)
-    if loaded.genotypes is not None and len(loaded.genotypes):
-        wide = allele_count_wide(loaded.genotypes, allele="alt")
-        wide.index = wide.index.astype(str)
-        patients = patients.join(wide, on="patient_id")
-    return pd.DataFrame(patients)
+    return with_allele_counts(loaded.patients, loaded.genotypes)
 
 
 def _not_fitted(loaded, fitted: set) -> list[str]:

@@ -119,6 +119,18 @@ def allele_count_wide(genotypes: pd.DataFrame, allele: str = "alt") -> pd.DataFr
     return wide
 
 
+def with_allele_counts(patients: pd.DataFrame, genotypes: pd.DataFrame | None, allele: str = "alt") -> pd.DataFrame:
+    """``patients`` (``patient_id`` as str) joined with their ``<rsid>_<allele>_count`` columns (the PK
+    covariates of ``rashrisk pk fit`` and the re-challenge planner); patients without genotypes get NaN."""
+    out = patients.copy()
+    out["patient_id"] = out["patient_id"].astype(str)
+    if genotypes is not None and len(genotypes):
+        wide = allele_count_wide(genotypes, allele=allele)
+        wide.index = wide.index.astype(str)
+        out = out.join(wide, on="patient_id")
+    return pd.DataFrame(out)
+
+
 def genotype_label(ref_count: object, alt_count: object, ref: str, alt: str) -> str:
     """'C/T' style label (reference allele first); 'no call' for a no-call."""
     if ref_count is None or alt_count is None or pd.isna(ref_count) or pd.isna(alt_count):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rashrisk.genotype.table import allele_count_wide
+from rashrisk.genotype.table import with_allele_counts
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import PopPKModel
 from rashrisk.rechallenge import probabilities
@@ -25,17 +25,11 @@ class Estimate:
 
 def patient_covariates(cohort, patient_id: str) -> pd.DataFrame:
     """The patient's row with its genotype ALT counts (``<rsid>_alt_count``), as ``rashrisk pk fit`` builds them."""
-    patients = cohort.patients.copy()
-    patients["patient_id"] = patients["patient_id"].astype(str)
-    row = patients[patients["patient_id"] == patient_id].reset_index(drop=True)
+    row = cohort.patients[cohort.patients["patient_id"].astype(str) == patient_id]
     genotypes = cohort.genotypes
     if genotypes is not None and len(genotypes):
-        g = genotypes[genotypes["patient_id"].astype(str) == patient_id]
-        if len(g):
-            wide = allele_count_wide(g, allele="alt")
-            wide.index = wide.index.astype(str)
-            row = row.join(wide, on="patient_id")
-    return row
+        genotypes = genotypes[genotypes["patient_id"].astype(str) == patient_id]
+    return with_allele_counts(row, genotypes).reset_index(drop=True)
 
 
 def fit(covariates: pd.DataFrame, history: History, model: PopPKModel) -> Estimate:

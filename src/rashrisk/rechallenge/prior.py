@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rashrisk.errors import RashriskError
-from rashrisk.genotype.table import allele_count_wide
+from rashrisk.genotype.table import with_allele_counts
 from rashrisk.pk.cohort_prior import adapt_to_cohort
 from rashrisk.pk.model import PopPKModel, default_pk_model
 
@@ -33,12 +33,7 @@ def patient_ancestry(cohort, patient_id: str):
 
 def cohort_priors(cohort, ancestries=None) -> dict[str, tuple[PopPKModel, str]]:
     """Ancestry code ('' = unknown) -> (the default model re-estimated on those patients, a description)."""
-    patients = cohort.patients.copy()
-    patients["patient_id"] = patients["patient_id"].astype(str)
-    if cohort.genotypes is not None and len(cohort.genotypes):
-        wide = allele_count_wide(cohort.genotypes, allele="alt")
-        wide.index = wide.index.astype(str)
-        patients = patients.join(wide, on="patient_id")
+    patients = with_allele_counts(cohort.patients, cohort.genotypes)
     keys = pd.Series([_ancestry_key(patient_ancestry(cohort, pid)) for pid in patients["patient_id"]], index=patients.index)
     tdm = cohort.tdm if cohort.tdm is not None else pd.DataFrame(columns=_SAMPLE_COLUMNS)
     tdm = tdm.assign(patient_id=tdm["patient_id"].astype(str))

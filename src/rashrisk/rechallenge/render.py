@@ -3,7 +3,6 @@ with the reports' CSS and filters and an inline SVG chart; PDF by the reports' W
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib import resources
 
 from markupsafe import Markup
@@ -13,18 +12,9 @@ from rashrisk.reports import render as report_render
 from rashrisk.reports.render import write_html, write_pdf  # noqa: F401  (the one HTML/PDF writing path)
 
 
-@lru_cache(maxsize=1)
 def environment():
-    from jinja2 import Environment, FunctionLoader, select_autoescape
-
-    def load(name: str):
-        text = resources.files("rashrisk.rechallenge").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
-        return text, None, lambda: True
-
-    env = Environment(loader=FunctionLoader(load), autoescape=select_autoescape(["html", "j2"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(report_render.environment().filters)  # pct, num, signed: as in the clinician report
-    return env
+    """The re-challenge templates, with the clinician report's filters (pct, num, signed)."""
+    return report_render.template_environment("rashrisk.rechallenge")
 
 
 def render_plan_html(data: dict) -> str:

@@ -16,12 +16,14 @@ from rashrisk.atomic import write_text, write_with
 from rashrisk.reports import svg
 
 
-@lru_cache(maxsize=1)
-def environment():
+@lru_cache(maxsize=None)
+def template_environment(package: str = "rashrisk.reports"):
+    """The Jinja2 environment of the templates under ``<package>/templates`` (autoescaped), with the
+    clinician report's number filters (pct, num, signed); the re-challenge plan uses it too."""
     from jinja2 import Environment, FunctionLoader, select_autoescape
 
     def load(name: str):
-        text = resources.files("rashrisk.reports").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+        text = resources.files(package).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
         return text, None, lambda: True
 
     env = Environment(loader=FunctionLoader(load), autoescape=select_autoescape(["html", "j2"], default=True),
@@ -30,6 +32,10 @@ def environment():
     env.filters["num"] = lambda v, d=0: "—" if v is None else f"{float(v):,.{d}f}"
     env.filters["signed"] = lambda v, d=2: "—" if v is None else f"{float(v):+.{d}f}"
     return env
+
+
+def environment():
+    return template_environment("rashrisk.reports")
 
 
 def _css() -> str:
