@@ -14,13 +14,15 @@ import urllib.request
 
 from service_data import AUTH, TOKEN, patient
 
-# values that occur nowhere else: none of them may be logged
-SECRET = patient(patient_id="PSEUDO-7Q3X-LOGCHECK", weight_kg=57.3, height_cm=163.7, albumin_g_l=41.9,
+# values that occur nowhere else: none of them may be logged. Two or more decimals, so that no request
+# latency the log prints ("41.9 ms", one decimal) can match one of them by chance
+SECRET = patient(patient_id="PSEUDO-7Q3X-LOGCHECK", weight_kg=57.37, height_cm=163.71, albumin_g_l=41.93,
                  start_date="2024-11-19")
 SECRET["tdm"] = [{"sample_time": "2024-12-03T07:41", "last_dose_time": "2024-12-02T07:38", "dose_mg": 400,
-                  "concentration": 1987.6, "unit": "ng/mL"}]
-BROKEN = patient(patient_id="PSEUDO-9K2W-REJECTED", age_years=133.3)
-FORBIDDEN = ("PSEUDO-7Q3X", "PSEUDO-9K2W", "57.3", "163.7", "41.9", "2024-11-19", "07:41", "07:38", "1987.6", "133.3")
+                  "concentration": 1987.63, "unit": "ng/mL"}]
+BROKEN = patient(patient_id="PSEUDO-9K2W-REJECTED", age_years=133.37)
+FORBIDDEN = ("PSEUDO-7Q3X", "PSEUDO-9K2W", "57.37", "163.71", "41.93", "2024-11-19", "07:41", "07:38", "1987.63",
+             "133.37")
 
 REQUESTS = [("/v1/score", {"stage": "tdm", "patient": SECRET}, 200),
             ("/v1/score", {"stage": "start", "patients": [SECRET, patient()]}, 200),
