@@ -62,3 +62,16 @@ def test_typed_columns_and_frames_keep_their_text():
         same(text[name], pandas_column_as_text(frame[name]))
     assert text.to_dict("list") == {"a": ["1.5", ""], "b": ["1", ""], "c": ["True", "False"],
                                     "d": ["2023-01-02T03:04:00", ""], "e": ["x", ""], "f": ["1", "y"]}
+
+
+def test_empty_table_is_a_fresh_copy_with_the_canonical_dtypes():
+    from rashrisk.contract.derive import empty_table
+    from rashrisk.contract.schema import FILES
+
+    for schema in FILES.values():
+        first = empty_table(schema)
+        first["added"] = pd.Series([], dtype=float)  # a caller modifying its table
+        second = empty_table(schema)
+        assert "added" not in second and second is not first and len(second) == 0
+        assert list(second.columns) == list(first.columns[:-1])
+        assert list(second.dtypes) == list(first.dtypes[:-1])
