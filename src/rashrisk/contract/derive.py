@@ -9,6 +9,8 @@ outcomes  ``severe_rash``: grade >= 3, or grade 2 with recurrent_grade2 true (mi
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -90,7 +92,13 @@ def _cast(series: pd.Series, type_: str) -> pd.Series:
 
 
 def empty_table(schema: FileSchema) -> pd.DataFrame:
-    """A table with no rows and the canonical and derived columns (when a file is absent or unusable)."""
+    """A table with no rows and the canonical and derived columns (when a file is absent or unusable):
+    a fresh copy of the schema's empty table (built once per schema; callers may modify it)."""
+    return _empty_table(schema).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _empty_table(schema: FileSchema) -> pd.DataFrame:
     dtypes = {"number": float, "integer": "Int64", "boolean": "boolean", "date": "datetime64[ns]",
               "datetime": "datetime64[ns]"}
     out = {c.name: pd.Series([], dtype=dtypes.get(c.type, object)) for c in schema.columns}

@@ -120,6 +120,8 @@ def _parse_iso(text: pd.Series) -> pd.Series:
     values that follow (2023-02-11T09:00 read as 07:00 after a +02:00). A column mixing the two kinds
     is rejected by the ``.utc_offset`` rules; a column whose every value has an offset is converted."""
     offset = has_utc_offset(text)
+    if len(text) and (offset.all() or not offset.any()):  # one kind (the usual case): no masked assignment
+        return pd.Series(_parse_kind(text, utc=bool(offset[0])).to_numpy(), index=text.index, dtype="datetime64[ns]")
     values = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     for part, utc in ((~offset, False), (offset, True)):
         if part.any():

@@ -71,12 +71,13 @@ def apply_rules(schema: FileSchema, table: RawTable, context: Context,
                 rules: list[Rule] | None = None) -> RuleResult:
     """Apply ``rules`` (default: every rule of ``schema``) to ``table``."""
     raw = table.frame
-    values = pd.DataFrame(index=raw.index)
+    parsed: dict[str, pd.Series] = {}
     failed: dict[str, np.ndarray] = {}
     for column in schema.columns:
         if column.name not in raw.columns:
             raise SchemaError(f"{table.file_name}: column {column.name!r} should have been added before the rules")
-        values[column.name], failed[column.name] = parse_column(raw[column.name], column)
+        parsed[column.name], failed[column.name] = parse_column(raw[column.name], column)
+    values = pd.DataFrame(parsed, index=raw.index)  # one frame, not one insertion per column
     if derive is not None:
         values = derive(values)
     state = _State(schema, table, values, failed, context)

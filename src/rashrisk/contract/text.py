@@ -22,8 +22,10 @@ def frame_as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 def column_as_text(column: pd.Series) -> pd.Series:
     """One typed column as text ('' = missing: None, NaN, NA, NaT)."""
-    column = column.reset_index(drop=True)
     missing = column.isna().to_numpy()
+    if column.dtype == object:  # JSON documents, CSV text: cell by cell in Python, no pandas round trips
+        return pd.Series(_objects_as_text(column.to_numpy(), missing), dtype=object)
+    column = column.reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(column):
         text = column.map(lambda v: "" if pd.isna(v) else v.isoformat())
     elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
@@ -33,6 +35,17 @@ def column_as_text(column: pd.Series) -> pd.Series:
     else:
         text = column.map(cell_text)
     return text.where(~missing, "").astype(object)
+
+
+def _objects_as_text(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """An object column's cells as text, exactly as the pandas path below would give them: when every
+    present cell is a str (``infer_dtype`` 'string' or 'empty') the cells are kept as they are,
+    otherwise each present cell goes through :func:`cell_text`; missing cells are ''."""
+    present = [v for v, m in zip(values.tolist(), missing.tolist()) if not m]
+    keep = all(isinstance(v, str) for v in present)
+    out = np.empty(len(values), dtype=object)
+    out[:] = [("" if m else (v if keep else cell_text(v))) for v, m in zip(values, missing.tolist())]
+    return out
 
 
 def cell_text(value) -> str:

@@ -107,10 +107,9 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
         y = label.reindex(patients.index)
 
     X = patients[list(PATIENT_COLUMNS)].copy()
-    provenance = pd.DataFrame(index=X.index)
-    for column in PATIENT_COLUMNS:
-        provenance[column] = np.where(X[column].isna(), "missing", "measured")
-    provenance["bsa_m2"] = np.where(X["bsa_m2"].isna(), "missing", "derived")
+    missing = X.isna()
+    provenance = {column: np.where(missing[column], "missing", "measured") for column in PATIENT_COLUMNS}
+    provenance["bsa_m2"] = np.where(missing["bsa_m2"], "missing", "derived")
     genotypes = _genotype_table(cohort, X.index)
     for column in genotypes.columns:
         X[column] = genotypes[column].astype(float)
@@ -118,6 +117,7 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
     covariates = pd.concat([patients, genotypes], axis=1)
     X["apriori_trough_ng_ml"], defaulted = _apriori(covariates, pk_model)
     provenance["apriori_trough_ng_ml"] = np.where(defaulted, "defaulted", "predicted")
+    provenance = pd.DataFrame(provenance, index=X.index)  # one frame, not one insertion per column
 
     samples = interval = None
     if stage == "tdm":

@@ -133,7 +133,7 @@ def resolve_covariates(specs: dict[str, CovariateSpec], covariates: pd.DataFrame
     """
     n = len(covariates)
     values: dict[str, np.ndarray] = {}
-    imputed = pd.DataFrame(index=covariates.index)
+    imputed: dict[str, np.ndarray] = {}
     for column, spec in specs.items():
         raw = covariates[column] if column in covariates.columns else pd.Series([None] * n, index=covariates.index, dtype=object)
         missing = raw.isna().to_numpy()
@@ -156,7 +156,7 @@ def resolve_covariates(specs: dict[str, CovariateSpec], covariates: pd.DataFrame
                 f"expected {expected} (or missing, then {spec.reference!r} is used)"
             )
         values[column] = out
-    return values, imputed
+    return values, pd.DataFrame(imputed, index=covariates.index)  # one frame, not one insertion per column
 
 
 def domain_warnings(specs: dict[str, CovariateSpec], covariates: pd.DataFrame, model_name: str) -> list[list[str]]:

@@ -350,7 +350,7 @@ def map_estimate(
     sd = np.sqrt(np.einsum("pk,pkl,pl->p", grad, cov_eta, grad))
     trough_per_mg = np.exp(log_t)
 
-    out = pd.DataFrame({"patient_id": ids, "dose_mg": dose_now})
+    out = {"patient_id": ids, "dose_mg": dose_now}  # the columns in order, then one frame
     for p in model.parameter_names:
         out[p] = params[p].to_numpy()
     out["trough_ng_ml"] = trough_per_mg * dose_now
@@ -366,4 +366,5 @@ def map_estimate(
     out["sample_flags"] = flags
     out["max_abs_z"] = z_by_sample
     out["domain_warnings"] = ["; ".join(w) for w in model.domain_warnings_by_row(cov)]
+    out = pd.DataFrame(out)
     return out

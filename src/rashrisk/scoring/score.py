@@ -163,13 +163,16 @@ def exclusion_reason(cohort, pid: str, reason: str, landmark) -> str:
 
 
 def not_scored_rows(model, reasons: dict[str, str]) -> pd.DataFrame:
-    rows = pd.DataFrame({"patient_id": list(reasons), "status": "not_scored", "reason": list(reasons.values())})
-    for column in OUTPUT_COLUMNS:
-        if column not in rows:
-            rows[column] = np.nan if column in ("risk", "risk_low", "risk_high", "baseline_risk") else ""
-    rows["model"] = model_label(model)
-    rows["simulated_data"] = is_simulated(model)
-    return rows[OUTPUT_COLUMNS]
+    n = len(reasons)
+    columns = {"patient_id": list(reasons), "status": np.full(n, "not_scored", dtype=object),
+               "reason": list(reasons.values())}
+    for column in OUTPUT_COLUMNS:  # typed arrays: an empty table keeps the columns' dtypes
+        if column not in columns:
+            columns[column] = (np.full(n, np.nan) if column in ("risk", "risk_low", "risk_high", "baseline_risk")
+                               else np.full(n, "", dtype=object))
+    columns["model"] = np.full(n, model_label(model), dtype=object)
+    columns["simulated_data"] = np.full(n, is_simulated(model), dtype=bool)
+    return pd.DataFrame(columns, columns=OUTPUT_COLUMNS)  # one frame, not one insertion per column
 
 
 def not_scored_reasons(scoring_input, frame) -> dict[str, str]:
