@@ -1,6 +1,7 @@
 """The TDM landmark rule: no sample taken on or after rash onset can reach the features."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rashrisk.features.frame import TDM_COLUMNS, build_model_frame
@@ -94,3 +95,15 @@ def pd_na():
     import pandas as pd
 
     return pd.NA
+
+
+def test_excluded_patients_are_listed_in_input_order_whatever_the_reason():
+    # the reasons were partly collected from sets, whose order changes between processes
+    ids = [f"Q{i}" for i in range(30)]
+    tdm = pd.DataFrame({"patient_id": ids, "day_on_treatment": [10.0] * 30})
+    outcomes = pd.DataFrame({"patient_id": ids, "rash_max_grade": [3, 0, 2] * 10,
+                             "rash_onset_day": [5.0, np.nan, np.nan] * 10})  # onset before / none / unknown
+    tdm = tdm[[i % 5 != 1 for i in range(30)]]  # some without a sample in the window
+    _, excluded = select_landmark_samples(tdm, ids, outcomes)
+    assert excluded["patient_id"].tolist() == [p for p in ids if p in set(excluded["patient_id"])]
+    assert len(excluded) > 15 and excluded["reason"].nunique() == 3

@@ -53,6 +53,7 @@ def select_landmark_samples(tdm: pd.DataFrame, patient_ids, outcomes: pd.DataFra
     for pid in patient_ids:
         if pid not in chosen.index and pid not in reasons:
             reasons[pid] = NO_SAMPLE_IN_WINDOW
-    excluded = pd.DataFrame({"patient_id": list(reasons), "reason": list(reasons.values())})
-    excluded = excluded[excluded["patient_id"].isin(patient_ids)].reset_index(drop=True)
+    # in input order (reasons was filled partly from sets, whose order changes between processes)
+    order = [p for p in dict.fromkeys(patient_ids) if p in reasons]
+    excluded = pd.DataFrame({"patient_id": order, "reason": [reasons[p] for p in order]}, columns=["patient_id", "reason"])
     return chosen.reindex([p for p in patient_ids if p in chosen.index]), excluded
