@@ -38,7 +38,7 @@ pytestmark = [
 CONFIG = ("[training]\ncandidates = [\"logistic\"]\ncv_splits = 2\ncv_repeats = 1\nnested_outer_splits = 2\n"
           "nested_inner_splits = 2\ninterval_bootstrap = 2\nvalidation_bootstrap = 3\n"
           "validation_calibration_folds = 0\n\n[logistic]\nC = [{C}]\n")
-C_VALUES = ("0.1", "0.02")  # two configurations of the same stage: two versions of rashrisk-tdm, compared by log-loss
+C_VALUES = ("0.1", "1.0")  # two configurations of the same stage: two versions of rashrisk-tdm, compared by log-loss
 
 
 def rashrisk(*args, cwd: Path, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
