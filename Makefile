@@ -1,6 +1,7 @@
 # rashrisk: the two commands in the README do all the set-up on a fresh machine.
 #   make demo   simulate, validate, train and report on the embedded default
 #   make test   the whole test suite
+#   make test-server   rashrisk against an MLflow tracking server on PostgreSQL (not part of make test)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,8 +12,11 @@ DEMO_PATIENT ?= SIM000002
 # Debian packages: WeasyPrint's libraries and a font (PDF), Chromium (browser tests).
 DEB_PDF     := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 DEB_BROWSER := chromium
+# PostgreSQL's server (initdb, pg_ctl) and client (psql, pg_dump), for make test-server.
+DEB_SERVER  := postgresql
+SERVER_STAMP := $(VENV)/.installed-server
 
-.PHONY: demo test venv system-pdf system-browser clean
+.PHONY: demo test test-server venv system-pdf system-browser system-server clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +37,17 @@ system-browser:
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+
+system-server:
+	@missing=""; for p in $(DEB_SERVER); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+
+# the test extras plus the PostgreSQL driver of the server extra (only this target installs it)
+$(SERVER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,server]'
+	touch $@
 
 # The main job on the embedded defaults, one visible command per step.
 demo: $(STAMP) system-pdf
@@ -56,6 +71,11 @@ demo: $(STAMP) system-pdf
 
 test: $(STAMP) system-pdf system-browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# A throw-away PostgreSQL cluster and `mlflow server` on loopback, the tests/server module against
+# them (two trainings at once, registry, champion, promotion, scoring), both stopped at the end.
+test-server: $(SERVER_STAMP) system-server
+	BIN=$(BIN) bash scripts/test_server.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

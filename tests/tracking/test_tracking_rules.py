@@ -142,3 +142,49 @@ def test_interval_bounds_are_clipped_to_the_metric_range():
     assert tags["rashrisk.state"] == "pending"
     metrics = validation_metrics(result.validation)
     assert metrics["auprc_corrected_ci_low"] == 0.0 and metrics["auroc_corrected_ci_high"] == 1.0
+
+
+def test_a_concurrent_first_alias_insert_is_retried_not_fatal(monkeypatch):
+    """PostgreSQL-backed server: two first settings of the alias at once -> one UniqueViolation
+    (seen with MLflow 3.17 in make test-server). The loser re-reads, decides again, and does not fail."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
+
+    from rashrisk.tracking import registry
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setattr("time.sleep", lambda s: None)
+
+    class Version:
+        def __init__(self, version, tags):
+            self.version, self.tags = version, tags
+
+    tags = {"auroc_corrected_ci_low": "0.6", "scaled_brier_corrected": "0.05", "log_loss_corrected": "0.2"}
+
+    class Client:
+        def __init__(self):
+            self.alias, self.calls, self.tags = None, 0, {}
+
+        def get_model_version_by_alias(self, name, alias):
+            if self.alias is None:
+                raise MlflowException("alias not found", error_code=RESOURCE_DOES_NOT_EXIST)
+            return Version(self.alias, tags)
+
+        def set_model_version_tag(self, name, version, key, value):
+            self.tags[key] = value
+
+        def set_registered_model_alias(self, name, alias, version):
+            self.calls += 1
+            if self.calls == 1:
+                raise MlflowException('(psycopg2.errors.UniqueViolation) duplicate key value violates unique '
+                                      'constraint "registered_model_alias_pk"', error_code=BAD_REQUEST)
+            self.alias = version
+
+    client = Client()
+    out = registry.update_champion(client, "rashrisk-tdm", "2", tags)
+    assert out["moved"] and out["champion_version"] == "2" and client.calls == 2
+    assert client.tags["rashrisk.state"] == "complete"
+    other = Client()
+    other.set_registered_model_alias = lambda *a: (_ for _ in ()).throw(MlflowException("boom", error_code=BAD_REQUEST))
+    with pytest.raises(MlflowException, match="boom"):
+        registry.update_champion(other, "rashrisk-tdm", "2", tags)

@@ -172,6 +172,27 @@ def _version_of(model_version) -> str | None:
     return None if model_version is None else str(model_version.version)
 
 
+def _set_alias(mlflow_client, name: str, version: str) -> bool:
+    """Set the champion alias; False when a concurrent writer's insert of the same alias won the race.
+
+    A tracking server on PostgreSQL answers two simultaneous first settings of an alias with one
+    unique-key violation (``registered_model_alias_pk``; seen with MLflow 3.17): the caller re-reads
+    the champion and decides again instead of failing the training."""
+    import random
+    import time
+
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow_client.set_registered_model_alias(name, CHAMPION, version)
+        return True
+    except MlflowException as exc:
+        if "registered_model_alias" in str(exc) and ("UniqueViolation" in str(exc) or "duplicate key" in str(exc)):
+            time.sleep(0.2 + random.random() * 0.3)
+            return False
+        raise
+
+
 def update_champion(mlflow_client, name: str, version: str, tags: dict, *, promote: bool = False,
                     override_gate: str | None = None, gate: ChampionGate | None = None) -> dict:
     """Apply the champion rule to the new ``version`` by compare-and-set; record the decision on the
@@ -195,7 +216,8 @@ def update_champion(mlflow_client, name: str, version: str, tags: dict, *, promo
             mlflow_client.set_model_version_tag(name, version, DECISION_TAG, "champion")
             mlflow_client.set_model_version_tag(name, version, REASON_TAG, reason[:5000])
             mlflow_client.set_model_version_tag(name, version, GATE_TAG, verdict[:5000])
-            mlflow_client.set_registered_model_alias(name, CHAMPION, version)
+            if not _set_alias(mlflow_client, name, version):
+                continue  # another writer created the alias at the same moment: re-read and decide again
             hygiene.checkpoint("alias-moved")
             if _version_of(current_champion(mlflow_client, name)) == str(version):
                 break
