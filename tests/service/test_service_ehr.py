@@ -108,3 +108,12 @@ def test_the_clinician_page_signs_in_with_the_service_token(client):
     assert signed.status_code in (200, 303), signed.text
     form = client.get("/")
     assert form.status_code == 200 and "rs4129267" in form.text
+
+
+def test_the_report_folder_is_made_only_when_a_card_links_a_report(served):
+    client = make_client(served)  # no --report-dir: a private temporary folder, made on first use
+    links = client.app.state.report_links
+    assert links.folder is None and links.get("x" * 32) is None
+    (card,) = client.post(f"/cds-services/{SERVICE}", json=C.request(order()), headers=AUTH).json()["cards"]
+    assert links.folder is not None and links.folder.is_dir() and (links.folder.stat().st_mode & 0o777) == 0o700
+    assert client.get(urlparse(card["links"][0]["url"]).path).status_code == 200

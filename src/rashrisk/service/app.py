@@ -15,7 +15,7 @@ from rashrisk.service.limits import BodySizeLimitMiddleware
 from rashrisk.service.logs import RequestLogMiddleware
 from rashrisk.service.ehr_routes import router as ehr_router
 from rashrisk.service.rechallenge_routes import router as rechallenge_router
-from rashrisk.service.report_links import ReportLinks, default_report_dir
+from rashrisk.service.report_links import ReportLinks
 from rashrisk.service.routes import router
 from rashrisk.service.settings import ServiceSettings, settings_from_environment
 from rashrisk.service.state import (STATE_KEY, ModelHeadersMiddleware, ServedModels, load_served_models,
@@ -46,7 +46,7 @@ def create_app(settings: ServiceSettings, models: ServedModels | None = None, *,
     app = FastAPI(title="rashrisk", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # the interactive pages load scripts from the internet
     app.state.settings = settings
-    app.state.report_links = ReportLinks(settings.report_dir or default_report_dir(), settings.report_link_ttl_s)
+    app.state.report_links = ReportLinks(settings.report_dir, settings.report_link_ttl_s)
     set_served_models(app, models)
     app.include_router(router)
     app.include_router(ehr_router)

@@ -29,8 +29,10 @@ def default_report_dir() -> str:
 
 
 class ReportLinks:
-    def __init__(self, folder: str | os.PathLike, ttl_s: int):
-        self.folder = Path(folder)
+    """``folder`` None: a private temporary folder made on the first report kept (not at start-up)."""
+
+    def __init__(self, folder: str | os.PathLike | None, ttl_s: int):
+        self.folder = None if folder is None else Path(folder)
         self.ttl_s = int(ttl_s)
 
     @property
@@ -44,6 +46,8 @@ class ReportLinks:
             return True
 
     def prune(self, now: float | None = None) -> None:
+        if self.folder is None:
+            return
         now = time.time() if now is None else now
         for path in self.folder.glob("*.html"):
             if self._expired(path, now):
@@ -51,6 +55,8 @@ class ReportLinks:
 
     def put(self, html: str) -> str:
         """Keep ``html``; its key (32 URL-safe characters)."""
+        if self.folder is None:
+            self.folder = Path(default_report_dir())
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.prune()
         key = secrets.token_urlsafe(24)
@@ -60,7 +66,7 @@ class ReportLinks:
 
     def get(self, key: str) -> str | None:
         """The report kept under ``key``, or None (unknown, malformed or expired key)."""
-        if not self.enabled or not _KEY.match(key or ""):
+        if not self.enabled or self.folder is None or not _KEY.match(key or ""):
             return None
         path = self.folder / f"{key}.html"
         if self._expired(path, time.time()):
