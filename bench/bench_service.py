@@ -36,14 +36,7 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 TOKEN = "bench-token-" + os.urandom(12).hex()
-PATIENT = {
-    "patient_id": "GIST-042", "sex": "F", "age_years": 61, "weight_kg": 52, "height_cm": 158,
-    "albumin_g_l": 39, "ancestry": "EAS", "setting": "adjuvant", "start_dose_mg": 400,
-    "start_date": "2025-03-03",
-    "genotypes": {"rs4129267": "T/T", "rs2231142": "G/T", "rs1045642": "./."},
-    "tdm": [{"sample_time": "2025-03-17T08:00", "last_dose_time": "2025-03-16T08:10",
-             "dose_mg": 400, "concentration": 2150, "unit": "ng/mL"}],
-}
+from rashrisk.service.schemas import EXAMPLE_PATIENT as PATIENT  # noqa: E402  (the docs/reports.md document)
 
 
 def scenarios() -> dict[str, dict]:

@@ -250,6 +250,11 @@ def test_dose_history_with_interruption_recovers_the_individual_better():
         map_estimate(cov, samples.drop(columns="hours_from_start"), model=model, dose_history=history)
 
 
+def _random_patients(rng, n: int) -> pd.DataFrame:
+    return pd.DataFrame({"patient_id": [f"p{i}" for i in range(n)], "sex": rng.choice(["M", "F"], n),
+                         "age_years": rng.uniform(30, 80, n), "weight_kg": rng.uniform(50, 100, n)})
+
+
 def test_log_scale_mean_is_unbiased_under_the_declared_residual_error():
     # patients drawn from the model itself, one sample each with the model's own natural-scale
     # combined error C = f (1 + cv e1) + add e2: the MAP trough's log-scale bias is near 0 (the
@@ -257,8 +262,7 @@ def test_log_scale_mean_is_unbiased_under_the_declared_residual_error():
     model = load_pk_model("widmer2006")
     rng = np.random.default_rng(11)
     n = 2000
-    cov = pd.DataFrame({"patient_id": [f"p{i}" for i in range(n)], "sex": rng.choice(["M", "F"], n),
-                        "age_years": rng.uniform(30, 80, n), "weight_kg": rng.uniform(50, 100, n)})
+    cov = _random_patients(rng, n)
     eta = rng.multivariate_normal(np.zeros(model.n_eta), model.omega, n)
     true = model.individual_parameters(cov, eta)
     params = {k: true[k].to_numpy() for k in true}
@@ -278,8 +282,7 @@ def test_a_patients_fit_does_not_depend_on_the_other_patients_in_the_batch():
     model = load_pk_model("widmer2006")
     rng = np.random.default_rng(5)
     n = 64
-    cov = pd.DataFrame({"patient_id": [f"p{i}" for i in range(n)], "sex": rng.choice(["M", "F"], n),
-                        "age_years": rng.uniform(30, 80, n), "weight_kg": rng.uniform(50, 100, n)})
+    cov = _random_patients(rng, n)
     samples = pd.DataFrame({"patient_id": cov.patient_id, "concentration_ng_ml": rng.lognormal(np.log(1000), 0.5, n),
                             "hours_after_dose": rng.uniform(2, 30, n), "dose_mg": 400.0})
     batch = map_estimate(cov, samples, model=model).set_index("patient_id")

@@ -18,12 +18,9 @@ from rashrisk.clinic.services import ClinicServices
 def load_default_models(model_start=None, model_tdm=None) -> tuple[dict, dict]:
     """({stage: RiskModel}, {stage: why it was chosen}) by the resolution rules of ``rashrisk score``
     (``--model`` if given, else the registry champion, else the embedded default bundle)."""
-    from rashrisk.tracking.model_source import resolve_model
+    from rashrisk.tracking.model_source import resolve_stage_models
 
-    models, sources = {}, {}
-    for stage, given in (("start", model_start), ("tdm", model_tdm)):
-        models[stage], sources[stage] = resolve_model(stage, None if given is None else str(given))
-    return models, sources
+    return resolve_stage_models(model_start, model_tdm)
 
 
 def create_clinic_app(*, models: dict | None = None, model_sources: dict | None = None,

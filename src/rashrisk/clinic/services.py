@@ -15,22 +15,17 @@ as data by ``build_report_data`` and rendered by the reports package's own templ
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from rashrisk.clinic.form import MAX_UPLOAD_BYTES
 
 
 def pdf_bytes(html: str) -> bytes:
-    """The report HTML as a PDF (WeasyPrint, A4), by :func:`rashrisk.reports.render.write_pdf`."""
-    from rashrisk.reports.render import write_pdf
+    """The report HTML as a PDF (WeasyPrint, A4), by :func:`rashrisk.reports.render.render_pdf`."""
+    from rashrisk.reports.render import render_pdf
 
-    with tempfile.TemporaryDirectory(prefix="rashrisk-clinic-") as folder:
-        path = Path(folder) / "report.pdf"
-        write_pdf(html, path)
-        return path.read_bytes()
+    return render_pdf(html)
 
 
 def _build_report_data(*args, **kwargs):

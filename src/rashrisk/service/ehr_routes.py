@@ -19,12 +19,11 @@ from pydantic import Field
 
 from rashrisk.ehr.cds_hooks import CdsRequestError, cds_response, discovery
 from rashrisk.ehr.fhir import bundle_to_document
-from rashrisk.reports.patient import build_report_data
 from rashrisk.reports.render import render_report_html
 from rashrisk.scoring.output import table_records
 from rashrisk.scoring.score import score_input
 from rashrisk.service.inputs import RequestProblems, problem, single_input
-from rashrisk.service.routes import ERRORS, found_skin
+from rashrisk.service.routes import ERRORS, report_data
 from rashrisk.service.schemas import ScoreResponse, Stage
 from rashrisk.service.state import model_info, served_models
 
@@ -74,15 +73,11 @@ def _report_link(request: Request, served):
         return None
 
     def url(document: dict, stage: str) -> str | None:
-        model = served.for_stage(stage)
         try:
             found = single_input(document, prefix=("prefetch", "mapped document"))
         except RequestProblems:  # the card already says why the patient could not be scored
             return None
-        data = build_report_data(str(document["patient_id"]).strip(), found, stage, model,
-                                 start_model=served.start if stage == "tdm" else None,
-                                 model_source=served.sources[stage], skin=found_skin(document))
-        key = links.put(render_report_html(data))
+        key = links.put(render_report_html(report_data(served, document, found, stage)))
         return str(request.url_for("report_link", key=key))
 
     return url

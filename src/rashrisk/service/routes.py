@@ -124,10 +124,7 @@ def report(body: ReportRequest, request: Request, response: Response,
     stage = body.stage.value
     model = served.for_stage(stage)
     document = body.patient.document()
-    found = single_input(document)
-    data = build_report_data(str(document["patient_id"]).strip(), found, stage, model,
-                             start_model=served.start if stage == "tdm" else None, model_source=served.sources[stage],
-                             skin=found_skin(document), trough_threshold=trough_threshold(body.trough_threshold))
+    data = report_data(served, document, single_input(document), stage, trough_threshold(body.trough_threshold))
     info = model_info(model, served.sources[stage])
     if format is ReportFormat.json:
         _model_headers(response, model)
@@ -140,6 +137,14 @@ def report(body: ReportRequest, request: Request, response: Response,
                        headers={"Content-Disposition": f'attachment; filename="rashrisk-report-{stage}.pdf"'})
     _model_headers(out, model)
     return out
+
+
+def report_data(served, document: dict, found, stage: str, threshold=None) -> dict:
+    """The clinician report of one checked document as data (at TDM it also scores the start stage to
+    show how the estimate moved); ``/v1/report`` and a CDS card's report link."""
+    return build_report_data(str(document["patient_id"]).strip(), found, stage, served.for_stage(stage),
+                             start_model=served.start if stage == "tdm" else None, model_source=served.sources[stage],
+                             skin=found_skin(document), trough_threshold=threshold)
 
 
 def found_skin(document: dict):

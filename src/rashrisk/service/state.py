@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rashrisk.errors import RashriskError
 from rashrisk.stages import STAGES
-from rashrisk.tracking.model_source import resolve_model
+from rashrisk.tracking.model_source import resolve_stage_models
 
 STATE_KEY = "rashrisk_models"
 
@@ -36,9 +36,8 @@ class ServedModels:
 
 def load_served_models(start_model: str | None = None, tdm_model: str | None = None) -> ServedModels:
     """Both stages' models by the rules of ``rashrisk score --model`` (rashrisk.tracking.model_source)."""
-    start, start_source = resolve_model("start", start_model)
-    tdm, tdm_source = resolve_model("tdm", tdm_model)
-    return ServedModels(start=start, tdm=tdm, sources={"start": start_source, "tdm": tdm_source})
+    models, sources = resolve_stage_models(start_model, tdm_model)
+    return ServedModels(start=models["start"], tdm=models["tdm"], sources=sources)
 
 
 def model_info(model, source: str = "") -> dict:

@@ -29,6 +29,15 @@ def resolve_model(stage: str | None, model: str | None = None):
     return risk_model, source
 
 
+def resolve_stage_models(start_model: str | None = None, tdm_model: str | None = None) -> tuple[dict, dict]:
+    """Both stages' models by :func:`resolve_model`: ``({stage: RiskModel}, {stage: why it was chosen})``
+    (what ``rashrisk serve`` and the stand-alone clinician page load at start-up)."""
+    models, sources = {}, {}
+    for stage, given in (("start", start_model), ("tdm", tdm_model)):
+        models[stage], sources[stage] = resolve_model(stage, None if given is None else str(given))
+    return models, sources
+
+
 def resolve_model_with_uri(stage: str | None, model: str | None = None):
     """:func:`resolve_model` plus the registry URI the model was loaded from (``--model`` itself, or
     ``models:/<name>@champion``), None for a bundle folder or the embedded default."""
