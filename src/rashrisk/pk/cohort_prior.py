@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from rashrisk.pk.map import marginal_objective
-from rashrisk.pk.model import PopPKModel, pk_defaults
+from rashrisk.pk.model import PopPKModel, default_pk_model, pk_defaults
 
 FACTORS = ("cl", "v", "iiv")
 _PARAMETER = {"cl": "cl_l_h", "v": "v_l"}
@@ -113,3 +113,19 @@ def adapt_to_cohort(model: PopPKModel, covariates: pd.DataFrame, samples: pd.Dat
     reason = (f"re-estimated on a cohort of {n} patients with TDM samples (Laplace marginal likelihood): "
               f"typical CL/F x {factors['cl']:.3f}, V/F x {factors['v']:.3f}, IIV SDs x {factors['iiv']:.3f}")
     return CohortPrior(scaled_model(model, factors, reason=reason), model, factors, n, True, "")
+
+
+def adapt_by_ancestry(covariates: pd.DataFrame, samples: pd.DataFrame, ancestry: pd.Series,
+                      keys=None) -> dict[str, CohortPrior]:
+    """Per ancestry code ('' = unknown), the default model of that ancestry re-estimated on its own
+    patients (:func:`adapt_to_cohort`). ``ancestry``: one code per row of ``covariates``; ``keys``: the
+    codes wanted (default: every code present)."""
+    codes = pd.Series(ancestry, index=covariates.index).fillna("").astype(str)
+    ids = covariates["patient_id"].astype(str)
+    sample_ids = samples["patient_id"].astype(str)
+    out = {}
+    for key in sorted(set(codes) if keys is None else set(keys)):
+        group = covariates[(codes == key).to_numpy()]
+        out[key] = adapt_to_cohort(default_pk_model(key or None), group.drop(columns=["ancestry"], errors="ignore"),
+                                   samples[sample_ids.isin(set(ids[(codes == key).to_numpy()])).to_numpy()])
+    return out

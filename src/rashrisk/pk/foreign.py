@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from rashrisk.pk.cohort_prior import adapt_to_cohort
+from rashrisk.pk.cohort_prior import adapt_by_ancestry, adapt_to_cohort
 from rashrisk.pk.loglinear import loglinear_trough_ng_ml
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import MODEL_NAMES, PopPKModel, default_pk_model, load_pk_model
@@ -296,12 +296,7 @@ def format_band_table(table: pd.DataFrame) -> str:
 def cohort_priors(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026) -> dict:
     """Per ancestry, :meth:`CohortPrior.describe` of its default model re-estimated on the foreign cohort."""
     cov, samples, _ = simulate_foreign_cohort(truth, n=n, seed=seed)
-    out = {}
-    for ancestry in ("EAS", "EUR"):
-        keep = (cov["ancestry"] == ancestry).to_numpy()
-        group = samples[samples["patient_id"].isin(set(cov.loc[keep, "patient_id"]))]
-        out[ancestry] = adapt_to_cohort(default_pk_model(ancestry), cov.loc[keep].drop(columns="ancestry"), group).describe()
-    return out
+    return {key: adapted.describe() for key, adapted in adapt_by_ancestry(cov, samples, cov["ancestry"]).items()}
 
 
 def prior_mismatch(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: int = 2026) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from rashrisk.errors import RashriskError
 from rashrisk.genotype.table import with_allele_counts
-from rashrisk.pk.cohort_prior import adapt_to_cohort
+from rashrisk.pk.cohort_prior import adapt_by_ancestry
 from rashrisk.pk.model import PopPKModel, default_pk_model
 
 PRIORS = ("cohort", "published")
@@ -36,15 +36,9 @@ def cohort_priors(cohort, ancestries=None) -> dict[str, tuple[PopPKModel, str]]:
     patients = with_allele_counts(cohort.patients, cohort.genotypes)
     keys = pd.Series([_ancestry_key(patient_ancestry(cohort, pid)) for pid in patients["patient_id"]], index=patients.index)
     tdm = cohort.tdm if cohort.tdm is not None else pd.DataFrame(columns=_SAMPLE_COLUMNS)
-    tdm = tdm.assign(patient_id=tdm["patient_id"].astype(str))
-    out = {}
-    for key in sorted(set(keys) if ancestries is None else {_ancestry_key(a) for a in ancestries}):
-        group = patients[keys == key]
-        samples = tdm[tdm["patient_id"].isin(set(group["patient_id"]))]
-        samples = samples[[c for c in _SAMPLE_COLUMNS if c in samples.columns]]
-        adapted = adapt_to_cohort(default_pk_model(key or None), group.drop(columns=["ancestry"], errors="ignore"), samples)
-        out[key] = (adapted.model, adapted.describe())
-    return out
+    tdm = tdm[[c for c in _SAMPLE_COLUMNS if c in tdm.columns]]
+    wanted = None if ancestries is None else {_ancestry_key(a) for a in ancestries}
+    return {key: (adapted.model, adapted.describe()) for key, adapted in adapt_by_ancestry(patients, tdm, keys, wanted).items()}
 
 
 def prior_for(cohort, patient_id: str, prior: str) -> tuple[PopPKModel | None, str]:
