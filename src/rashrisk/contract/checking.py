@@ -70,6 +70,7 @@ class InputRows:
     accepted: np.ndarray  # bool
     reasons: dict[int, str]  # row index -> the messages of every error rule the row broke, '; '-joined
     warnings: dict[int, list[str]] = field(default_factory=dict)  # accepted row -> its warning messages
+    _by_patient: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.line)
@@ -82,8 +83,13 @@ class InputRows:
         return self.reasons.get(i, "")
 
     def of_patient(self, patient_id: str) -> np.ndarray:
-        """Indices of the rows whose (stripped) patient_id is ``patient_id``."""
-        return np.flatnonzero(self.patient_id == patient_id)
+        """Indices of the rows whose (stripped) patient_id is ``patient_id`` (in row order; the
+        index of every patient's rows is built on the first call, so that asking for each patient
+        of a large table is not one scan of the table per patient)."""
+        if self._by_patient is None:
+            self._by_patient = pd.DataFrame({"p": self.patient_id}).groupby("p", sort=False).indices
+        found = self._by_patient.get(patient_id)
+        return np.zeros(0, dtype=np.int64) if found is None else np.asarray(found, dtype=np.int64)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per input row: ROW_RECORD_COLUMNS ('reason' is '' for an accepted row)."""

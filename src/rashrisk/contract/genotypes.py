@@ -99,14 +99,19 @@ def predictor_call_rates(cohort, rsids) -> pd.DataFrame:
                          for r, (c, n) in rates.items()], columns=["rsid", "n_called", "n_patients", "call_rate"])
 
 
-def low_call_rate_messages(cohort, rsids, *, minimum: float = MIN_PREDICTOR_CALL_RATE) -> list[str]:
-    """One message per predictor called in fewer than ``minimum`` of the cohort's patients."""
+def low_call_rate_messages(cohort, rsids, *, minimum: float = MIN_PREDICTOR_CALL_RATE, rates=None,
+                           name: str | None = None) -> list[str]:
+    """One message per predictor called in fewer than ``minimum`` of the cohort's patients. ``rates``
+    (a :func:`predictor_call_rates` table) and ``name`` replace the cohort's own, e.g. the rates of a
+    whole partitioned cohort summed over its partitions (:mod:`rashrisk.scale`)."""
+    rates = predictor_call_rates(cohort, rsids) if rates is None else rates
+    name = cohort.name if name is None else name
     out = []
-    for rsid, called, n, rate in predictor_call_rates(cohort, rsids).itertuples(index=False, name=None):
+    for rsid, called, n, rate in rates[["rsid", "n_called", "n_patients", "call_rate"]].itertuples(index=False, name=None):
         if n and rate >= minimum:
             continue
         shown = f"{rate:.2f}" if n else "no patient"
-        out.append(f"{cohort.name}: genotype predictor {rsid} called in {called} of {n} patient(s) (call rate "
+        out.append(f"{name}: genotype predictor {rsid} called in {called} of {n} patient(s) (call rate "
                    f"{shown}) ... expected at least {minimum:.2f}: the genotypes probably did not load (check that "
                    "the VCF sample names or genotypes.csv patient_id values equal patients' patient_id, and the "
                    "genome build)")

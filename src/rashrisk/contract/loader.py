@@ -20,12 +20,16 @@ from rashrisk.errors import CohortError
 from rashrisk.genotype.catalogue import BUILDS
 
 
-def load_cohort(path, *, build: str | None = None) -> Cohort:
+def load_cohort(path, *, build: str | None = None, name: str | None = None, file_prefix: str = "") -> Cohort:
     """Read and validate the cohort folder ``path``.
 
     ``build`` forces the genome build of a VCF ('GRCh37' or 'GRCh38'); by default it is read from
     the VCF header (GRCh38 when the header does not say). Problems with rows are in
     ``cohort.report``; the tables hold only accepted rows, in canonical units.
+
+    ``name`` replaces the cohort's name (default: the folder's); ``file_prefix`` is put before every
+    table file's name in messages (a partition of a partitioned cohort, :mod:`rashrisk.scale`, is read
+    with ``file_prefix="part-00003/"``, so a finding names ``part-00003/patients.parquet, line 12``).
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -36,20 +40,20 @@ def load_cohort(path, *, build: str | None = None) -> Cohort:
     if patients_path is None:
         raise CohortError(f"{folder}: no patients.csv or patients.parquet (the patients file is required)")
     return check_cohort(CohortSources(
-        name=folder.resolve().name,
+        name=name or folder.resolve().name,
         path=folder,
-        patients=_reader(PATIENTS, patients_path),
-        genotypes=_genotype_source(folder, build),
-        tdm=_reader(TDM, find_table(folder, TDM.stem)),
-        outcomes=_reader(OUTCOMES, find_table(folder, OUTCOMES.stem)),
+        patients=_reader(PATIENTS, patients_path, file_prefix),
+        genotypes=_genotype_source(folder, build, file_prefix),
+        tdm=_reader(TDM, find_table(folder, TDM.stem), file_prefix),
+        outcomes=_reader(OUTCOMES, find_table(folder, OUTCOMES.stem), file_prefix),
     ))
 
 
-def _reader(schema: FileSchema, path: Path | None):
-    return None if path is None else partial(read_table, path, schema)
+def _reader(schema: FileSchema, path: Path | None, file_prefix: str = ""):
+    return None if path is None else partial(read_table, path, schema, label=file_prefix + path.name)
 
 
-def _genotype_source(folder: Path, build: str | None) -> GenotypeSource:
+def _genotype_source(folder: Path, build: str | None, file_prefix: str = "") -> GenotypeSource:
     path = find_genotype_file(folder)
     missing = (f"{folder.name}: no genotype file ... expected genotypes.vcf, genotypes.vcf.gz or genotypes.csv "
                "(every genotype is a no-call without one)")
@@ -57,7 +61,7 @@ def _genotype_source(folder: Path, build: str | None) -> GenotypeSource:
         return GenotypeSource(absent_file=VCF_NAMES[0], absent_message=missing)
     if path.name in VCF_NAMES:
         return GenotypeSource(vcf=path, build=build)
-    return GenotypeSource(table=_reader(GENOTYPES_CSV, path))
+    return GenotypeSource(table=_reader(GENOTYPES_CSV, path, file_prefix))
 
 
 __all__ = ["load_cohort", "majority_ancestry"]

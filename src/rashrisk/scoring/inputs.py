@@ -60,12 +60,21 @@ def tdm_row_warnings(cohort, samples) -> dict[str, list[str]]:
         return {}
     accepted = np.flatnonzero(rows.accepted)
     tdm = cohort.tdm
+    # (patient, sample time) -> the warnings of the accepted rows with that key, in row order: one pass
+    # over the warned rows, not one scan of the table per sample
+    warned_rows = np.array(sorted(i for i, found in rows.warnings.items() if found), dtype=np.int64)
+    position = np.searchsorted(accepted, warned_rows)
+    inside = position < len(accepted)
+    warned = position[inside][accepted[position[inside]] == warned_rows[inside]]  # accepted warned rows only
+    by_key: dict[tuple, list[str]] = {}
+    ids, times = tdm["patient_id"].astype(str).to_numpy(), tdm["sample_time"].to_numpy()
+    for k in warned:
+        by_key.setdefault((ids[k], times[k]), []).extend(rows.warnings[int(accepted[k])])
     out: dict[str, list[str]] = {}
-    for pid, time in zip(samples.index.astype(str), samples["sample_time"]):
-        match = np.flatnonzero((tdm["patient_id"].astype(str) == pid).to_numpy() & (tdm["sample_time"] == time).to_numpy())
-        found = [m for k in match for m in rows.warnings.get(int(accepted[k]), [])]
+    for pid, time in zip(samples.index.astype(str), samples["sample_time"].to_numpy()):
+        found = by_key.get((pid, time))
         if found:
-            out[pid] = found
+            out[pid] = list(found)
     return out
 
 

@@ -119,20 +119,39 @@ def loader_warnings(scoring_input, frame, stage: str) -> list[list[str]]:
             for pid in index.astype(str)]
 
 
-def call_rate_warnings(cohort, frame, model, *, minimum: float = MIN_PREDICTOR_CALL_RATE) -> list[list[str]]:
+@dataclasses.dataclass(frozen=True)
+class CohortCallRates:
+    """Call rates of the genotype predictors over a whole cohort when the patients being scored are one
+    part of it (a partition, :mod:`rashrisk.scale`): ``rates`` is a
+    :func:`~rashrisk.contract.genotypes.predictor_call_rates` table, ``n_patients`` the cohort's accepted
+    patients and ``name`` its name (the warnings then read as for the cohort scored in one piece)."""
+
+    name: str
+    n_patients: int
+    rates: pd.DataFrame
+
+
+def call_rate_warnings(cohort, frame, model, *, minimum: float = MIN_PREDICTOR_CALL_RATE,
+                       cohort_rates: CohortCallRates | None = None) -> list[list[str]]:
     """Per patient of ``frame.X``: when a genotype predictor of the model is called in fewer than
     ``minimum`` of the cohort's patients (a cohort of at least :data:`MIN_PATIENTS_FOR_CALL_RATE`), a loud warning (:class:`LowCallRateWarning`) and, for each
-    patient with that genotype missing, a reason naming the cohort's call rate."""
+    patient with that genotype missing, a reason naming the cohort's call rate. ``cohort_rates``: the
+    rates of the whole cohort ``cohort`` is a part of (default: ``cohort``'s own)."""
     out = [[] for _ in range(len(frame.X))]
-    if cohort.n_patients < MIN_PATIENTS_FOR_CALL_RATE:  # one patient's no-call is warned as a no-call
+    n_patients = cohort.n_patients if cohort_rates is None else cohort_rates.n_patients
+    if n_patients < MIN_PATIENTS_FOR_CALL_RATE:  # one patient's no-call is warned as a no-call
         return out
     rsids = list(model.card.genotype_coding.genotypes)
     if not rsids:
         return out
-    for rsid, _, n, rate in predictor_call_rates(cohort, rsids).itertuples(index=False, name=None):
+    rates = predictor_call_rates(cohort, rsids) if cohort_rates is None else cohort_rates.rates
+    name = None if cohort_rates is None else cohort_rates.name
+    for row in rates.itertuples(index=False):
+        rsid, n, rate = row.rsid, row.n_patients, row.call_rate
         if n and rate >= minimum:
             continue
-        message = low_call_rate_messages(cohort, [rsid], minimum=minimum)[0]
+        message = low_call_rate_messages(cohort, [rsid], minimum=minimum, rates=rates[rates["rsid"] == rsid],
+                                         name=name)[0]
         warnings.warn(message + "; the model imputes this genotype for every patient without a call",
                       LowCallRateWarning, stacklevel=3)
         column = f"{rsid}_alt_count"
@@ -145,16 +164,26 @@ def call_rate_warnings(cohort, frame, model, *, minimum: float = MIN_PREDICTOR_C
     return out
 
 
-def exclusion_reason(cohort, pid: str, reason: str, landmark) -> str:
+def tdm_days_by_patient(cohort) -> dict:
+    """patient id -> positions of its accepted TDM rows in ``cohort.tdm`` (for :func:`exclusion_reason`
+    on many patients: one grouping instead of one scan of the table per patient)."""
+    return pd.DataFrame({"p": cohort.tdm["patient_id"].astype(str).to_numpy()}).groupby("p", sort=False).indices
+
+
+def exclusion_reason(cohort, pid: str, reason: str, landmark, *, tdm_rows: dict | None = None) -> str:
     """A landmark exclusion with this patient's own evidence: without a sample in the window, which of
-    the patient's TDM rows were rejected and for what, and the days of its accepted samples."""
+    the patient's TDM rows were rejected and for what, and the days of its accepted samples.
+    ``tdm_rows``: :func:`tdm_days_by_patient` of ``cohort``, when asking for many patients."""
     if reason != NO_SAMPLE_IN_WINDOW:
         return reason
     parts = [reason + (f" (days {landmark[0]:g}-{landmark[1]:g} of treatment)" if landmark else "")]
     problems = tdm_row_problems(cohort, pid)
     if problems:
         parts.append(f"{len(problems)} TDM row(s) of this patient rejected: " + "; ".join(problems))
-    days = cohort.tdm.loc[cohort.tdm["patient_id"].astype(str) == pid, "day_on_treatment"]
+    if tdm_rows is None:
+        days = cohort.tdm.loc[cohort.tdm["patient_id"].astype(str) == pid, "day_on_treatment"]
+    else:
+        days = cohort.tdm["day_on_treatment"].to_numpy()[tdm_rows.get(pid, np.zeros(0, dtype=np.int64))]
     if len(days):
         parts.append("accepted sample(s) on day(s) " + ", ".join(f"{d:.1f}" for d in days) + ", outside the window")
     elif not problems:
@@ -182,16 +211,19 @@ def not_scored_reasons(scoring_input, frame) -> dict[str, str]:
     cohort = scoring_input.cohort
     in_frame = set(frame.X.index.astype(str))
     reasons = dict(scoring_input.rejected)
+    tdm_rows = tdm_days_by_patient(cohort) if len(frame.excluded) else None
     for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
-        reasons.setdefault(str(pid), f"excluded: {exclusion_reason(cohort, str(pid), reason, frame.landmark)}")
+        reasons.setdefault(str(pid), "excluded: " + exclusion_reason(cohort, str(pid), reason, frame.landmark,
+                                                                      tdm_rows=tdm_rows))
     for pid in scoring_input.patient_ids:
         if pid not in reasons and pid not in in_frame:
             reasons[pid] = "not in the model frame"
     return {k: v for k, v in reasons.items() if k not in in_frame}
 
 
-def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
-    """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order."""
+def score_input(scoring_input, stage: str, model, *, cohort_rates: CohortCallRates | None = None) -> pd.DataFrame:
+    """Score every patient of a :class:`~rashrisk.scoring.inputs.ScoringInput`, in input order.
+    ``cohort_rates``: see :func:`call_rate_warnings` (a partition of a larger cohort)."""
 
     if model.stage != stage:
         raise RashriskError(f"--stage {stage} but the model is {model.name} (stage {model.stage})")
@@ -199,7 +231,7 @@ def score_input(scoring_input, stage: str, model) -> pd.DataFrame:
     frame, pk_model = build_frame(cohort, stage, model)
     domain = pk_domain_warnings(cohort, frame.X.index, pk_model)
     loaded = loader_warnings(scoring_input, frame, stage)
-    call_rate = call_rate_warnings(cohort, frame, model)
+    call_rate = call_rate_warnings(cohort, frame, model, cohort_rates=cohort_rates)
     samples = pk_sample_warnings(frame)
     extra = [a + b + c + d for a, b, c, d in zip(loaded, call_rate, domain, samples)]
     scored = score_frame(model, frame, extra_warnings=extra)
