@@ -30,15 +30,39 @@ def register(app) -> None:
                                   "'default' (the embedded bundle, on purpose). Without it: the registry "
                                   "champion, else the embedded default when no store is configured or it has "
                                   "no champion; a store that cannot be read stops with exit 2."),
-        out: Path = typer.Option(..., "--out", metavar="FILE", help="Output file: .csv, .parquet or .json."),
+        out: Path = typer.Option(..., "--out", metavar="FILE|DIR", help="Output file: .csv, .parquet or .json; for a "
+                                 "partitioned cohort a folder of part-NNNNN.parquet files (one per input partition)."),
+        engine: str = typer.Option("local", "--engine", metavar="local|dask", help="local: in this process; dask: "
+                                   "the partitions of a partitioned cohort as tasks on a Dask cluster (docs/deploy.md)."),
+        scheduler: str = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://host:8786); "
+                                      "without it --engine dask starts a local cluster."),
+        workers: int = typer.Option(2, "--workers", metavar="N", min=1, help="Worker processes of the local Dask cluster."),
+        explanations: bool = typer.Option(False, "--explanations", help="Partitioned output: also write "
+                                          "part-NNNNN.explanations.parquet (as `rashrisk explain`)."),
     ) -> None:
         """Score patients: risk with 95% interval, band, top three factors, warnings. Every input patient appears."""
+        from rashrisk.cli._engine import check_engine
+        from rashrisk.scale.partitions import is_partitioned
         from rashrisk.scoring.inputs import load_scoring_input
         from rashrisk.tracking.model_source import resolution_line, resolve_model
         from rashrisk.scoring.output import check_output_path, write_table
         from rashrisk.scoring.score import score_input
 
         check_stage(stage)
+        check_engine(engine, scheduler)
+        partitioned = is_partitioned(input)
+        if engine == "dask" and not partitioned:
+            from rashrisk.errors import RashriskError
+
+            raise RashriskError(f"--engine dask: {input} is not a partitioned cohort (expected partition folders "
+                                "part-00000/, part-00001/, ... each a cohort folder of whole patients; docs/deploy.md)")
+        if partitioned:
+            _score_partitioned(input, stage, model, out, engine, scheduler, workers, explanations)
+            return
+        if explanations:
+            from rashrisk.errors import RashriskError
+
+            raise RashriskError("--explanations is for a partitioned cohort; use `rashrisk explain` for a folder")
         check_output_path(out)
         risk_model, source = resolve_model(stage, model)
         typer.echo(resolution_line(risk_model, source), err=True)
@@ -51,3 +75,30 @@ def register(app) -> None:
             typer.echo(f"error: no patient could be scored (the reason column of {out} says why); "
                        f"exit status {EXIT_NONE_SCORED}", err=True)
             raise typer.Exit(code=EXIT_NONE_SCORED)
+
+
+def _score_partitioned(cohort: Path, stage: str, model: str | None, out: Path, engine: str, scheduler: str | None,
+                       workers: int, explanations: bool) -> None:
+    """A partitioned cohort, partition by partition (:mod:`rashrisk.scale`), same model resolution."""
+    from rashrisk.cli._engine import partition_mapper
+    from rashrisk.errors import RashriskError
+    from rashrisk.scale.run import score_partitioned
+    from rashrisk.tracking.model_source import resolution_line, resolve_model
+
+    if out.suffix.lower() in (".csv", ".parquet", ".json"):
+        raise RashriskError(f"--out {out}: a partitioned cohort is scored into a folder (part-NNNNN.parquet per "
+                            "partition), not one file")
+    risk_model, source = resolve_model(stage, model)
+    typer.echo(resolution_line(risk_model, source), err=True)
+    with partition_mapper(engine, scheduler, workers) as (mapper, where):
+        typer.echo(f"engine: {engine} ({where})", err=True)
+        summary = score_partitioned(cohort, out, stage, risk_model, mapper=mapper, explanations=explanations,
+                                    model_source=source)
+    typer.echo(f"{risk_model.label} ({source}): {summary.done} scored, {summary.rows - summary.done} not scored, "
+               f"{summary.partitions} partition(s) in {summary.seconds:.1f} s"
+               + (f" ({summary.rescored} re-scored with the cohort's call rates)" if summary.rescored else "")
+               + f" -> {out}")
+    if summary.done == 0:
+        typer.echo(f"error: no patient could be scored (the reason column of {out} says why); "
+                   f"exit status {EXIT_NONE_SCORED}", err=True)
+        raise typer.Exit(code=EXIT_NONE_SCORED)

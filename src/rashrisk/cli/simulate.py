@@ -25,10 +25,25 @@ def register(app) -> None:
         gzip_vcf: Optional[bool] = typer.Option(
             None, "--gzip/--no-gzip", help="Write genotypes.vcf.gz (default: from the config's cohort.vcf_gzip_from_n patients)."
         ),
+        engine: str = typer.Option("local", "--engine", metavar="local|dask", help="dask: a partitioned cohort "
+                                   "(part-NNNNN/ folders, Parquet tables) simulated as tasks on a Dask cluster."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                                help="Dask scheduler; without it a local cluster."),
+        workers: int = typer.Option(2, "--workers", metavar="N", min=1, help="Worker processes of the local Dask cluster."),
+        rows_per_partition: Optional[int] = typer.Option(
+            None, "--rows-per-partition", metavar="N", min=1, help="Patients per partition (default 100000 with "
+            "--engine dask; given with --engine local, a partitioned cohort written in this process)."),
     ) -> None:
         """Simulate a virtual GIST cohort: patients, genotypes (VCF), TDM, outcomes and truth.csv."""
         from rich.console import Console
         from rich.markup import escape
+
+        from rashrisk.cli._engine import check_engine
+
+        check_engine(engine, scheduler)
+        if engine == "dask" or rows_per_partition is not None:
+            _simulate_partitioned(n, seed, out, config, ancestry, engine, scheduler, workers, rows_per_partition)
+            return
 
         from rashrisk.simulate.cohort import simulate_cohort
         from rashrisk.simulate.config import load_config
@@ -51,3 +66,21 @@ def register(app) -> None:
             f"  files: {', '.join(p.name for p in paths.values())} (truth.csv is for validation only)",
             highlight=False,
         )
+
+
+def _simulate_partitioned(n, seed, out, config, ancestry, engine, scheduler, workers, rows_per_partition) -> None:
+    from rashrisk.cli._engine import partition_mapper
+    from rashrisk.scale.run import simulate_partitioned
+    from rashrisk.scale.simulate import DEFAULT_ROWS_PER_PARTITION
+    from rashrisk.simulate.config import load_config
+
+    cfg = load_config(config)
+    if ancestry is not None:
+        cfg = cfg.with_values(**{"cohort.ancestry": ancestry.upper()})
+    with partition_mapper(engine, scheduler, workers) as (mapper, where):
+        typer.echo(f"engine: {engine} ({where})", err=True)
+        summary = simulate_partitioned(cfg, n, seed, out, rows_per_partition=rows_per_partition or DEFAULT_ROWS_PER_PARTITION,
+                                       mapper=mapper)
+    typer.echo(f"simulated {summary.done} patients in {summary.partitions} partition(s) (seed {seed}, config "
+               f"{cfg.source}) in {summary.seconds:.1f} s -> {out}\n  severe rash {summary.details['severe_rash']}; "
+               f"TDM samples {summary.details['tdm_samples']}; truth.parquet per partition is for validation only")

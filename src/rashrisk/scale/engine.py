@@ -1,0 +1,79 @@
+"""The Dask engine: the only module of rashrisk that imports dask (the ``scale`` extra).
+
+:func:`dask_client` connects to a scheduler (``--scheduler tcp://host:8786``) or starts a local
+cluster of worker processes (two workers of one thread each by default: one partition per core);
+:func:`dask_mapper` runs partition tasks on it and yields their small results as they finish. The
+model is sent to every worker once (``Client.scatter(..., broadcast=True)``), and the partitions'
+paths travel as task arguments: workers read and write the files themselves, so the cohort and the
+outputs must be on storage every worker sees at the same path (one machine, or a shared file system).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from rashrisk.errors import RashriskError
+
+INSTALL_HINT = "the Dask engine needs the scale extra: pip install 'rashrisk[scale]' (dask[distributed])"
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:  # pragma: no cover - the test extra installs it
+        raise RashriskError(INSTALL_HINT) from None
+    return distributed
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
+                memory_limit: str = "auto", processes: bool = True):
+    """A ``distributed.Client``: to ``scheduler`` when given, else to a new local cluster (closed at the end)."""
+    distributed = _distributed()
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise RashriskError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc}); start one "
+                                "with `dask scheduler` and workers with `dask worker ADDRESS` (docs/deploy.md)") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                       processes=processes, memory_limit=memory_limit, dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def dask_mapper(client) -> Callable:
+    """A mapper (:data:`rashrisk.scale.run.Mapper`) running each job as one task on ``client``'s cluster.
+    Shared arguments (the model, the configuration) are scattered to every worker once."""
+    distributed = _distributed()
+
+    def mapper(fn: Callable, jobs: list[dict], shared: dict) -> Iterator[tuple[int, object]]:
+        scattered = {key: client.scatter(value, broadcast=True) for key, value in shared.items()
+                     if not isinstance(value, (str, int, float, type(None)))}
+        arguments = {**shared, **scattered}
+        futures = {client.submit(fn, **job, **arguments, pure=False): i for i, job in enumerate(jobs)}
+        try:
+            for future in distributed.as_completed(futures):
+                result = future.result()  # a task's error is raised here, with its own message
+                index = futures[future]
+                future.release()
+                yield index, result
+        finally:
+            for future in futures:
+                future.cancel()
+
+    return mapper
+
+
+def worker_count(client) -> int:
+    return len(client.scheduler_info().get("workers", {}))
