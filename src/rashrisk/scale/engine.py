@@ -43,7 +43,8 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, threads_per
             client.close()
         return
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                       processes=processes, memory_limit=memory_limit, dashboard_address=None)
+                                       processes=processes, memory_limit=memory_limit,
+                                       dashboard_address=":0")  # any free port: clusters side by side
     client = distributed.Client(cluster)
     try:
         yield client

@@ -72,7 +72,8 @@ def score_partitioned(cohort, out, stage: str, model, *, mapper: Mapper = local_
                               LowCallRateWarning, stacklevel=2)
         summary = RunSummary(partitions=len(parts), rows=sum(r.rows for r in results),
                              done=sum(r.scored for r in results), seconds=time.perf_counter() - started,
-                             rescored=len(again), peak_rss_mib=[r.peak_rss_mib for r in results])
+                             rescored=len(again), peak_rss_mib=[r.peak_rss_mib for r in results],
+                             details={"task_seconds": [r.seconds for r in results]})
         write_manifest(tmp, kind="scores", stage=stage, model=model.label, model_source=model_source,
                        cohort=cohort.name, partitions=len(parts), rows=summary.rows, scored=summary.done,
                        not_scored=summary.rows - summary.done, explanations=bool(explanations),

@@ -35,6 +35,7 @@ class PartitionScores:
     call_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # rsid -> (called, patients)
     low_call_rate: bool = False  # the partition's own rates gave a call-rate warning
     peak_rss_mib: float = float("nan")
+    seconds: float = float("nan")  # the task's own time: load, score, write
 
 
 def predictor_rsids(model) -> list[str]:
@@ -75,6 +76,9 @@ def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_nam
 
     from rashrisk.genotype.qc import LowCallRateWarning
 
+    import time
+
+    started = time.perf_counter()
     part = Path(part)
     cohort = load_partition(part, cohort_name)
     scoring_input = scoring_input_from_cohort(cohort)
@@ -90,11 +94,21 @@ def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_nam
             counts[row.rsid] = (int(row.n_called), int(row.n_patients))
     return PartitionScores(partition=part.name, rows=len(table), scored=int((table["status"] == "scored").sum()),
                            n_patients=cohort.n_patients, call_counts=counts,
-                           low_call_rate=flags_low_call_rate(cohort.n_patients, counts), peak_rss_mib=peak_rss_mib())
+                           low_call_rate=flags_low_call_rate(cohort.n_patients, counts), peak_rss_mib=peak_rss_mib(),
+                           seconds=time.perf_counter() - started)
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory (MiB; Linux ``ru_maxrss`` is in KiB)."""
+    """This process's peak resident memory in MiB: Linux's ``VmHWM`` (the high-water mark of this
+    process's own memory; ``ru_maxrss`` would carry over the parent's peak into a spawned worker),
+    else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
