@@ -182,3 +182,30 @@ def test_cli_scores_a_partitioned_cohort_in_process(run_cli, cohort_folder, tmp_
     assert code == 0 and "2 partition(s)" in out
     manifest = (tmp_path / "scores" / "partitions.json").read_text()
     assert '"not_scored"' in manifest and '"stage": "start"' in manifest
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_an_id_in_two_partitions_is_not_scored_in_either(cohort_folder, tmp_path, client, models, engine):
+    """As in one folder (both rows of a repeated id rejected), a patient id found in two partitions is
+    not_scored in both, with a reason naming them; every other row is unchanged."""
+    from rashrisk.scale.engine import dask_mapper
+
+    parts_dir = tmp_path / "parts"
+    split_cohort(cohort_folder, parts_dir, N_PARTITIONS)
+    first = pd.read_parquet(parts_dir / "part-00000" / "patients.parquet")
+    last = pd.read_parquet(parts_dir / "part-00002" / "patients.parquet")
+    repeated, replaced = first.loc[10, "patient_id"], last.loc[7, "patient_id"]
+    last.loc[7, "patient_id"] = repeated  # the id of another patient of partition 0
+    last.to_parquet(parts_dir / "part-00002" / "patients.parquet", index=False)
+    mapper = local_mapper if engine == "local" else dask_mapper(client)
+    summary = score_partitioned(parts_dir, tmp_path / "scores", "start", models["start"], mapper=mapper)
+    assert summary.details["ids_in_several_partitions"] == 1
+    parts = partitioned_table(tmp_path / "scores")
+    rows = parts[parts["patient_id"] == repeated]
+    assert len(rows) == 2 and set(rows["status"]) == {"not_scored"} and rows["risk"].isna().all()
+    assert replaced not in set(parts["patient_id"])
+    assert all("is in partitions part-00000, part-00002" in r for r in rows["reason"])
+    whole = reference(cohort_folder, "start", models["start"]).set_index("patient_id")
+    other = parts[parts["patient_id"] != repeated].set_index("patient_id")
+    np.testing.assert_array_equal(other["risk"].to_numpy(), whole.loc[other.index, "risk"].to_numpy())
+    assert (other["status"] == "scored").sum() == summary.done

@@ -73,7 +73,26 @@ def dask_mapper(client) -> Callable:
             for future in futures:
                 future.cancel()
 
+    mapper.duplicate_ids = lambda parts: dask_duplicate_ids(client, parts)
     return mapper
+
+
+def dask_duplicate_ids(client, parts) -> dict[str, list[str]]:
+    """Ids in more than one partition, found on the cluster: each partition's distinct ids
+    (:func:`rashrisk.scale.duplicates.partition_ids`), counted by a shuffle; only the repeated ids
+    come back to the driver."""
+    import dask.dataframe as dd
+
+    from rashrisk.scale.duplicates import duplicate_reasons, partition_ids
+
+    meta = {"patient_id": "object", "partition": "object"}
+    frame = dd.from_map(partition_ids, [str(p) for p in parts], meta=meta, enforce_metadata=False)
+    counts = frame["patient_id"].value_counts(split_out=max(1, len(parts) // 16))
+    repeated = counts[counts > 1].index.compute(scheduler=client).tolist()
+    if not repeated:
+        return {}
+    found = frame[frame["patient_id"].isin(repeated)].compute(scheduler=client)
+    return duplicate_reasons(found)
 
 
 def worker_count(client) -> int:

@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Iterator
 from rashrisk.atomic import atomic_folder
 from rashrisk.contract.genotypes import low_call_rate_messages
 from rashrisk.genotype.qc import LowCallRateWarning
+from rashrisk.scale.duplicates import local_duplicate_ids, reasons_by_partition
 from rashrisk.scale.partitions import is_partition_output, partition_folders, partition_name, write_manifest
 from rashrisk.scale.score import (PartitionScores, cohort_call_rates, flags_low_call_rate, needs_rescore,
                                   predictor_rsids, score_partition)
@@ -54,13 +55,19 @@ def score_partitioned(cohort, out, stage: str, model, *, mapper: Mapper = local_
     with atomic_folder(Path(out), is_partition_output, what="--out") as tmp:
         tmp = tmp.absolute()
         jobs = [{"part": part, "out_file": tmp / f"{part.name}.parquet",
-                 "explanations_file": tmp / f"{part.name}.explanations.parquet" if explanations else None}
+                 "explanations_file": tmp / f"{part.name}.explanations.parquet" if explanations else None,
+                 "duplicates": None}
                 for part in parts]
+        duplicates = getattr(mapper, "duplicate_ids", local_duplicate_ids)(parts)
+        by_partition = reasons_by_partition(duplicates)  # only the partitions holding a repeated id
+        for job in jobs:
+            job["duplicates"] = by_partition.get(job["part"].name)
         shared = {"stage": stage, "model": model, "cohort_name": cohort.name}
         results: list[PartitionScores | None] = [None] * len(jobs)
         for i, result in mapper(_score_job, jobs, shared):
             results[i] = result
         rates = cohort_call_rates(cohort.name, results, predictor_rsids(model))
+        summary_duplicates = len(duplicates)
         again = [i for i, r in enumerate(results) if needs_rescore(r, rates)]
         if again:
             for i, result in mapper(_score_job, [jobs[i] for i in again], {**shared, "cohort_rates": rates}):
@@ -73,16 +80,19 @@ def score_partitioned(cohort, out, stage: str, model, *, mapper: Mapper = local_
         summary = RunSummary(partitions=len(parts), rows=sum(r.rows for r in results),
                              done=sum(r.scored for r in results), seconds=time.perf_counter() - started,
                              rescored=len(again), peak_rss_mib=[r.peak_rss_mib for r in results],
-                             details={"task_seconds": [r.seconds for r in results]})
+                             details={"task_seconds": [r.seconds for r in results],
+                                      "ids_in_several_partitions": summary_duplicates})
         write_manifest(tmp, kind="scores", stage=stage, model=model.label, model_source=model_source,
                        cohort=cohort.name, partitions=len(parts), rows=summary.rows, scored=summary.done,
                        not_scored=summary.rows - summary.done, explanations=bool(explanations),
+                       ids_in_several_partitions=summary_duplicates,
                        files=[f"{p.name}.parquet" for p in parts])
     return summary
 
 
-def _score_job(part, out_file, explanations_file, stage, model, cohort_name, cohort_rates=None):
-    result = score_partition(part, out_file, stage, model, cohort_name=cohort_name, cohort_rates=cohort_rates)
+def _score_job(part, out_file, explanations_file, duplicates, stage, model, cohort_name, cohort_rates=None):
+    result = score_partition(part, out_file, stage, model, cohort_name=cohort_name, cohort_rates=cohort_rates,
+                             duplicates=duplicates)
     if explanations_file is not None:
         from rashrisk.scale.score import explain_partition
 

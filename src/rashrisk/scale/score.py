@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rashrisk.atomic import write_with
@@ -69,9 +70,11 @@ def needs_rescore(result: PartitionScores, cohort: CohortCallRates) -> bool:
 
 
 def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_name: str,
-                    cohort_rates: CohortCallRates | None = None) -> PartitionScores:
+                    cohort_rates: CohortCallRates | None = None, duplicates: dict[str, str] | None = None) -> PartitionScores:
     """Load the partition ``part`` (the single-process loader), score it (the single-process scorer) and
-    write its table to ``out_file`` (Parquet, atomically). Returns the counts the driver needs."""
+    write its table to ``out_file`` (Parquet, atomically). Returns the counts the driver needs.
+    ``duplicates``: patient id -> reason, for ids also in another partition (:mod:`rashrisk.scale.duplicates`):
+    their rows are not_scored with that reason."""
     import warnings
 
     from rashrisk.genotype.qc import LowCallRateWarning
@@ -86,6 +89,8 @@ def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_nam
         # the low-call-rate warning is given once by the driver for the whole cohort, not per partition
         warnings.simplefilter("ignore", LowCallRateWarning)
         table = score_input(scoring_input, stage, model, cohort_rates=cohort_rates)
+    if duplicates:
+        table = reject_duplicates(table, model, duplicates)
     write_with(Path(out_file), lambda handle: table.to_parquet(handle, index=False))
     rsids = predictor_rsids(model)
     counts = {}
@@ -125,3 +130,23 @@ def explain_partition(part: Path, out_file: Path, stage: str, model, *, cohort_n
     table = explanation_table(model, frame.X)
     write_with(Path(out_file), lambda handle: table.to_parquet(handle, index=False))
     return len(table)
+
+
+def reject_duplicates(table: pd.DataFrame, model, duplicates: dict[str, str]) -> pd.DataFrame:
+    """``table`` with the rows of the ids in ``duplicates`` made not_scored with their reason (in place of
+    a risk, or before the reason they already had), order kept."""
+    from rashrisk.scoring.score import not_scored_rows
+
+    hit = table["patient_id"].isin(list(duplicates)).to_numpy()
+    if not hit.any():
+        return table
+    table = table.copy()
+    reasons = {}
+    for i in np.flatnonzero(hit):
+        pid, earlier = table.at[i, "patient_id"], table.at[i, "reason"]
+        reasons[i] = duplicates[pid] + (f"; {earlier}" if earlier and earlier not in duplicates[pid] else "")
+    replacement = not_scored_rows(model, {str(i): r for i, r in reasons.items()})
+    replacement["patient_id"] = table.loc[hit, "patient_id"].to_numpy()
+    replacement.index = np.flatnonzero(hit)
+    table.loc[hit, list(replacement.columns)] = replacement
+    return table
