@@ -209,3 +209,18 @@ def test_an_id_in_two_partitions_is_not_scored_in_either(cohort_folder, tmp_path
     other = parts[parts["patient_id"] != repeated].set_index("patient_id")
     np.testing.assert_array_equal(other["risk"].to_numpy(), whole.loc[other.index, "risk"].to_numpy())
     assert (other["status"] == "scored").sum() == summary.done
+
+
+def test_explanations_equal_single_process(cohort_folder, tmp_path, models):
+    from rashrisk.explanations.local import explanation_table
+    from rashrisk.scoring.score import build_frame
+
+    model = models["tdm"]
+    frame, _ = build_frame(load_scoring_input(cohort_folder).cohort, "tdm", model)
+    whole = explanation_table(model, frame.X)
+    split_cohort(cohort_folder, tmp_path / "parts", N_PARTITIONS)
+    score_partitioned(tmp_path / "parts", tmp_path / "scores", "tdm", model, mapper=local_mapper, explanations=True)
+    files = sorted((tmp_path / "scores").glob("part-*.explanations.parquet"))
+    assert len(files) == N_PARTITIONS
+    parts = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    pd.testing.assert_frame_equal(parts, whole.reset_index(drop=True), check_dtype=False)
