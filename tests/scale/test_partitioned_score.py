@@ -224,3 +224,15 @@ def test_explanations_equal_single_process(cohort_folder, tmp_path, models):
     assert len(files) == N_PARTITIONS
     parts = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
     pd.testing.assert_frame_equal(parts, whole.reset_index(drop=True), check_dtype=False)
+
+
+def test_cli_engine_dask_equals_engine_local(run_cli, cohort_folder, tmp_path):
+    split_cohort(cohort_folder, tmp_path / "parts", 2)
+    outputs = {}
+    for engine in ("local", "dask"):
+        code, out, err = run_cli("score", tmp_path / "parts", "--stage", "tdm", "--model", "default", "--engine", engine,
+                                 "--workers", "1", "--out", tmp_path / engine)
+        assert code == 0, err
+        assert f"engine: {engine}" in err and "2 partition(s)" in out
+        outputs[engine] = partitioned_table(tmp_path / engine)
+    pd.testing.assert_frame_equal(outputs["dask"], outputs["local"])
