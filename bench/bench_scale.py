@@ -35,14 +35,13 @@ def rss_mib() -> float:
     return peak_rss_mib()
 
 
-def single_process(part: Path, stage: str, model, out: Path) -> tuple[float, int]:
-    """Seconds and rows of scoring one partition in this process (after one warm-up run)."""
+def single_process(part: Path, stage: str, model, out: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and rows of scoring one partition in this process (after one warm-up run)."""
     from rashrisk.scale.score import score_partition
 
     score_partition(part, out, stage, model, cohort_name=part.parent.name)  # warm-up (imports, caches)
-    t0 = time.perf_counter()
     result = score_partition(part, out, stage, model, cohort_name=part.parent.name)
-    return time.perf_counter() - t0, result.rows
+    return result.seconds, result.cpu_seconds, result.rows
 
 
 def main() -> None:
@@ -60,8 +59,8 @@ def main() -> None:
         from rashrisk.tracking.model_source import resolve_model
 
         model, _ = resolve_model(args.stage, "default")
-        seconds, rows = single_process(args.single_partition, args.stage, model, args.dir / "one-scores.parquet")
-        print(seconds, rows, rss_mib())
+        seconds, cpu, rows = single_process(args.single_partition, args.stage, model, args.dir / "one-scores.parquet")
+        print(seconds, cpu, rows, rss_mib())
         return
 
     from rashrisk.scale.engine import dask_client, dask_mapper
@@ -85,15 +84,19 @@ def main() -> None:
     simulate_partitioned(cfg, args.rows_per_partition, args.seed, one, rows_per_partition=args.rows_per_partition)
     line = subprocess.run([sys.executable, __file__, "--single-partition", str(one / "part-00000"), "--stage", args.stage,
                            "--dir", str(args.dir)], check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    seconds, rows, peak = (float(v) for v in line.split())
-    single_rate = rows / seconds
-    print(f"single process, one partition of {rows:,.0f} patients: {seconds:.1f} s, {single_rate:,.0f} patients/s, "
-          f"peak RSS {peak:,.0f} MiB (a fresh process: load, score, write; after one warm-up run)\n")
+    seconds, cpu, rows, peak = (float(v) for v in line.split())
+    single_rate, single_cpu_rate = rows / seconds, rows / cpu
+    print(f"single process, one partition of {rows:,.0f} patients (load, score, write; a fresh process, after one "
+          f"warm-up run): {seconds:.1f} s wall, {cpu:.1f} s CPU; {single_rate:,.0f} patients/s wall, "
+          f"{single_cpu_rate:,.0f} per CPU second; peak RSS {peak:,.0f} MiB\n")
     shutil.rmtree(one, ignore_errors=True)
 
-    print("| N | step | partitions | wall s | patients/s | per worker | worker / single process | "
-          "peak RSS per worker (MiB) | driver peak RSS (MiB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("wall = elapsed time of the step (cluster start not included); per worker = patients/s / workers; "
+          "task CPU = the CPU seconds the partition tasks spent (load-independent), so per CPU second = patients / task "
+          "CPU; ratio = per CPU second of a worker / the single process's per CPU second\n")
+    print("| N | step | partitions | wall s | patients/s | per worker (wall) | task wall s mean (min-max) | task CPU s "
+          "total | per CPU s | ratio to single process | peak RSS per worker (MiB) | driver peak RSS (MiB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     sys.stdout.flush()
     for n in args.n:
         cohort, scores = args.dir / f"cohort-{n}", args.dir / f"scores-{n}"
@@ -110,15 +113,14 @@ def main() -> None:
                 peaks = client.run(peak_rss_mib)
             rate = summary.rows / summary.seconds
             workers = max(1, len(peaks))
-            ratio = f"{rate / workers / single_rate:.2f}" if step == "score" else ""
-            extra = ""
-            if step == "score":
-                tasks = summary.details["task_seconds"]
-                extra = (f" ({summary.done:,} scored, {summary.rescored} partitions re-scored; one task "
-                         f"{min(tasks):.1f}-{max(tasks):.1f} s, mean {sum(tasks) / len(tasks):.1f} s)")
-            print(f"| {n:,} | {step}{extra} | {summary.partitions} | {summary.seconds:,.0f} | {rate:,.0f} | "
-                  f"{rate / workers:,.0f} | {ratio} | {', '.join(f'{v:,.0f}' for v in sorted(peaks.values()))} | "
-                  f"{rss_mib():,.0f} |")
+            tasks, cpu = summary.details["task_seconds"], summary.details["task_cpu_seconds"]
+            cpu_rate = summary.rows / sum(cpu)
+            ratio = f"{cpu_rate / single_cpu_rate:.2f}" if step == "score" else ""
+            label = (f"score ({summary.done:,} scored, {summary.rows - summary.done:,} not scored, "
+                     f"{summary.rescored} partitions re-scored)" if step == "score" else "simulate")
+            print(f"| {n:,} | {label} | {summary.partitions} | {summary.seconds:,.0f} | {rate:,.0f} | {rate / workers:,.0f} | "
+                  f"{sum(tasks) / len(tasks):.1f} ({min(tasks):.1f}-{max(tasks):.1f}) | {sum(cpu):,.0f} | {cpu_rate:,.0f} | "
+                  f"{ratio} | {', '.join(f'{v:,.0f}' for v in sorted(peaks.values()))} | {rss_mib():,.0f} |")
             sys.stdout.flush()
         if not args.keep:
             shutil.rmtree(cohort, ignore_errors=True)

@@ -81,6 +81,7 @@ def score_partitioned(cohort, out, stage: str, model, *, mapper: Mapper = local_
                              done=sum(r.scored for r in results), seconds=time.perf_counter() - started,
                              rescored=len(again), peak_rss_mib=[r.peak_rss_mib for r in results],
                              details={"task_seconds": [r.seconds for r in results],
+                                      "task_cpu_seconds": [r.cpu_seconds for r in results],
                                       "ids_in_several_partitions": summary_duplicates})
         write_manifest(tmp, kind="scores", stage=stage, model=model.label, model_source=model_source,
                        cohort=cohort.name, partitions=len(parts), rows=summary.rows, scored=summary.done,
@@ -120,7 +121,9 @@ def simulate_partitioned(cfg, n: int, seed: int, out, *, rows_per_partition: int
                        seeds="numpy.random.SeedSequence(seed).spawn(partitions), one 64-bit state each")
     return RunSummary(partitions=len(sizes), rows=int(n), done=sum(r.patients for r in results),
                       seconds=time.perf_counter() - started, peak_rss_mib=[r.peak_rss_mib for r in results],
-                      details={"severe_rash": sum(r.severe_rash for r in results),
+                      details={"task_seconds": [r.seconds for r in results],
+                               "task_cpu_seconds": [r.cpu_seconds for r in results],
+                               "severe_rash": sum(r.severe_rash for r in results),
                                "tdm_samples": sum(r.tdm_samples for r in results)})
 
 

@@ -37,6 +37,7 @@ class PartitionScores:
     low_call_rate: bool = False  # the partition's own rates gave a call-rate warning
     peak_rss_mib: float = float("nan")
     seconds: float = float("nan")  # the task's own time: load, score, write
+    cpu_seconds: float = float("nan")  # the CPU time of it (the worker's process; load-independent)
 
 
 def predictor_rsids(model) -> list[str]:
@@ -81,7 +82,7 @@ def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_nam
 
     import time
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     part = Path(part)
     cohort = load_partition(part, cohort_name)
     scoring_input = scoring_input_from_cohort(cohort)
@@ -100,7 +101,7 @@ def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_nam
     return PartitionScores(partition=part.name, rows=len(table), scored=int((table["status"] == "scored").sum()),
                            n_patients=cohort.n_patients, call_counts=counts,
                            low_call_rate=flags_low_call_rate(cohort.n_patients, counts), peak_rss_mib=peak_rss_mib(),
-                           seconds=time.perf_counter() - started)
+                           seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu_started)
 
 
 def peak_rss_mib() -> float:

@@ -50,6 +50,8 @@ class PartitionSimulated:
     severe_rash: int
     tdm_samples: int
     peak_rss_mib: float
+    seconds: float = float("nan")
+    cpu_seconds: float = float("nan")
 
 
 def renumber(sim: SimulatedCohort, first: int, n_total: int, prefix: str) -> SimulatedCohort:
@@ -65,9 +67,13 @@ def renumber(sim: SimulatedCohort, first: int, n_total: int, prefix: str) -> Sim
 
 def simulate_partition(cfg, part: Path, *, n: int, seed: int, first: int, n_total: int) -> PartitionSimulated:
     """Simulate and write one partition folder ``part`` (created; files written then renamed in place)."""
+    import time
+
     import pyarrow.parquet as pq
 
     from rashrisk.scale.score import peak_rss_mib
+
+    started, cpu_started = time.perf_counter(), time.process_time()
 
     sim = renumber(simulate_cohort(cfg, n, seed), first, n_total, cfg.get("cohort", "patient_id_prefix"))
     part = Path(part)
@@ -82,7 +88,8 @@ def simulate_partition(cfg, part: Path, *, n: int, seed: int, first: int, n_tota
     tmp.replace(part / "genotypes.vcf")
     return PartitionSimulated(partition=part.name, patients=sim.n_patients,
                               severe_rash=int(sim.outcomes["severe_rash"].sum()), tdm_samples=len(sim.tdm),
-                              peak_rss_mib=peak_rss_mib())
+                              peak_rss_mib=peak_rss_mib(), seconds=time.perf_counter() - started,
+                              cpu_seconds=time.process_time() - cpu_started)
 
 
 __all__ = ["partition_sizes", "partition_seeds", "simulate_partition"]
