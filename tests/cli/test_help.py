@@ -67,7 +67,7 @@ def test_usage_examples():
         return " ".join(command.get_usage(command.make_context("rashrisk " + " ".join(path), [],
                                                                resilient_parsing=True)).split())
 
-    assert usage("score") == "Usage: rashrisk score INPUT --stage start|tdm --out FILE [OPTIONS]"
+    assert usage("score") == "Usage: rashrisk score INPUT --stage start|tdm --out FILE|DIR [OPTIONS]"
     assert usage("pk", "apriori") == "Usage: rashrisk pk apriori --sex F|M --age YEARS --weight KG [OPTIONS]"
     assert usage("validate") == "Usage: rashrisk validate COHORT [OPTIONS]"
 
