@@ -15,6 +15,14 @@ from typing import Callable, Iterator
 
 from rashrisk.errors import RashriskError
 
+# Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536 (to give memory back to the OS). Any
+# fixed trim threshold turns off glibc's dynamic mmap threshold, and then every large array of the
+# scoring path is a fresh mmap with its page faults: a partition took 1.6-1.7 times the CPU of the
+# same call in a plain process (25,000 patients, tdm: 3.1-3.4 s against 1.8-1.9 s; 2.7-2.9 s with
+# a 32 MiB threshold). Unset (None) it is glibc's default, as in a plain process. `dask worker`
+# started by hand: DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None (docs/deploy.md).
+WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
 INSTALL_HINT = "the Dask engine needs the scale extra: pip install 'rashrisk[scale]' (dask[distributed])"
 
 
@@ -42,9 +50,12 @@ def dask_client(scheduler: str | None = None, *, n_workers: int = 2, threads_per
         finally:
             client.close()
         return
-    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                       processes=processes, memory_limit=memory_limit,
-                                       dashboard_address=":0")  # any free port: clusters side by side
+    import dask
+
+    with dask.config.set(WORKER_ENVIRON):
+        cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                                           processes=processes, memory_limit=memory_limit,
+                                           dashboard_address=":0")  # any free port: clusters side by side
     client = distributed.Client(cluster)
     try:
         yield client
