@@ -20,7 +20,7 @@ from rashrisk.errors import RashriskError
 # scoring path is a fresh mmap with its page faults: a partition took 1.6-1.7 times the CPU of the
 # same call in a plain process (25,000 patients, tdm: 3.1-3.4 s against 1.8-1.9 s; 2.7-2.9 s with
 # a 32 MiB threshold). Unset (None) it is glibc's default, as in a plain process. `dask worker`
-# started by hand: DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None (docs/deploy.md).
+# started by hand reads the same setting from a Dask config file (docs/deploy.md).
 WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 INSTALL_HINT = "the Dask engine needs the scale extra: pip install 'rashrisk[scale]' (dask[distributed])"
