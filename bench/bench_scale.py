@@ -24,7 +24,6 @@ import platform
 import subprocess
 import shutil
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -28,11 +28,11 @@ REASON = ("input rejected: patient_id {pid!r} is in partitions {parts} ... expec
 def partition_ids(part: Path) -> pd.DataFrame:
     """The distinct non-empty patient ids (stripped, as the loader reads them) of a partition's patients
     file, with the partition's name: columns ``patient_id, partition``."""
-    from rashrisk.scale.partitions import _read_text
+    from rashrisk.scale.partitions import read_text_table
 
     path = find_table(Path(part), PATIENTS.stem)
     try:
-        ids = _read_text(path)["patient_id"].astype(str).str.strip()
+        ids = read_text_table(path)["patient_id"].astype(str).str.strip()
     except (KeyError, ValueError, OSError):  # unreadable or no id column: the partition's load reports it
         ids = pd.Series([], dtype=object)
     ids = ids[ids != ""].drop_duplicates()

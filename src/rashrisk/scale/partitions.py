@@ -107,7 +107,7 @@ def split_cohort(folder, out, n_partitions: int) -> list[Path]:
     patients_path = find_table(folder, "patients")
     if patients_path is None:
         raise CohortError(f"{folder}: no patients.csv or patients.parquet")
-    tables = {stem: _read_text(path) for stem in _TABLE_STEMS if (path := find_table(folder, stem)) is not None}
+    tables = {stem: read_text_table(path) for stem in _TABLE_STEMS if (path := find_table(folder, stem)) is not None}
     ids = tables["patients"]["patient_id"].str.strip().to_numpy(object)
     blocks = np.array_split(np.arange(len(ids)), n_partitions)
     part_of: dict[str, int] = {}
@@ -130,7 +130,7 @@ def split_cohort(folder, out, n_partitions: int) -> list[Path]:
     return written
 
 
-def _read_text(path: Path) -> pd.DataFrame:
+def read_text_table(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         from rashrisk.contract.text import frame_as_text
 
