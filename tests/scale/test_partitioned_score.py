@@ -236,3 +236,24 @@ def test_cli_engine_dask_equals_engine_local(run_cli, cohort_folder, tmp_path):
         assert f"engine: {engine}" in err and "2 partition(s)" in out
         outputs[engine] = partitioned_table(tmp_path / engine)
     pd.testing.assert_frame_equal(outputs["dask"], outputs["local"])
+
+
+def test_cli_validate_a_partitioned_cohort(run_cli, cohort_folder, tmp_path):
+    import json
+
+    split_cohort(cohort_folder, tmp_path / "parts", N_PARTITIONS)
+    code, out, _ = run_cli("validate", tmp_path / "parts")
+    assert code == 2  # the bad rows of the fixture
+    assert "part-00000/patients.parquet" in out and "Partitioned cohort parts: 3 partition(s)" in out
+    first = pd.read_parquet(tmp_path / "parts" / "part-00000" / "patients.parquet")
+    last = pd.read_parquet(tmp_path / "parts" / "part-00002" / "patients.parquet")
+    last.loc[7, "patient_id"] = first.loc[10, "patient_id"]
+    last.to_parquet(tmp_path / "parts" / "part-00002" / "patients.parquet", index=False)
+    code, out, _ = run_cli("validate", tmp_path / "parts", "--json")
+    data = json.loads(out)
+    assert code == 2 and not data["valid"] and len(data["partitions"]) == N_PARTITIONS
+    assert [p["partition"] for p in data["partitions"]] == ["part-00000", "part-00001", "part-00002"]
+    assert len(data["ids_in_several_partitions"]) == 1
+    assert "part-00000, part-00002" in data["ids_in_several_partitions"][0]
+    errors = [e["message"] for p in data["partitions"] for e in p["errors"]]
+    assert any(m.startswith("part-00000/patients.parquet, column sex, line 5") for m in errors), errors[:3]

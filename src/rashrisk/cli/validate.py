@@ -31,7 +31,11 @@ def validate(
 
     from rashrisk.contract.loader import load_cohort
     from rashrisk.contract.summary import build_validation_data
+    from rashrisk.scale.partitions import is_partitioned
 
+    if is_partitioned(cohort):
+        _validate_partitioned(cohort, json_output, build)
+        return
     data = build_validation_data(load_cohort(cohort, build=build))
     if json_output:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -105,3 +109,54 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
+
+
+def _validate_partitioned(cohort: Path, json_output: bool, build: str | None) -> None:
+    """A partitioned cohort (:mod:`rashrisk.scale.partitions`): each partition validated as a cohort
+    folder, in this process (messages name ``part-NNNNN/<file>`` and the partition's lines), then the
+    one check across partitions: a patient id in more than one partition is an error."""
+    import json
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from rashrisk.contract.loader import load_cohort
+    from rashrisk.contract.summary import build_validation_data
+    from rashrisk.scale.duplicates import local_duplicate_ids, reasons_by_partition
+    from rashrisk.scale.partitions import partition_folders
+
+    name = cohort.resolve().name
+    parts = partition_folders(cohort)
+    repeated = local_duplicate_ids(parts)
+    console = Console(highlight=False, soft_wrap=True)
+    documents, n_patients, invalid = [], 0, []
+    for part in parts:
+        data = build_validation_data(load_cohort(part, build=build, name=name, file_prefix=f"{part.name}/"))
+        data["partition"] = part.name
+        n_patients += data["n_patients"]
+        if data["errors"]:
+            invalid.append(part.name)
+        if json_output:
+            documents.append(data)
+        else:
+            console.rule(escape(part.name))
+            _render(data, console)
+    across = [reason for reasons in reasons_by_partition(repeated).values() for reason in reasons.values()]
+    across = list(dict.fromkeys(across))
+    valid = not invalid and not repeated
+    if json_output:
+        typer.echo(json.dumps({"cohort": name, "partitions": documents, "n_patients": n_patients, "valid": valid,
+                               "ids_in_several_partitions": across}, ensure_ascii=False, indent=2))
+    else:
+        console.rule("all partitions")
+        for message in across:
+            console.print(f"[red]error[/]: {escape(message.removeprefix('input rejected: '))}")
+        verdict = ("[bold green]valid[/]" if valid else "[bold red]INVALID[/]: "
+                   + (f"errors in {len(invalid)} partition(s) ({escape(', '.join(invalid[:10]))}"
+                      + (" ..." if len(invalid) > 10 else "") + ")" if invalid else "")
+                   + ("; " if invalid and repeated else "")
+                   + (f"{len(repeated)} patient id(s) in several partitions" if repeated else ""))
+        console.print(f"Partitioned cohort {escape(name)}: {len(parts)} partition(s), {n_patients} patient(s) "
+                      f"accepted: {verdict}")
+    if not valid:
+        raise typer.Exit(code=2)
