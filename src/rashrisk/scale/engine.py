@@ -23,7 +23,7 @@ from rashrisk.errors import RashriskError
 # started by hand reads the same setting from a Dask config file (docs/deploy.md).
 WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
-INSTALL_HINT = "the Dask engine needs the scale extra: pip install 'rashrisk[scale]' (dask[distributed])"
+INSTALL_HINT = "the Dask engine needs the scale extra: pip install 'rashrisk[scale]' (dask[dataframe,distributed])"
 
 
 def _distributed():
