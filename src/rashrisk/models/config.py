@@ -27,6 +27,9 @@ class LogisticGrid:
     # design implies, not candidate risk factors (the TDM landmark day: the later a patient is still
     # rash-free, the less severe-rash risk remains; docs/training.md section 3)
     unpenalised: tuple[str, ...] = field(default=("tdm_day",), metadata=SETTING)
+    # the penalty served: the grid's C with the lowest CV log-loss (false), or the mean of the grid's log C
+    # weighted by pseudo-BMA weights of their CV log-loss (true; rashrisk.models.selection.soft_penalty_candidates)
+    soft_penalty: bool = field(default=True, metadata=SETTING)
 
 
 @dataclass(frozen=True)
