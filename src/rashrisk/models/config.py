@@ -28,8 +28,9 @@ class LogisticGrid:
     # rash-free, the less severe-rash risk remains; docs/training.md section 3)
     unpenalised: tuple[str, ...] = field(default=("tdm_day",), metadata=SETTING)
     # the penalty served: the grid's C with the lowest CV log-loss (false), or the mean of the grid's log C
-    # weighted by pseudo-BMA weights of their CV log-loss (true; rashrisk.models.selection.soft_penalty_candidates)
-    soft_penalty: bool = field(default=True, metadata=SETTING)
+    # weighted by pseudo-BMA weights of their CV log-loss (true; rashrisk.models.selection.soft_penalty_candidates;
+    # evaluated, not the default: docs/benchmarks.md)
+    soft_penalty: bool = field(default=False, metadata=SETTING)
 
 
 @dataclass(frozen=True)
