@@ -1,0 +1,146 @@
+"""The rule engine's row-wise evaluators, for small tables (a one-patient request: one patients row,
+a few genotype rows, a few samples).
+
+The same declared :class:`~rashrisk.contract.schema.Rule` objects and check names as the vectorised
+evaluators of :mod:`rashrisk.contract.rules`, the same parsers' results (a column's typed values and
+its failed cells) and the same masks, computed on the cells as Python values and numpy arrays
+instead of a few pandas operations per column and rule: on a table of one row those operations cost
+tens of microseconds each, the values themselves nothing. :func:`rashrisk.contract.rules.apply_rules`
+uses these up to :data:`SMALL_TABLE_ROWS` rows; findings, messages and the canonical tables are
+made by the same code either way. tests/contract/test_row_rules.py fuzzes both on the same tables
+and requires identical results.
+
+Parsers and checks whose vectorised form is already numpy or Arrow on the cells (numbers, dates,
+regular expressions, UTC offsets, catalogue alleles) are not duplicated: they are called as they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rashrisk.contract.parse import parse_column
+from rashrisk.contract.schema import BOOLEAN_SPELLINGS, TODAY, Col, Column
+from rashrisk.genotype.alleles import parse_genotype
+
+SMALL_TABLE_ROWS = 32  # up to this many rows, the row-wise evaluators (a one-patient request's tables)
+
+
+def parse_cells(raw: pd.Series, column: Column) -> tuple[pd.Series | np.ndarray, np.ndarray]:
+    """``parse_column`` of one small raw column: (typed values, failed cells), the same values."""
+    cells = raw.to_numpy(object)
+    if column.allowed:
+        spellings = column.spellings()
+        values = np.empty(len(cells), dtype=object)
+        values[:] = [spellings.get(c.lower()) for c in cells]
+        return values, np.zeros(len(cells), dtype=bool)
+    parser = _ROW_PARSERS.get(column.type)
+    if parser is None:  # numbers and dates: already numpy / Arrow on the cells
+        return parse_column(raw, column)
+    return parser(cells)
+
+
+def _string(cells: np.ndarray):
+    values = np.empty(len(cells), dtype=object)
+    values[:] = [None if c == "" else c for c in cells]
+    return values, np.zeros(len(cells), dtype=bool)
+
+
+def _boolean(cells: np.ndarray):
+    out = np.full(len(cells), np.nan)
+    failed = np.zeros(len(cells), dtype=bool)
+    for i, c in enumerate(cells):
+        value = BOOLEAN_SPELLINGS.get(c.lower())
+        if value is None and c != "":
+            value = BOOLEAN_SPELLINGS.get(c.strip().lower())
+        if value is None:
+            failed[i] = c != ""
+        else:
+            out[i] = value
+    return out, failed
+
+
+def _genotype(cells: np.ndarray):
+    values = np.empty(len(cells), dtype=object)
+    failed = np.zeros(len(cells), dtype=bool)
+    for i, c in enumerate(cells):
+        try:
+            values[i] = parse_genotype(c)
+        except ValueError:
+            failed[i] = True
+    return values, failed
+
+
+_ROW_PARSERS = {"string": _string, "boolean": _boolean, "genotype": _genotype}
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    return np.asarray(pd.isna(values), dtype=bool)
+
+
+def check_allowed(rule, s) -> np.ndarray:
+    name = rule.params["on"]
+    return (s.raw(name).to_numpy(object) != "") & _missing(s.value(name).to_numpy())
+
+
+def check_soft_allowed(rule, s) -> np.ndarray:
+    x = s.value(rule.params["on"]).to_numpy()
+    usual = set(rule.params["values"])
+    return np.array([not pd.isna(v) and v not in usual for v in x], dtype=bool)
+
+
+def check_unique(rule, s) -> np.ndarray:
+    keys = list(rule.params["on"])
+    rows = list(zip(*(s.raw(k).to_numpy(object).tolist() for k in keys)))
+    counts: dict[tuple, int] = {}
+    for row in rows:
+        counts[row] = counts.get(row, 0) + 1
+    return np.array([counts[row] > 1 and all(c != "" for c in row) for row in rows], dtype=bool)
+
+
+def check_patient_known(rule, s) -> np.ndarray:
+    read = set(s.need("patient_ids_read"))
+    return np.array([c != "" and c not in read for c in s.raw("patient_id").to_numpy(object)], dtype=bool)
+
+
+def check_patient_accepted(rule, s) -> np.ndarray:
+    read, accepted = set(s.need("patient_ids_read")), set(s.need("patient_ids_accepted"))
+    return np.array([c in read and c not in accepted for c in s.raw("patient_id").to_numpy(object)], dtype=bool)
+
+
+def check_condition(rule, s, ops) -> np.ndarray:
+    """As the vectorised ``condition``: a violation where every term holds; a missing value never
+    satisfies a comparison."""
+    bad = np.ones(len(s.values), dtype=bool)
+    for term in rule.params["when"]:
+        left = s.value(term[0]).to_numpy()
+        if term[1] == "isna":
+            bad &= _missing(left)
+            continue
+        if term[1] == "notna":
+            bad &= ~_missing(left)
+            continue
+        if term[1] == "in":
+            allowed = set(term[2])
+            bad &= np.array([not pd.isna(v) and v in allowed for v in left], dtype=bool)
+            continue
+        right = term[2]
+        present = ~_missing(left)
+        if isinstance(right, Col):
+            right = s.value(right.name).to_numpy()
+            present &= ~_missing(right)
+        elif right == TODAY:
+            right = np.datetime64(s.context.today.to_datetime64(), "ns")
+        with np.errstate(invalid="ignore"):
+            held = np.asarray(ops[term[1]](left, right), dtype=bool)
+        bad &= held & present
+    return bad
+
+
+ROW_CHECKS = {
+    "allowed": check_allowed,
+    "soft_allowed": check_soft_allowed,
+    "unique": check_unique,
+    "patient_known": check_patient_known,
+    "patient_accepted": check_patient_accepted,
+}
