@@ -10,8 +10,9 @@ uses these up to :data:`SMALL_TABLE_ROWS` rows; findings, messages and the canon
 made by the same code either way. tests/contract/test_row_rules.py fuzzes both on the same tables
 and requires identical results.
 
-Parsers and checks whose vectorised form is already numpy or Arrow on the cells (numbers, dates,
-regular expressions, UTC offsets, catalogue alleles) are not duplicated: they are called as they are.
+Parsers and checks whose vectorised form is already numpy or Arrow on the cells (ranges, regular
+expressions, UTC offsets, catalogue alleles) or pandas' own parser (dates) are not duplicated: they
+are called as they are; numbers go through the vectorised parser's Arrow conversion.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rashrisk.contract.parse import parse_column
+from rashrisk.contract.parse import _to_float, parse_column
 from rashrisk.contract.schema import BOOLEAN_SPELLINGS, TODAY, Col, Column
 from rashrisk.genotype.alleles import parse_genotype
 
@@ -35,9 +36,21 @@ def parse_cells(raw: pd.Series, column: Column) -> tuple[pd.Series | np.ndarray,
         values[:] = [spellings.get(c.lower()) for c in cells]
         return values, np.zeros(len(cells), dtype=bool)
     parser = _ROW_PARSERS.get(column.type)
-    if parser is None:  # numbers and dates: already numpy / Arrow on the cells
+    if parser is None:  # dates: pandas' ISO 8601 parser, as the vectorised engine
         return parse_column(raw, column)
     return parser(cells)
+
+
+def _number(cells: np.ndarray):
+    x = _to_float(cells)  # the vectorised parser's own Arrow conversion, on the cells
+    finite = np.isfinite(x)
+    return np.where(finite, x, np.nan), (cells != "") & ~finite
+
+
+def _integer(cells: np.ndarray):
+    x, failed = _number(cells)
+    fractional = np.isfinite(x) & (np.floor(x) != x)
+    return np.where(fractional, np.nan, x), failed | fractional
 
 
 def _string(cells: np.ndarray):
@@ -71,7 +84,8 @@ def _genotype(cells: np.ndarray):
     return values, failed
 
 
-_ROW_PARSERS = {"string": _string, "boolean": _boolean, "genotype": _genotype}
+_ROW_PARSERS = {"string": _string, "number": _number, "integer": _integer, "boolean": _boolean,
+                "genotype": _genotype}
 
 
 def _missing(values: np.ndarray) -> np.ndarray:
