@@ -39,11 +39,15 @@ TOKEN = "bench-token-" + os.urandom(12).hex()
 from rashrisk.service.schemas import EXAMPLE_PATIENT as PATIENT  # noqa: E402  (the docs/reports.md document)
 
 
+SCENARIO_KEYS = {"start": "score start, 1 patient", "tdm": "score tdm, 1 patient (1 sample)",
+                 "batch": "score start, batch of 100"}
+
+
 def scenarios() -> dict[str, dict]:
     batch = [dict(PATIENT, patient_id=f"B{i:03d}", age_years=30 + i % 50, weight_kg=45 + i % 40) for i in range(100)]
-    return {"score start, 1 patient": {"stage": "start", "patient": dict(PATIENT, tdm=[])},
-            "score tdm, 1 patient (1 sample)": {"stage": "tdm", "patient": PATIENT},
-            "score start, batch of 100": {"stage": "start", "patients": batch}}
+    return {SCENARIO_KEYS["start"]: {"stage": "start", "patient": dict(PATIENT, tdm=[])},
+            SCENARIO_KEYS["tdm"]: {"stage": "tdm", "patient": PATIENT},
+            SCENARIO_KEYS["batch"]: {"stage": "start", "patients": batch}}
 
 
 def free_port() -> int:
@@ -169,8 +173,11 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per scenario and client count")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--scenarios", default="start,tdm,batch", help="some of start, tdm, batch")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
+    chosen = {SCENARIO_KEYS[k.strip()] for k in args.scenarios.split(",")}
+    selected = {name: body for name, body in scenarios().items() if name in chosen}
     print(f"load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; server workers {args.workers}; the load "
           "generator runs on the same machine")
     with tempfile.TemporaryDirectory() as folder:
@@ -179,7 +186,7 @@ def main() -> None:
         try:
             print(f"{'scenario':34} {'clients':>7} {'done':>5} {'errors':>6} {'cut':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
                   f"{'p99 ms':>8}")
-            for name, body in scenarios().items():
+            for name, body in selected.items():
                 n = args.batch_requests if "patients" in body else args.requests
                 asyncio.run(load(port, body, 1, 5, 10))  # warm-up
                 for c in clients:
@@ -192,7 +199,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=60)
     print("\nin process, same bodies, no HTTP (median): contract check + scoring | scoring alone")
-    for name, body in scenarios().items():
+    for name, body in selected.items():
         whole, scoring = in_process_ms(body, 10 if "patients" in body else 50)
         print(f"{name:34} {whole:8.1f} ms | {scoring:8.1f} ms")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from rashrisk.contract.parse import _to_float, parse_column
 from rashrisk.contract.schema import BOOLEAN_SPELLINGS, TODAY, Col, Column
-from rashrisk.genotype.alleles import parse_genotype
+from rashrisk.genotype.alleles import allele_counts, parse_genotype
 
 SMALL_TABLE_ROWS = 32  # up to this many rows, the row-wise evaluators (a one-patient request's tables)
 
@@ -151,7 +151,28 @@ def check_condition(rule, s, ops) -> np.ndarray:
     return bad
 
 
+def check_catalogue_alleles(rule, s) -> np.ndarray:
+    """As ``allele_mismatch``: a parseable call of a catalogue variant with an allele that is neither
+    its ref nor its alt (unparseable text is the ``.type`` rule's)."""
+    catalogue = s.need("catalogue")
+    letters = dict(zip(catalogue["rsid"].tolist(), zip(catalogue["ref"].tolist(), catalogue["alt"].tolist())))
+    out = np.zeros(len(s.values), dtype=bool)
+    for i, (variant, text) in enumerate(zip(s.raw("rsid").to_numpy(object), s.raw("genotype").to_numpy(object))):
+        if variant not in letters:
+            continue
+        try:
+            alleles = parse_genotype(text)
+        except ValueError:
+            continue
+        try:
+            allele_counts(alleles, *letters[variant])
+        except ValueError:
+            out[i] = True
+    return out
+
+
 ROW_CHECKS = {
+    "catalogue_alleles": check_catalogue_alleles,
     "allowed": check_allowed,
     "soft_allowed": check_soft_allowed,
     "unique": check_unique,
