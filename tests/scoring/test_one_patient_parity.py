@@ -121,3 +121,21 @@ def test_the_parity_comparison_can_fail(models, monkeypatch):
     changed["findings"] = changed["findings"][1:]
     with pytest.raises(AssertionError):
         assert_same_outcome(base, changed)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(document=documents())
+def test_every_patient_scored_rows_equal_the_merged_and_sorted_rows(document, models):
+    """score_input returns the scored rows as they are when every patient was scored in input order:
+    the same table (values and dtypes) as merging the (empty) not-scored rows and sorting."""
+    from rashrisk.scoring.score import in_input_order, not_scored_rows
+
+    try:
+        found = single_input(document)
+    except RequestProblems:
+        return
+    for stage, model in models.items():
+        table = score_input(found, stage, model)
+        merged = in_input_order(pd.concat([table, not_scored_rows(model, {})], ignore_index=True), found.patient_ids)
+        pd.testing.assert_frame_equal(table, merged, check_exact=True)
