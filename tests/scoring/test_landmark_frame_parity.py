@@ -133,3 +133,33 @@ def test_example_cohort_frame_equals_the_previous_code(tdm_model, monkeypatch):
     changed.iloc[0, -1] = np.nextafter(changed.iloc[0, -1], np.inf)
     with pytest.raises(AssertionError):
         pd.testing.assert_frame_equal(new.X, changed, check_exact=True)
+
+
+def reference_apriori(covariates, pk_model):
+    """The previous a priori step: predict_trough with 20 draws (interval unused) and a second resolution."""
+    from rashrisk.pk.apriori import predict_trough
+
+    table = covariates.reset_index()
+    out = predict_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model, n_sim=20)
+    imputed = pk_model.imputed_covariates(table)
+    carried = [c for c in imputed.columns if c in table.columns]
+    defaulted = imputed[carried].to_numpy(dtype=bool).any(axis=1) if carried else np.zeros(len(table), dtype=bool)
+    return pd.Series(out["trough_typical_ng_ml"].to_numpy(dtype=float), index=covariates.index), defaulted
+
+
+@pytest.mark.parametrize("stage", ["start", "tdm"])
+def test_apriori_trough_equals_the_previous_code(stage, monkeypatch):
+    from importlib import resources
+
+    from rashrisk.pk.model import available_models, load_pk_model
+
+    cohort = load_cohort(resources.files("rashrisk.data") / "example_cohort")
+    for name in available_models():
+        pk_model = load_pk_model(name)
+        new = build_model_frame(cohort, stage, pk_model=pk_model)
+        with monkeypatch.context() as patched:
+            patched.setattr(frame_module, "_apriori", reference_apriori)
+            old = build_model_frame(cohort, stage, pk_model=pk_model)
+        assert_same_frame(new, old) if stage == "tdm" else (
+            pd.testing.assert_frame_equal(new.X, old.X, check_exact=True),
+            pd.testing.assert_frame_equal(new.provenance, old.provenance, check_exact=True))

@@ -18,7 +18,7 @@ import pandas as pd
 from rashrisk.errors import RashriskError
 from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.genotype.table import allele_count_wide
-from rashrisk.pk.apriori import predict_trough
+from rashrisk.pk.apriori import typical_trough
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import default_pk_model
 from rashrisk.stages import STAGES
@@ -30,7 +30,6 @@ TDM_COLUMNS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
 # a priori trough through it, so the a priori trough's warnings and provenance apply)
 DERIVED_FROM = {"trough_ratio_to_apriori": ("map_trough_ng_ml", "apriori_trough_ng_ml")}
 NO_OUTCOME = "no outcome recorded"
-APRIORI_SIMULATIONS = 20  # the model uses the typical trough only; draws only feed the unused interval
 
 
 @dataclass
@@ -80,12 +79,11 @@ def _apriori(covariates: pd.DataFrame, pk_model) -> tuple[pd.Series, np.ndarray]
     reference value for a covariate the cohort carries but this patient lacks ('defaulted').
     Covariates the contract never carries (e.g. red-cell count) are a property of the PK model."""
     table = covariates.reset_index()
-    out = predict_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model,
-                         n_sim=APRIORI_SIMULATIONS)
-    imputed = pk_model.imputed_covariates(table)
+    # predict_trough's typical trough and covariate resolution, once (its simulated interval is not used)
+    trough, imputed = typical_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model)
     carried = [c for c in imputed.columns if c in table.columns]
     defaulted = imputed[carried].to_numpy(dtype=bool).any(axis=1) if carried else np.zeros(len(table), dtype=bool)
-    return pd.Series(out["trough_typical_ng_ml"].to_numpy(dtype=float), index=covariates.index), defaulted
+    return pd.Series(trough, index=covariates.index), defaulted
 
 
 def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) -> ModelFrame:
