@@ -1,13 +1,11 @@
 """The endpoints of the core service: health, models, score, explain, report (docs/service.md).
 
 Handlers are plain functions (FastAPI runs them in its thread pool): scoring is CPU-bound and the
-models are read-only once loaded. ``/v1/score`` of one patient is the exception: it is answered on
-the event loop (a worker process then scores one patient at a time; batches go to the thread pool)."""
+models are read-only once loaded."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from rashrisk.explanations.local import explanation_table
@@ -71,17 +69,9 @@ def models(request: Request):
 
 
 @router.post("/v1/score", response_model=ScoreResponse, tags=["scoring"], responses=ERRORS)
-async def score(body: ScoreRequest, request: Request, response: Response):
+def score(body: ScoreRequest, request: Request, response: Response):
     """The `rashrisk score` row of every patient: scored (risk, 95% interval, band, top factors,
     warnings) or not_scored with the reason; in request order."""
-    if body.patient is not None and body.patients is None:
-        # one patient: milliseconds of CPU, answered on the event loop (no thread hand-off, and
-        # concurrent one-patient requests do not contend for the interpreter lock in threads)
-        return _score(body, request, response)
-    return await run_in_threadpool(_score, body, request, response)
-
-
-def _score(body: ScoreRequest, request: Request, response: Response) -> dict:
     served = served_models(request)
     stage = body.stage.value
     model = served.for_stage(stage)
