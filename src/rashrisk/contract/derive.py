@@ -71,13 +71,14 @@ def outcomes(values: pd.DataFrame) -> pd.DataFrame:
 
 def canonical(schema: FileSchema, values: pd.DataFrame, table: RawTable, keep: np.ndarray) -> pd.DataFrame:
     """Accepted rows: contract columns in canonical dtypes, derived columns, then extra columns as text."""
+    every = bool(np.all(keep))  # the usual case: no row rejected, no row to drop
     out = {}
     for column in schema.columns:
-        out[column.name] = _cast(values[column.name][keep], column.type)
+        out[column.name] = _cast(values[column.name] if every else values[column.name][keep], column.type)
     for name in DERIVED[schema.key]:
-        out[name] = values[name][keep]
+        out[name] = values[name] if every else values[name][keep]
     for name in table.extra_columns:
-        out[name] = table.frame[name][keep]
+        out[name] = table.frame[name] if every else table.frame[name][keep]
     return pd.DataFrame(out).reset_index(drop=True)
 
 
