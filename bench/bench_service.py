@@ -11,12 +11,14 @@ HTTP) for the ratio.
 Scenarios: POST /v1/score with one patient at the start stage, one patient at the TDM stage (one
 sample), and a batch of 100 patients (start stage).
 
-The load generator is a small asyncio HTTP/1.1 client in this process, on the same 2 cores as the
-server: its own cost is part of the figures. Traffic goes to 127.0.0.1 only; every loop is bounded
+The load generator is a small asyncio HTTP/1.1 client in this process (keep-alive connections, every
+response's status checked, uvloop when installed), on the same 2 cores as the server: its own cost
+is part of the figures, and its CPU per request is printed ("client cpu ms/req"). The server runs
+with ``--workers 2`` by default (one process per core). Traffic goes to 127.0.0.1 only; every loop is bounded
 in request count and time, and the server is stopped at the end.
 
 Run: .venv/bin/python bench/bench_service.py [--requests 400] [--batch-requests 20] [--time-limit 30]
-                                              [--workers 1] [--clients 1,10,50]
+                                              [--workers 2] [--clients 1,10,50] [--scenarios start,tdm,batch]
 """
 
 from __future__ import annotations
@@ -39,11 +41,15 @@ TOKEN = "bench-token-" + os.urandom(12).hex()
 from rashrisk.service.schemas import EXAMPLE_PATIENT as PATIENT  # noqa: E402  (the docs/reports.md document)
 
 
+SCENARIO_KEYS = {"start": "score start, 1 patient", "tdm": "score tdm, 1 patient (1 sample)",
+                 "batch": "score start, batch of 100"}
+
+
 def scenarios() -> dict[str, dict]:
     batch = [dict(PATIENT, patient_id=f"B{i:03d}", age_years=30 + i % 50, weight_kg=45 + i % 40) for i in range(100)]
-    return {"score start, 1 patient": {"stage": "start", "patient": dict(PATIENT, tdm=[])},
-            "score tdm, 1 patient (1 sample)": {"stage": "tdm", "patient": PATIENT},
-            "score start, batch of 100": {"stage": "start", "patients": batch}}
+    return {SCENARIO_KEYS["start"]: {"stage": "start", "patient": dict(PATIENT, tdm=[])},
+            SCENARIO_KEYS["tdm"]: {"stage": "tdm", "patient": PATIENT},
+            SCENARIO_KEYS["batch"]: {"stage": "start", "patients": batch}}
 
 
 def free_port() -> int:
@@ -98,6 +104,7 @@ async def load(port: int, body: dict, clients: int, n_requests: int, time_limit_
     cut = 0  # requests still open when the time limit ended the scenario
     issued = 0
     stop_at = time.perf_counter() + time_limit_s
+    client_cpu = time.process_time()  # the load generator's own CPU (it shares the cores with the server)
 
     async def client():
         nonlocal errors, issued, cut
@@ -125,7 +132,18 @@ async def load(port: int, body: dict, clients: int, n_requests: int, time_limit_
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    return {"done": len(latencies), "errors": errors, "cut": cut, "elapsed_s": elapsed, "latencies": sorted(latencies)}
+    client_cpu = time.process_time() - client_cpu
+    return {"done": len(latencies), "errors": errors, "cut": cut, "elapsed_s": elapsed, "latencies": sorted(latencies),
+            "client_cpu_ms": client_cpu / max(len(latencies), 1) * 1e3}
+
+
+def run(coroutine):
+    """asyncio.run, on uvloop when it is installed (the server's loop too): a leaner load generator."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -167,10 +185,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="requests per single-patient scenario and client count")
     parser.add_argument("--batch-requests", type=int, default=20, help="requests per batch scenario and client count")
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per scenario and client count")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="rashrisk serve --workers (one per core)")
     parser.add_argument("--clients", default="1,10,50")
+    parser.add_argument("--scenarios", default="start,tdm,batch", help="some of start, tdm, batch")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
+    chosen = {SCENARIO_KEYS[k.strip()] for k in args.scenarios.split(",")}
+    selected = {name: body for name, body in scenarios().items() if name in chosen}
     print(f"load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; server workers {args.workers}; the load "
           "generator runs on the same machine")
     with tempfile.TemporaryDirectory() as folder:
@@ -178,21 +199,21 @@ def main() -> None:
         server = start_server(port, args.workers, Path(folder) / "server.log")
         try:
             print(f"{'scenario':34} {'clients':>7} {'done':>5} {'errors':>6} {'cut':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-                  f"{'p99 ms':>8}")
-            for name, body in scenarios().items():
+                  f"{'p99 ms':>8} {'client cpu ms/req':>17}")
+            for name, body in selected.items():
                 n = args.batch_requests if "patients" in body else args.requests
-                asyncio.run(load(port, body, 1, 5, 10))  # warm-up
+                run(load(port, body, 4, 20, 10))  # warm-up (connections spread over the workers)
                 for c in clients:
-                    r = asyncio.run(load(port, body, c, n, args.time_limit))
+                    r = run(load(port, body, c, n, args.time_limit))
                     lat = r["latencies"]
                     print(f"{name:34} {c:7d} {r['done']:5d} {r['errors']:6d} {r['cut']:4d} {r['done'] / r['elapsed_s']:8.1f} "
                           f"{percentile(lat, 50) * 1e3:8.1f} {percentile(lat, 95) * 1e3:8.1f} "
-                          f"{percentile(lat, 99) * 1e3:8.1f}", flush=True)
+                          f"{percentile(lat, 99) * 1e3:8.1f} {r['client_cpu_ms']:17.2f}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=60)
     print("\nin process, same bodies, no HTTP (median): contract check + scoring | scoring alone")
-    for name, body in scenarios().items():
+    for name, body in selected.items():
         whole, scoring = in_process_ms(body, 10 if "patients" in body else 50)
         print(f"{name:34} {whole:8.1f} ms | {scoring:8.1f} ms")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")

@@ -76,13 +76,15 @@ def variant_config(name: str):
         return base.with_overrides(cv_splits=int(name[2:]))
     if name == "day-penalised":  # the default before: the landmark day penalised like every other coefficient
         return base.with_overrides(logistic=dataclasses.replace(base.logistic, unpenalised=()))
+    if name == "soft-penalty":  # [logistic] soft_penalty = true (docs/training.md section 3)
+        return base.with_overrides(logistic=dataclasses.replace(base.logistic, soft_penalty=True))
     if name == "cv10x5":
         return base.with_overrides(cv_splits=10, cv_repeats=5)
     raise SystemExit(f"--variants: unknown variant {name!r}; expected one of {', '.join(VARIANTS)}")
 
 
 VARIANTS = ("default", "nonnegative", "logistic-only", "C1", "C-wide", "C-fine", "C-mid", "old-predictors", "tdm-no-ratio",
-            "cv10", "cv20", "cv10x5", "day-penalised")
+            "cv10", "cv20", "cv10x5", "day-penalised", "soft-penalty")
 
 
 def write_cohort(generator: str, folder: Path, n: int, seed: int):

@@ -38,3 +38,23 @@ def test_parse_iso_equals_the_masked_assignment(cells, offset):
         warnings.simplefilter("ignore")
         got, expected = _parse_iso(text), masked_parse_iso(text)
     pd.testing.assert_series_equal(got, expected, check_exact=True)
+
+
+def test_offsets_pandas_reads_beside_naive_times_are_no_server_error():
+    """Found by the row-rules fuzz test: '2025/03/17T08:00Z' (an offset has_utc_offset does not see)
+    beside naive times made pandas return an object column and the parser raise AttributeError (a 500
+    over HTTP); the times are now read one by one and the request is a 422 naming the bad sample."""
+    from rashrisk.service.inputs import RequestProblems, single_input
+    from rashrisk.service.schemas import EXAMPLE_PATIENT
+
+    sample = dict(EXAMPLE_PATIENT["tdm"][0])
+    times = ["2025-00-00", "2025-03-17T08:00", "2025/03/17T08:00Z"]
+    document = dict(EXAMPLE_PATIENT, tdm=[dict(sample, sample_time=t) for t in times])
+    try:
+        single_input(document)
+    except RequestProblems as exc:
+        assert [p["loc"] for p in exc.problems] == [["body", "patient", "tdm", 0, "sample_time"]]
+    else:
+        raise AssertionError("the impossible date 2025-00-00 was accepted")
+    values = _parse_kind(pd.Series(times, dtype=object), utc=False)
+    assert str(values.dtype) == "datetime64[ns]" and pd.isna(values.iloc[0])

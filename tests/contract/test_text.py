@@ -75,3 +75,19 @@ def test_empty_table_is_a_fresh_copy_with_the_canonical_dtypes():
         assert "added" not in second and second is not first and len(second) == 0
         assert list(second.columns) == list(first.columns[:-1])
         assert list(second.dtypes) == list(first.dtypes[:-1])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(columns=st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=4),
+       strings_only=st.booleans(), offset=st.integers(0, 5))
+def test_object_frame_as_one_block_equals_column_by_column(columns, strings_only, offset):
+    """A frame of object columns (a JSON document's tables) is written as one block: the same text
+    as column by column through the pandas path."""
+    if strings_only:
+        columns = [[c if isinstance(c, str) or c is None else str(c) for c in cells] for cells in columns]
+    frame = pd.DataFrame({f"c{j}": pd.Series(cells, dtype=object) for j, cells in enumerate(columns)})
+    frame.index = range(offset, offset + 3)
+    text = frame_as_text(frame)
+    assert list(text.columns) == list(frame.columns) and text.index.equals(pd.RangeIndex(3))
+    for name in frame.columns:
+        same(text[name], pandas_column_as_text(frame[name]))

@@ -27,6 +27,10 @@ def test_unknown_key_is_named_in_the_error(tmp_path):
     ("[features.risk_allele]\nrs4129267 = 'T'\n", "rs4129267"),
     ("[training]\ncv_splits = 'five'\n", "cv_splits"),
     ("[training]\ncv_repeats = 1.5\n", "cv_repeats = 1.5; expected a whole number"),
+    # a misspelt or unused factor in a constraint list would constrain nothing
+    ("[xgboost]\nmonotone_increasing = ['rs412926']\n", r"\[xgboost\] monotone_increasing: \['rs412926'\] is no clinical factor"),
+    ("[logistic]\nnonnegative = ['map_trough']\n", r"\[logistic\] nonnegative: \['map_trough'\]"),
+    ("[logistic]\nunpenalised = ['start_dose_mg']\n", r"unpenalised: \['start_dose_mg'\] is no clinical factor of \[features\]"),
 ])
 def test_bad_values_are_refused_with_the_key(tmp_path, text, needle):
     path = tmp_path / "bad.toml"
@@ -40,3 +44,11 @@ def test_a_whole_float_for_an_integer_setting_becomes_an_int(tmp_path):
     path.write_text("[training]\ncv_repeats = 3.0\n", encoding="utf-8")
     config = TrainingConfig.from_toml(path)
     assert config.cv_repeats == 3 and isinstance(config.cv_repeats, int)
+
+
+def test_constraint_lists_accept_the_factors_of_features(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text("[features]\ncontinuous = ['age_years', 'weight_kg']\ngenotypes = []\n"
+                    "[logistic]\nnonnegative = ['weight_kg', 'rs1045642']\n", encoding="utf-8")
+    config = TrainingConfig.from_toml(path)  # any rsID when every catalogue variant is used
+    assert config.logistic.nonnegative == ("weight_kg", "rs1045642")

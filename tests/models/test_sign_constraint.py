@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from rashrisk.models.config import TrainingConfig
+from rashrisk.models.config import LogisticGrid, TrainingConfig
 from rashrisk.models.family import constrained_features
 from rashrisk.models.family_logistic import LogisticFamily, fit_bounded_logistic
 from rashrisk.models.state import decode, encode
@@ -54,7 +54,8 @@ def test_family_uses_the_bounded_fit_only_when_configured():
     names, factors = ["a", "b", "c"], {"a": "a", "b": "b", "c": "c"}
     family = LogisticFamily()
     plain_config = TrainingConfig()
-    constrained = TrainingConfig.from_dict({"logistic": {"nonnegative": ["b"]}})
+    # built in code: "b" is a synthetic factor, which a configuration file's [features] could not name
+    constrained = TrainingConfig().with_overrides(logistic=LogisticGrid(nonnegative=("b",)))
     free, _ = family.fit({"C": 0.3}, plain_config, X, y, names, factors, seed=0)
     bound, _ = family.fit({"C": 0.3}, constrained, X, y, names, factors, seed=0)
     assert free.coef_[0, 1] < 0 and bound.coef_[0, 1] == pytest.approx(0.0, abs=1e-8)

@@ -56,10 +56,26 @@ def tdm(values: pd.DataFrame, start_dates: pd.Series) -> pd.DataFrame:
 def _tdm(values: pd.DataFrame, start_dates: pd.Series) -> pd.DataFrame:
     factor = values["unit"].map(_NG_ML_PER_UNIT).astype(float)
     values["concentration_ng_ml"] = values["concentration"] * factor
-    values["hours_after_dose"] = (values["sample_time"] - values["last_dose_time"]) / _HOUR
+    values["hours_after_dose"] = elapsed(values["sample_time"], values["last_dose_time"], _HOUR)
     values["start_date"] = values["patient_id"].map(start_dates).astype("datetime64[ns]")
-    values["day_on_treatment"] = (values["sample_time"] - values["start_date"]) / _DAY
+    values["day_on_treatment"] = elapsed(values["sample_time"], values["start_date"], _DAY)
     return values
+
+
+def elapsed(later: pd.Series, earlier: pd.Series, unit: np.timedelta64) -> np.ndarray:
+    """``later - earlier`` in ``unit`` (float; NaN where either is missing), as pandas' timedelta division
+    computes it, except that a difference beyond the nanosecond range (about 292 years: a year typed
+    wrong) is +/-inf, which the range rules then reject, instead of an overflow error."""
+    a = later.to_numpy("datetime64[ns]").astype("int64")
+    b = earlier.to_numpy("datetime64[ns]").astype("int64")
+    missing = np.isnat(later.to_numpy("datetime64[ns]")) | np.isnat(earlier.to_numpy("datetime64[ns]"))
+    with np.errstate(over="ignore"):
+        diff = a - b  # wraps on overflow: detected by the signs below
+    overflow = ((a >= 0) != (b >= 0)) & ((diff >= 0) != (a >= 0))
+    out = diff.astype(float) / float(unit.astype("timedelta64[ns]").astype("int64"))
+    out[overflow] = np.where(a[overflow] > b[overflow], np.inf, -np.inf)
+    out[missing] = np.nan
+    return out
 
 
 def outcomes(values: pd.DataFrame) -> pd.DataFrame:
@@ -71,13 +87,14 @@ def outcomes(values: pd.DataFrame) -> pd.DataFrame:
 
 def canonical(schema: FileSchema, values: pd.DataFrame, table: RawTable, keep: np.ndarray) -> pd.DataFrame:
     """Accepted rows: contract columns in canonical dtypes, derived columns, then extra columns as text."""
+    every = bool(np.all(keep))  # the usual case: no row rejected, no row to drop
     out = {}
     for column in schema.columns:
-        out[column.name] = _cast(values[column.name][keep], column.type)
+        out[column.name] = _cast(values[column.name] if every else values[column.name][keep], column.type)
     for name in DERIVED[schema.key]:
-        out[name] = values[name][keep]
+        out[name] = values[name] if every else values[name][keep]
     for name in table.extra_columns:
-        out[name] = table.frame[name][keep]
+        out[name] = table.frame[name] if every else table.frame[name][keep]
     return pd.DataFrame(out).reset_index(drop=True)
 
 

@@ -8,6 +8,8 @@ comparison in the rule engine is a plain boolean); the loader casts them to null
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -131,7 +133,13 @@ def _parse_iso(text: pd.Series) -> pd.Series:
 
 def _parse_kind(text: pd.Series, *, utc: bool) -> pd.Series:
     try:
-        values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # mixed time zones: read one by one below
+            values = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            # offsets pandas reads where has_utc_offset sees none (e.g. 2023/02/10T08:00Z beside naive
+            # times) give an object column of mixed time zones: that is an oddity too
+            raise TypeError("mixed time zones")
     except (ValueError, TypeError, OverflowError):  # any oddity: one by one
         values = pd.to_datetime(pd.Series([_to_naive(v) if v is not None else pd.NaT for v in text],
                                           index=text.index, dtype=object), errors="coerce", utc=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rashrisk.contract import row_rules
 from rashrisk.contract.parse import has_utc_offset, is_present, parse_column
 from rashrisk.contract.schema import TODAY, Col, FileSchema, Range, Rule, rules_for
 from rashrisk.findings import MAX_LINES_SHOWN, Finding
@@ -68,20 +69,26 @@ class RuleResult:
 
 def apply_rules(schema: FileSchema, table: RawTable, context: Context,
                 derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                rules: list[Rule] | None = None) -> RuleResult:
-    """Apply ``rules`` (default: every rule of ``schema``) to ``table``."""
+                rules: list[Rule] | None = None, *, row_wise: bool | None = None) -> RuleResult:
+    """Apply ``rules`` (default: every rule of ``schema``) to ``table``.
+
+    ``row_wise``: evaluate parsers and checks cell by cell (:mod:`rashrisk.contract.row_rules`, the
+    same results); None = for tables of at most ``SMALL_TABLE_ROWS`` rows."""
     raw = table.frame
+    if row_wise is None:
+        row_wise = len(raw) <= row_rules.SMALL_TABLE_ROWS
+    parse = row_rules.parse_cells if row_wise else parse_column
     parsed: dict[str, pd.Series] = {}
     failed: dict[str, np.ndarray] = {}
     for column in schema.columns:
         if column.name not in raw.columns:
             raise SchemaError(f"{table.file_name}: column {column.name!r} should have been added before the rules")
-        parsed[column.name], failed[column.name] = parse_column(raw[column.name], column)
+        parsed[column.name], failed[column.name] = parse(raw[column.name], column)
     values = pd.DataFrame(parsed, index=raw.index)  # one frame, not one insertion per column
     if derive is not None:
         values = derive(values)
     state = _State(schema, table, values, failed, context)
-    masks = [(rule, _check(rule, state)) for rule in (rules_for(schema.key) if rules is None else rules)]
+    masks = [(rule, _check(rule, state, row_wise)) for rule in (rules_for(schema.key) if rules is None else rules)]
     rejected = np.zeros(len(raw), dtype=bool)
     for rule, mask in masks:
         if rule.level == "error":
@@ -95,10 +102,16 @@ def apply_rules(schema: FileSchema, table: RawTable, context: Context,
     return RuleResult(values, rejected, findings, {rule.id: mask for rule, mask in masks})
 
 
-def _check(rule: Rule, state: _State) -> np.ndarray:
+def _check(rule: Rule, state: _State, row_wise: bool = False) -> np.ndarray:
     if rule.check not in _CHECKS:
         raise SchemaError(f"rule {rule.id}: unknown check {rule.check!r} (known: {', '.join(_CHECKS)})")
-    mask = np.asarray(_CHECKS[rule.check](rule, state), dtype=bool)
+    if row_wise and rule.check == "condition":
+        mask = row_rules.check_condition(rule, state, _OPS)
+    elif row_wise and rule.check in row_rules.ROW_CHECKS:
+        mask = row_rules.ROW_CHECKS[rule.check](rule, state)
+    else:
+        mask = _CHECKS[rule.check](rule, state)
+    mask = np.asarray(mask, dtype=bool)
     if mask.shape != (len(state.values),):
         raise SchemaError(f"rule {rule.id}: check returned {mask.shape}, expected one flag per row")
     return mask

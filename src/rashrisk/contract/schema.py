@@ -12,6 +12,7 @@ files are listed explicitly in :data:`EXTRA_RULES`. Every rule has a stable id, 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from rashrisk.units import CONCENTRATION_UNITS
@@ -367,8 +368,13 @@ FILE_RULES: tuple[tuple[str, str, str], ...] = (
 
 
 def rules_for(file_key: str) -> list[Rule]:
-    """All row rules of one file, column rules first, in declaration order."""
-    return _column_rules(FILES[file_key]) + [r for r in EXTRA_RULES if r.file == file_key]
+    """All row rules of one file, column rules first, in declaration order (a fresh list)."""
+    return list(_file_rules(file_key))
+
+
+@functools.lru_cache(maxsize=None)
+def _file_rules(file_key: str) -> tuple[Rule, ...]:
+    return tuple(_column_rules(FILES[file_key]) + [r for r in EXTRA_RULES if r.file == file_key])
 
 
 def column_rules(schema: FileSchema) -> list[Rule]:

@@ -16,6 +16,14 @@ import pandas as pd
 
 def frame_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column of ``frame`` as text, with a fresh 0..n-1 index (column names as str)."""
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) == len(names) and all(dtype == object for dtype in frame.dtypes):
+        # object columns only (JSON documents, CSV text): the cells of every column as one block
+        cells = frame.to_numpy(dtype=object)
+        text = np.empty(cells.shape, dtype=object)
+        for j in range(cells.shape[1]):
+            text[:, j] = _objects_as_text(cells[:, j], np.asarray(pd.isna(cells[:, j]), dtype=bool))
+        return pd.DataFrame(text, columns=names, index=range(len(frame)))
     return pd.DataFrame({str(c): column_as_text(frame.iloc[:, j]) for j, c in enumerate(frame.columns)},
                         index=range(len(frame)))
 

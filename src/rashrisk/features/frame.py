@@ -18,7 +18,7 @@ import pandas as pd
 from rashrisk.errors import RashriskError
 from rashrisk.features.landmark import select_landmark_samples
 from rashrisk.genotype.table import allele_count_wide
-from rashrisk.pk.apriori import predict_trough
+from rashrisk.pk.apriori import typical_trough
 from rashrisk.pk.map import map_estimate
 from rashrisk.pk.model import default_pk_model
 from rashrisk.stages import STAGES
@@ -30,7 +30,6 @@ TDM_COLUMNS = ("tdm_day", "map_trough_ng_ml", "trough_ratio_to_apriori")
 # a priori trough through it, so the a priori trough's warnings and provenance apply)
 DERIVED_FROM = {"trough_ratio_to_apriori": ("map_trough_ng_ml", "apriori_trough_ng_ml")}
 NO_OUTCOME = "no outcome recorded"
-APRIORI_SIMULATIONS = 20  # the model uses the typical trough only; draws only feed the unused interval
 
 
 @dataclass
@@ -80,12 +79,11 @@ def _apriori(covariates: pd.DataFrame, pk_model) -> tuple[pd.Series, np.ndarray]
     reference value for a covariate the cohort carries but this patient lacks ('defaulted').
     Covariates the contract never carries (e.g. red-cell count) are a property of the PK model."""
     table = covariates.reset_index()
-    out = predict_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model,
-                         n_sim=APRIORI_SIMULATIONS)
-    imputed = pk_model.imputed_covariates(table)
+    # predict_trough's typical trough and covariate resolution, once (its simulated interval is not used)
+    trough, imputed = typical_trough(table, table["start_dose_mg"].to_numpy(dtype=float), model=pk_model)
     carried = [c for c in imputed.columns if c in table.columns]
     defaulted = imputed[carried].to_numpy(dtype=bool).any(axis=1) if carried else np.zeros(len(table), dtype=bool)
-    return pd.Series(out["trough_typical_ng_ml"].to_numpy(dtype=float), index=covariates.index), defaulted
+    return pd.Series(trough, index=covariates.index), defaulted
 
 
 def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) -> ModelFrame:
@@ -140,10 +138,11 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
 def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
     samples, excluded = select_landmark_samples(cohort.tdm, X.index, cohort.outcomes, window=landmark)
     keep = X.index.isin(samples.index)
-    X, provenance = X.loc[keep].copy(), provenance.loc[keep].copy()
-    y = None if y is None else y.loc[keep]
+    if not keep.all():
+        X, provenance = X.loc[keep], provenance.loc[keep]
+        y = None if y is None else y.loc[keep]
     samples = samples.reindex(X.index)
-    X["tdm_day"] = samples["day_on_treatment"].astype(float)
+    tdm_day = samples["day_on_treatment"].astype(float)
     if len(X):
         covariates = covariates.loc[X.index].reset_index()
         columns = [c for c in ("concentration_ng_ml", "hours_after_dose", "dose_mg", "day_on_treatment", "below_loq")
@@ -152,15 +151,15 @@ def _add_landmark(cohort, covariates, X, provenance, y, pk_model, landmark):
         estimate = map_estimate(covariates, sample_rows, model=pk_model).set_index("patient_id").reindex(X.index)
         map_trough = estimate["trough_ng_ml"].astype(float)
         dose_ratio = samples["dose_mg"].astype(float) / X["start_dose_mg"].astype(float)
-        X["map_trough_ng_ml"] = map_trough
-        X["trough_ratio_to_apriori"] = map_trough / (X["apriori_trough_ng_ml"] * dose_ratio)
+        ratio = map_trough / (X["apriori_trough_ng_ml"] * dose_ratio)
         interval = estimate[["trough_low_ng_ml", "trough_high_ng_ml"]].astype(float)
         interval["sample_flags"] = estimate["sample_flags"]  # below-LOQ / improbable sample (pk.sample_checks)
     else:
-        X["map_trough_ng_ml"] = pd.Series(dtype=float)
-        X["trough_ratio_to_apriori"] = pd.Series(dtype=float)
+        map_trough = ratio = pd.Series(dtype=float, index=X.index)
         interval = pd.DataFrame(columns=["trough_low_ng_ml", "trough_high_ng_ml"], dtype=float)
-    provenance["tdm_day"] = "measured"
-    provenance["map_trough_ng_ml"] = "predicted"
-    provenance["trough_ratio_to_apriori"] = "derived"
-    return X, provenance, y, excluded, samples, interval
+    # the three columns added in one frame each (not three insertions into X and provenance)
+    added = pd.DataFrame({"tdm_day": tdm_day, "map_trough_ng_ml": map_trough, "trough_ratio_to_apriori": ratio},
+                         index=X.index)
+    words = {"tdm_day": "measured", "map_trough_ng_ml": "predicted", "trough_ratio_to_apriori": "derived"}
+    said = pd.DataFrame({c: np.full(len(X), w, dtype=object) for c, w in words.items()}, index=provenance.index)
+    return (pd.concat([X, added], axis=1), pd.concat([provenance, said], axis=1), y, excluded, samples, interval)

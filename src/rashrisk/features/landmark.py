@@ -48,8 +48,10 @@ def select_landmark_samples(tdm: pd.DataFrame, patient_ids, outcomes: pd.DataFra
         samples = samples[before_onset & ~samples["patient_id"].isin(list(reasons))]
         for pid in in_window_ids - set(samples["patient_id"]) - set(reasons):
             reasons[pid] = ONSET_BEFORE_SAMPLE
-    samples = samples.sort_values(["patient_id", "day_on_treatment"], kind="mergesort")
-    chosen = samples.drop_duplicates("patient_id", keep="first").set_index("patient_id")
+    if len(samples) > 1:  # one sample (or none) is already in order and unique
+        samples = samples.sort_values(["patient_id", "day_on_treatment"], kind="mergesort")
+        samples = samples.drop_duplicates("patient_id", keep="first")
+    chosen = samples.set_index("patient_id")
     for pid in patient_ids:
         if pid not in chosen.index and pid not in reasons:
             reasons[pid] = NO_SAMPLE_IN_WINDOW

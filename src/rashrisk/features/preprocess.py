@@ -14,6 +14,7 @@ from rashrisk.errors import ConfigError
 from rashrisk.features.columns import ClinicalColumns
 
 GENOTYPE_SUFFIX = "_alt_count"
+EVERY_VARIANT = "*"  # FeatureSpec.factors: genotypes = [] uses every catalogue variant
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class FeatureSpec:
                 raise ConfigError(f"[features.expected_direction] {factor} = {direction!r}; expected \"raises\", "
                                   "\"lowers\" or \"none\"")
         return cls(**kwargs)
+
+    def factors(self) -> frozenset:
+        """The clinical factors some stage may use: the declared columns and the pre-specified rsIDs
+        (:data:`EVERY_VARIANT` when ``genotypes`` is empty: every catalogue variant)."""
+        return frozenset((*self.categorical, *self.continuous, *self.tdm_continuous, *(self.genotypes or (EVERY_VARIANT,))))
 
     def columns_for(self, stage: str, available) -> dict[str, list[str]]:
         """The columns of each kind used at ``stage`` among ``available`` (the frame's columns)."""

@@ -62,7 +62,7 @@ def hwe_exact_p(n_hom_ref: int, n_het: int, n_hom_alt: int) -> float:
     return min(1.0, p)
 
 
-def _reference(catalogue_row: pd.Series, ancestry: str | None) -> tuple[float, str]:
+def _reference(catalogue_row, ancestry: str | None) -> tuple[float, str]:
     """(reference alt frequency or NaN, why there is no comparison or the population used)."""
     if ancestry is None or (isinstance(ancestry, float) and math.isnan(ancestry)):
         return math.nan, "no comparison: cohort ancestry unknown"
@@ -98,7 +98,7 @@ def genotype_qc(
     rsid_codes = pd.Index(catalogue["rsid"].astype(str)).get_indexer(genotypes["rsid"].astype(str))
     is_called = genotypes["called"].to_numpy(dtype=bool)
     alt_all = genotypes["alt_count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    for v, (_, variant) in enumerate(catalogue.iterrows()):
+    for v, variant in enumerate(catalogue.to_dict(orient="records")):  # rows as dicts: no Series per row
         rsid = variant["rsid"]
         of_variant = rsid_codes == v
         n_patients = int(of_variant.sum())

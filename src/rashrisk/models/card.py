@@ -10,6 +10,7 @@ aggregate statistics only (:func:`rashrisk.models.input_summary.summarize_inputs
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 
@@ -44,11 +45,16 @@ class PKModelRecord:
         return cls(name=model.name, sha256=model.content_sha256, definition=model.to_dict())
 
     def model(self) -> PopPKModel:
-        """The recorded model, refused when its content no longer matches the recorded hash."""
+        """The recorded model, refused when its content no longer matches the recorded hash. Built and
+        checked once per record (a served model's card answers every request with the same object)."""
+        built = self.__dict__.get("_model")
+        if built is not None and built[0] == self.definition:
+            return built[1]
         model = PopPKModel.from_dict(self.definition, source=f"model card PK model {self.name}")
         if model.content_sha256 != self.sha256:
             raise ModelError(f"model card PK model {self.name}: content hash {model.content_sha256[:12]} differs "
                              f"from the recorded {self.sha256[:12]}; the card was changed")
+        object.__setattr__(self, "_model", (copy.deepcopy(self.definition), model))
         return model
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rashrisk.errors import ConfigError
 from rashrisk.models.validation import SUPPRESS_EVENTS, SUPPRESS_PATIENTS
-from rashrisk.features.preprocess import FeatureSpec
+from rashrisk.features.preprocess import EVERY_VARIANT, FeatureSpec
 from rashrisk.genotype.coding import GENETIC_MODELS, RISK_ALLELES
 
 FAMILIES = ("logistic", "xgboost")
@@ -27,6 +27,10 @@ class LogisticGrid:
     # design implies, not candidate risk factors (the TDM landmark day: the later a patient is still
     # rash-free, the less severe-rash risk remains; docs/training.md section 3)
     unpenalised: tuple[str, ...] = field(default=("tdm_day",), metadata=SETTING)
+    # the penalty served: the grid's C with the lowest CV log-loss (false), or the mean of the grid's log C
+    # weighted by pseudo-BMA weights of their CV log-loss (true; rashrisk.models.selection.soft_penalty_candidates;
+    # evaluated, not the default: docs/benchmarks.md)
+    soft_penalty: bool = field(default=False, metadata=SETTING)
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class XGBoostGrid:
     reg_lambda: tuple[float, ...] = (5.0,)
     # clinical factors whose risk may only rise with the value (risk-allele count, exposure)
     monotone_increasing: tuple[str, ...] = field(default=("rs4129267", "apriori_trough_ng_ml", "map_trough_ng_ml",
-                                                    "trough_ratio_to_apriori", "start_dose_mg"), metadata=SETTING)
+                                                    "trough_ratio_to_apriori"), metadata=SETTING)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class TrainingConfig:
                     kwargs[name] = section_cls(**_checked(section_cls, data[name], f"{source} [{name}]"))
         config = cls(**kwargs)
         config.check(source)
+        _check_factor_lists(config, data, source)
         return config
 
     @classmethod
@@ -142,6 +147,26 @@ class TrainingConfig:
         for rsid, allele in self.features.risk_allele.items():
             if allele not in RISK_ALLELES:
                 raise ConfigError(f"{source} [features.risk_allele] {rsid} = {allele!r}; expected 'alt' or 'ref'")
+
+
+FACTOR_LISTS = (("logistic", "nonnegative"), ("logistic", "unpenalised"), ("xgboost", "monotone_increasing"))
+
+
+def _check_factor_lists(config: TrainingConfig, data: dict, source: str) -> None:
+    """Every name a configuration file writes in a constraint list (:data:`FACTOR_LISTS`) is a clinical
+    factor of its ``[features]`` (``FeatureSpec.factors``; any rsID when every catalogue variant is used):
+    a misspelt or unused one would constrain nothing, silently. Built-in lists are not checked: they
+    name the default factors, and one the features do not use is ignored."""
+    factors = config.features.factors()
+    every_variant = EVERY_VARIANT in factors
+    for section, key in FACTOR_LISTS:
+        if key not in data.get(section, {}):
+            continue
+        unknown = [n for n in getattr(getattr(config, section), key)
+                   if n not in factors and not (every_variant and n.startswith("rs") and n[2:].isdigit())]
+        if unknown:
+            raise ConfigError(f"{source} [{section}] {key}: {unknown} is no clinical factor of [features]; expected some of "
+                              f"{sorted(factors - {EVERY_VARIANT})}" + (" or a catalogue rsID" if every_variant else ""))
 
 
 def _checked(cls, values: dict, where: str, skip=frozenset()) -> dict:

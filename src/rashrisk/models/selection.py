@@ -50,29 +50,64 @@ def fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, *, see
     return out
 
 
-def tune(candidates, config, stage, X, y, *, seed, n_splits, n_repeats, progress=None):
-    """Repeated stratified CV. Returns (rows, oof_raw) where rows are dicts per candidate
-    (cv_logloss_mean, cv_logloss_sd over folds) and oof_raw maps candidate -> OOF raw log-odds
-    averaged over repeats."""
-    y = np.asarray(y, dtype=int)
-    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-    losses = {c: [] for c in candidates}
-    oof_sum = {c: np.zeros(len(y)) for c in candidates}
-    folds = list(splitter.split(np.zeros(len(y)), y))
+def _cross_validate(candidates, config, stage, X, y, folds, *, seed, losses, oof_sum, progress=None) -> None:
+    """Fold losses and summed out-of-fold raw log-odds of ``candidates`` on ``folds`` (added to the dicts)."""
     for k, (train_idx, test_idx) in enumerate(folds):
         logits = fold_raw_logits(candidates, config, stage, X, y, train_idx, test_idx, seed=seed + k)
         for candidate, raw in logits.items():
-            losses[candidate].append(log_loss(y[test_idx], expit(raw)))
-            oof_sum[candidate][test_idx] += raw
+            losses.setdefault(candidate, []).append(log_loss(y[test_idx], expit(raw)))
+            oof_sum.setdefault(candidate, np.zeros(len(y)))[test_idx] += raw
         if progress:
             progress(k + 1, len(folds))
+
+
+def soft_penalty_candidates(candidates, losses: dict, n: int) -> dict:
+    """The soft choice of the logistic L2 penalty: per preprocessing variant (``splines``) with two or
+    more grid values of ``C``, the candidate whose ``log C`` is the mean of the grid's ``log C`` weighted
+    by pseudo-BMA weights (Yao, Vehtari, Simpson and Gelman 2018), ``w_k ~ exp(-n x mean CV log-loss_k)``:
+    the exponentiated out-of-fold log-likelihood of each value, relative to the best. Returns
+    ``{candidate: {C as text: weight}}``. Picking the grid value with the lowest CV log-loss snaps to the
+    strongest penalty whenever it wins by a hair, which with ~20 events it does in most samples
+    (docs/benchmarks.md); the weighted mean moves off the grid's end only as far as the CV evidence allows."""
+    groups: dict[tuple, list] = {}
+    for c in candidates:
+        if c.family == "logistic":
+            groups.setdefault(tuple((k, v) for k, v in c.params if k != "C"), []).append(c)
+    out = {}
+    for rest, members in groups.items():
+        if len(members) < 2:
+            continue
+        mean_loss = np.array([np.mean(losses[c]) for c in members])
+        weights = np.exp(-n * (mean_loss - mean_loss.min()))
+        weights /= weights.sum()
+        log_c = float(np.sum(weights * np.log([c.param_dict["C"] for c in members])))
+        C = float(f"{np.exp(log_c):.4g}")  # a readable label; the same data give the same value
+        soft = Candidate("logistic", tuple(sorted((*rest, ("C", C)))))
+        out[soft] = {f"{c.param_dict['C']:g}": round(float(w), 4) for c, w in zip(members, weights)}
+    return out
+
+
+def tune(candidates, config, stage, X, y, *, seed, n_splits, n_repeats, progress=None):
+    """Repeated stratified CV. Returns (rows, oof_raw) where rows are dicts per candidate
+    (cv_logloss_mean, cv_logloss_sd over folds) and oof_raw maps candidate -> OOF raw log-odds
+    averaged over repeats. With ``[logistic] soft_penalty`` the soft-penalty candidates
+    (:func:`soft_penalty_candidates`) are then cross-validated on the same folds and added, their rows
+    carrying ``soft_weights``; :func:`best` picks the logistic family's candidate among them."""
+    y = np.asarray(y, dtype=int)
+    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    losses, oof_sum = {}, {}
+    folds = list(splitter.split(np.zeros(len(y)), y))
+    _cross_validate(candidates, config, stage, X, y, folds, seed=seed, losses=losses, oof_sum=oof_sum, progress=progress)
+    soft = soft_penalty_candidates(candidates, losses, len(y)) if config.logistic.soft_penalty else {}
+    soft = {c: w for c, w in soft.items() if c not in losses}  # a weighted mean that lands on a grid value is that value
+    _cross_validate(list(soft), config, stage, X, y, folds, seed=seed, losses=losses, oof_sum=oof_sum)
     rows = [
         {"candidate": c, "name": c.family, "label": c.label, "params": c.param_dict,
          "cv_logloss_mean": float(np.mean(losses[c])), "cv_logloss_sd": float(np.std(losses[c], ddof=1)),
-         "cv_folds": len(losses[c])}
-        for c in candidates
+         "cv_folds": len(losses[c]), **({"soft_weights": soft[c]} if c in soft else {})}
+        for c in [*candidates, *soft]
     ]
-    return rows, {c: oof_sum[c] / n_repeats for c in candidates}
+    return rows, {c: oof_sum[c] / n_repeats for c in [*candidates, *soft]}
 
 
 # Candidate families from simplest to most flexible (one-standard-error rule below).
@@ -82,21 +117,23 @@ FAMILY_ORDER = ("logistic", "xgboost")
 def best(rows, family: str | None = None) -> dict:
     """The selected candidate.
 
-    Within one family (``family`` given): the lowest mean CV log-loss (first in grid order on ties).
+    Within one family (``family`` given): the lowest mean CV log-loss (first in grid order on ties);
+    for the logistic family with soft-penalty rows (:func:`tune`), the lowest among those.
     Across families: the one-standard-error rule (Hastie, Tibshirani and Friedman, ESL 7.10) applied
-    to model families. The simplest family whose best mean log-loss is within one standard error
-    (fold SD / sqrt(folds)) of the overall best is chosen, then its best candidate. With ~50 events
+    to model families. Each family's candidate is chosen as above; the simplest family whose candidate's
+    mean log-loss is within one standard error (fold SD / sqrt(folds)) of the best of them is chosen. With ~50 events
     a more flexible model that merely ties the penalised logistic regression is noise, and it cost
     held-out discrimination on an independently generated cohort (docs/training.md, section 9).
     """
     if family is not None:
         pool = [r for r in rows if r["name"] == family]
-        return min(pool, key=lambda r: r["cv_logloss_mean"])
-    overall = min(rows, key=lambda r: r["cv_logloss_mean"])
-    tolerance = overall["cv_logloss_sd"] / np.sqrt(max(overall["cv_folds"], 1))
+        soft = [r for r in pool if "soft_weights" in r]  # the soft penalty choice replaces the grid's argmin
+        return min(soft or pool, key=lambda r: r["cv_logloss_mean"])
     rank = {name: i for i, name in enumerate(FAMILY_ORDER)}
-    for name in sorted({r["name"] for r in rows}, key=lambda n: rank.get(n, len(rank))):
-        family_best = best(rows, name)
+    family_bests = [best(rows, name) for name in sorted({r["name"] for r in rows}, key=lambda n: rank.get(n, len(rank)))]
+    overall = min(family_bests, key=lambda r: r["cv_logloss_mean"])
+    tolerance = overall["cv_logloss_sd"] / np.sqrt(max(overall["cv_folds"], 1))
+    for family_best in family_bests:
         if family_best["cv_logloss_mean"] <= overall["cv_logloss_mean"] + tolerance:
             return family_best
     return overall  # reached only when the SE is undefined (a single fold)

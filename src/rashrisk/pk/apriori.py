@@ -42,6 +42,22 @@ def imputed_names(imputed: pd.DataFrame) -> list[str]:
     return [labels[c] for c in codes.tolist()]
 
 
+def typical_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel, tau_h: float = 24.0):
+    """(typical steady-state trough per row, the imputed-covariate flags): :func:`predict_trough`'s
+    ``trough_typical_ng_ml`` and its covariate resolution, without the simulated interval."""
+    _, _, imputed, trough = _typical(covariates, dose_mg, model, tau_h)
+    return trough, imputed
+
+
+def _typical(covariates: pd.DataFrame, dose_mg, model: PopPKModel, tau_h: float):
+    dose = np.broadcast_to(np.asarray(dose_mg, dtype=float), (len(covariates),)).copy()
+    if np.any(~np.isfinite(dose)) or np.any(dose <= 0):
+        bad = dose[~(np.isfinite(dose) & (dose > 0))][0]
+        raise ModelError(f"predict_trough: dose_mg = {float(bad):g}; expected a positive number of mg")
+    typical, imputed = model.typical_and_imputed(covariates)
+    return dose, typical, imputed, np.asarray(model.trough_ss_ng_ml(typical, dose, tau_h=tau_h), dtype=float)
+
+
 def predict_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel | None = None, n_sim: int = 2000, seed: int = 0, tau_h: float = 24.0) -> pd.DataFrame:
     """Typical steady-state trough and its 5-95% prediction interval per row of ``covariates``.
 
@@ -55,12 +71,7 @@ def predict_trough(covariates: pd.DataFrame, dose_mg, *, model: PopPKModel | Non
     if n_sim != 0 and n_sim < 20:
         raise ModelError(f"predict_trough: n_sim = {n_sim}; expected 0 (typical trough only) or at least 20 draws for a 5-95% interval")
     n = len(covariates)
-    dose = np.broadcast_to(np.asarray(dose_mg, dtype=float), (n,)).copy()
-    if np.any(~np.isfinite(dose)) or np.any(dose <= 0):
-        bad = dose[~(np.isfinite(dose) & (dose > 0))][0]
-        raise ModelError(f"predict_trough: dose_mg = {float(bad):g}; expected a positive number of mg")
-    typical, imputed = model.typical_and_imputed(covariates)
-    trough_typical = np.asarray(model.trough_ss_ng_ml(typical, dose, tau_h=tau_h), dtype=float)
+    dose, typical, imputed, trough_typical = _typical(covariates, dose_mg, model, tau_h)
 
     rng = np.random.default_rng(seed)
     etas = model.sample_etas(n_sim, rng)  # (n_sim, n_eta), shared by all rows

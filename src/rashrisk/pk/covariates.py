@@ -123,6 +123,9 @@ def _category_key(value) -> str:
     return str(value)
 
 
+SMALL_TABLE_ROWS = 32  # up to this many rows, categorical covariates are keyed value by value
+
+
 def resolve_covariates(specs: dict[str, CovariateSpec], covariates: pd.DataFrame, model_name: str):
     """Covariate values with references filled in, and a boolean frame of what was imputed.
 
@@ -139,10 +142,19 @@ def resolve_covariates(specs: dict[str, CovariateSpec], covariates: pd.DataFrame
         missing = raw.isna().to_numpy()
         imputed[column] = missing
         if spec.kind == "numeric":
-            number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+            # a float column is already numbers (to_numeric would return it as it is)
+            number = (raw.to_numpy(dtype=float) if raw.dtype.kind == "f"
+                      else pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float))
             bad = np.flatnonzero(np.isnan(number) & ~missing)
             expected = "a number"
             out = np.where(missing, spec.reference, number)
+        elif n <= SMALL_TABLE_ROWS:  # a few patients: each value's key directly (the same keys)
+            out = np.empty(n, dtype=object)
+            out[:] = [str(spec.reference) if m else _category_key(v)
+                      for v, m in zip(raw.to_numpy(dtype=object), missing.tolist())]
+            levels = set(spec.levels)
+            bad = np.flatnonzero([o not in levels for o in out])
+            expected = f"one of {', '.join(spec.levels)}"
         else:
             keys = {v: _category_key(v) for v in pd.unique(raw[~missing])}
             out = raw.map(keys).to_numpy(dtype=object)

@@ -58,57 +58,63 @@ def _pad(values, rows: np.ndarray, col: np.ndarray, shape: tuple, fill=0.0) -> n
     return out
 
 
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A column as float (anything but a number NaN); a float column as it is."""
+    if column.dtype.kind == "f":
+        return column.to_numpy(dtype=float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
 def _sample_arrays(samples: pd.DataFrame, patient_ids: list, default_loq_ng_ml: float):
-    """Pad samples into (n_patients, max_samples) arrays."""
+    """Pad samples into (n_patients, max_samples) arrays (numpy on the columns: no frame copied)."""
     missing = [c for c in _REQUIRED if c not in samples.columns]
     if missing:
         raise ModelError(f"map_estimate: samples lack column(s) {', '.join(missing)}; expected {', '.join(_REQUIRED)}")
-    s = samples.copy()
-    s["patient_id"] = s["patient_id"].astype(str)
-    unknown = sorted(set(s["patient_id"]) - set(patient_ids))
+    pid = samples["patient_id"].astype(str).to_numpy(dtype=object)
+    unknown = sorted(set(pid) - set(patient_ids))
     if unknown:
         raise ModelError(f"map_estimate: samples for patient_id {', '.join(unknown[:5])} that have no covariate row")
-    for col in ("concentration_ng_ml", "hours_after_dose", "dose_mg"):
-        s[col] = pd.to_numeric(s[col], errors="coerce")
-    bad = s[s["hours_after_dose"].isna() | (s["hours_after_dose"] < 0) | s["dose_mg"].isna() | (s["dose_mg"] <= 0) | (s["concentration_ng_ml"] < 0)]
+    conc, t, dose = (_numbers(samples[c]) for c in ("concentration_ng_ml", "hours_after_dose", "dose_mg"))
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(np.isnan(t) | (t < 0) | np.isnan(dose) | (dose <= 0) | (conc < 0))
     if len(bad):
-        row = bad.iloc[0]
+        i = bad[0]
         raise ModelError(
-            f"map_estimate: sample of patient {row['patient_id']} has hours_after_dose={row['hours_after_dose']:g}, "
-            f"dose_mg={row['dose_mg']:g}, concentration_ng_ml={row['concentration_ng_ml']:g}; expected hours_after_dose >= 0, "
+            f"map_estimate: sample of patient {pid[i]} has hours_after_dose={t[i]:g}, "
+            f"dose_mg={dose[i]:g}, concentration_ng_ml={conc[i]:g}; expected hours_after_dose >= 0, "
             "dose_mg > 0 and concentration_ng_ml >= 0"
         )
-    s = s[s["concentration_ng_ml"].notna()]
-    conc = s["concentration_ng_ml"].to_numpy(dtype=float)
-    flagged = s["below_loq"].astype(object).eq(True).to_numpy(dtype=bool) if "below_loq" in s.columns else False
+    keep = ~np.isnan(conc)
+    flagged = (samples["below_loq"].astype(object).eq(True).to_numpy(dtype=bool)[keep] if "below_loq" in samples.columns
+               else False)
+    day = _numbers(samples["day_on_treatment"]) if "day_on_treatment" in samples.columns else np.full(len(pid), np.nan)
+    t_start = _numbers(samples["hours_from_start"]) if "hours_from_start" in samples.columns else None
+    pid, conc, t, dose, day = pid[keep], conc[keep], t[keep], dose[keep], day[keep]
     blq = (conc == 0) | flagged
-    s["log_y"] = np.log(np.where(blq, np.where(conc > 0, conc, default_loq_ng_ml), conc))
-    s["censored"] = blq
-    day = pd.to_numeric(s["day_on_treatment"], errors="coerce").to_numpy(dtype=float) if "day_on_treatment" in s.columns else np.full(len(s), np.nan)
-    t = s["hours_after_dose"].to_numpy(dtype=float)
+    log_y = np.log(np.where(blq, np.where(conc > 0, conc, default_loq_ng_ml), conc))
     early = np.isfinite(day) & (day < STEADY_STATE_AFTER_DAYS)
-    s["n_doses"] = np.where(early, np.maximum(1.0, np.floor((24.0 * np.where(early, day, 0.0) - t) / 24.0) + 1.0), np.inf)
-    s["order"] = np.where(np.isfinite(day), day, 0.0)
-    pos = {pid: i for i, pid in enumerate(patient_ids)}
-    s["row"] = s["patient_id"].map(pos)
-    s = s.sort_values(["row", "order"], kind="stable")
-    rows = s["row"].to_numpy(dtype=int)
+    n_doses = np.where(early, np.maximum(1.0, np.floor((24.0 * np.where(early, day, 0.0) - t) / 24.0) + 1.0), np.inf)
+    order = np.where(np.isfinite(day), day, 0.0)
+    pos = {p: i for i, p in enumerate(patient_ids)}
+    row_of = np.array([pos[p] for p in pid], dtype=int)
+    by_order = np.argsort(order, kind="stable")  # by patient, then day, ties in input order
+    sort = by_order[np.argsort(row_of[by_order], kind="stable")]
+    rows = row_of[sort]
+    pid, conc, t, dose, log_y, blq, n_doses = (a[sort] for a in (pid, conc, t, dose, log_y, blq, n_doses))
     counts, col, shape = _layout(rows, len(patient_ids))
-    t_start = pd.to_numeric(s["hours_from_start"], errors="coerce").to_numpy(dtype=float) if "hours_from_start" in s.columns else np.nan
     arrays = {
-        "log_y": _pad(s["log_y"].to_numpy(), rows, col, shape),
-        "censored": _pad(s["censored"].to_numpy(dtype=bool), rows, col, shape, False),
-        "t": _pad(s["hours_after_dose"].to_numpy(dtype=float), rows, col, shape, 24.0),
-        "dose": _pad(s["dose_mg"].to_numpy(dtype=float), rows, col, shape, 1.0),
-        "n_doses": _pad(s["n_doses"].to_numpy(dtype=float), rows, col, shape, np.inf),
-        "t_start": _pad(t_start, rows, col, shape, np.nan),
+        "log_y": _pad(log_y, rows, col, shape),
+        "censored": _pad(blq, rows, col, shape, False),
+        "t": _pad(t, rows, col, shape, 24.0),
+        "dose": _pad(dose, rows, col, shape, 1.0),
+        "n_doses": _pad(n_doses, rows, col, shape, np.inf),
+        "t_start": _pad(np.nan if t_start is None else t_start[keep][sort], rows, col, shape, np.nan),
     }
     mask = _pad(True, rows, col, shape, False)
     last_dose = np.full(len(patient_ids), np.nan)
     has = counts > 0
-    last_dose[has] = s["dose_mg"].to_numpy(dtype=float)[(np.cumsum(counts) - 1)[has]]  # latest sample per patient
-    meta = pd.DataFrame({"patient_id": s["patient_id"].to_numpy(), "concentration_ng_ml": s["concentration_ng_ml"].to_numpy(dtype=float),
-                         "below_loq": s["censored"].to_numpy(dtype=bool), "hours_after_dose": s["hours_after_dose"].to_numpy(dtype=float),
+    last_dose[has] = dose[(np.cumsum(counts) - 1)[has]]  # latest sample per patient
+    meta = pd.DataFrame({"patient_id": pid, "concentration_ng_ml": conc, "below_loq": blq, "hours_after_dose": t,
                          "row": rows, "col": col})
     return arrays, mask, counts, last_dose, meta
 

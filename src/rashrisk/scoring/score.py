@@ -235,7 +235,15 @@ def score_input(scoring_input, stage: str, model, *, cohort_rates: CohortCallRat
     samples = pk_sample_warnings(frame)
     extra = [a + b + c + d for a, b, c, d in zip(loaded, call_rate, domain, samples)]
     scored = score_frame(model, frame, extra_warnings=extra)
-    rows = pd.concat([scored, not_scored_rows(model, not_scored_reasons(scoring_input, frame))], ignore_index=True)
-    order = {pid: i for i, pid in enumerate(scoring_input.patient_ids)}
-    rows["_order"] = rows["patient_id"].map(order).fillna(len(order))
+    reasons = not_scored_reasons(scoring_input, frame)
+    if not reasons and scored["patient_id"].tolist() == list(scoring_input.patient_ids):
+        return scored.reset_index(drop=True)  # every patient scored, in input order: nothing to merge or sort
+    return in_input_order(pd.concat([scored, not_scored_rows(model, reasons)], ignore_index=True),
+                          scoring_input.patient_ids)
+
+
+def in_input_order(rows: pd.DataFrame, patient_ids: list[str]) -> pd.DataFrame:
+    """Output rows sorted as the input listed the patients (stable; an unknown id last)."""
+    order = {pid: i for i, pid in enumerate(patient_ids)}
+    rows = rows.assign(_order=rows["patient_id"].map(order).fillna(len(order)))
     return rows.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)

@@ -39,9 +39,9 @@ def pk_domain_warnings(cohort, index: pd.Index, pk_model) -> list[list[str]]:
     """Per patient (in ``index`` order): covariates outside the PK model's validity domain."""
     patients = cohort.patients.copy()
     patients["patient_id"] = patients["patient_id"].astype(str)
-    patients = patients.set_index("patient_id").reindex(index)
-    messages = pk_model.domain_warnings_by_row(patients.reset_index())
-    reference = pk_reference_warnings(patients.reset_index(), pk_model)
+    patients = patients.set_index("patient_id").reindex(index).reset_index()  # read, not changed, below
+    messages = pk_model.domain_warnings_by_row(patients)
+    reference = pk_reference_warnings(patients, pk_model)
     return [[f"PK model {pk_model.name}: {m}" for m in row] + ref for row, ref in zip(messages, reference)]
 
 
