@@ -42,3 +42,15 @@ def test_a_sample_centuries_from_its_dose_is_rejected_by_its_rule_not_an_overflo
     assert any("column sample_time, row 0: '1700-01-01T08:00'" in f.message and "on or after the patient's start_date"
                in f.message for f in findings)
     assert len(cohort.tdm) == 1 and float(cohort.tdm["hours_after_dose"].iloc[0]) == 24.0
+
+
+def test_a_tiny_height_is_rejected_without_a_division_warning():
+    """Found by the row-rule parity fuzz: 1e-200 cm squared underflows to 0 and the BMI divided by it."""
+    patients = pd.DataFrame({"patient_id": ["P1", "P2"], "sex": ["F", "M"], "age_years": [61, 50],
+                             "weight_kg": [60, 70], "height_cm": [1e-200, 170],
+                             "start_dose_mg": [400, 400], "start_date": ["2025-03-03", "2025-03-03"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cohort = Cohort.from_frames(patients, genotypes=pd.DataFrame(columns=["patient_id", "rsid", "genotype"]))
+    assert {f.column for f in cohort.report.errors} == {"height_cm"}
+    assert list(cohort.patients["patient_id"]) == ["P2"]

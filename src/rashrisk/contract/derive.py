@@ -31,8 +31,9 @@ _DAY = np.timedelta64(1, "D")
 
 
 def patients(values: pd.DataFrame) -> pd.DataFrame:
-    # a huge value (1e200 cm) overflows to inf here and is rejected by its range rule: no RuntimeWarning
-    with np.errstate(over="ignore", invalid="ignore"):
+    # a huge value (1e200 cm) overflows to inf here, a tiny one (1e-200 cm) underflows to 0 and divides by
+    # it; either is rejected by its range rule: no RuntimeWarning
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         return _patients(values)
 
 
