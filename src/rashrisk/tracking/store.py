@@ -283,4 +283,13 @@ def experiment_id(mlflow_client, name: str) -> str:
         if existing.lifecycle_stage == "deleted":
             mlflow_client.restore_experiment(existing.experiment_id)
         return existing.experiment_id
-    return mlflow_client.create_experiment(name, artifact_location=artifact_root())
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow_client.create_experiment(name, artifact_location=artifact_root())
+    except MlflowException as exc:
+        # two trainings started at once against one tracking server: the other created it first
+        # (RESOURCE_ALREADY_EXISTS, a unique-key violation on PostgreSQL); use that experiment
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS" or mlflow_client.get_experiment_by_name(name) is None:
+            raise
+        return mlflow_client.get_experiment_by_name(name).experiment_id
