@@ -67,3 +67,19 @@ def test_tune_adds_the_soft_candidate_and_best_serves_it(soft_penalty):
         assert chosen is min(rows, key=lambda r: r["cv_logloss_mean"])
     again, _ = tune(candidate_grid(config), config, "start", X, y, seed=1, n_splits=5, n_repeats=1)
     assert [r["params"] for r in again] == [r["params"] for r in rows]  # deterministic
+
+
+def test_a_soft_penalty_on_a_grid_value_is_served_as_that_row(monkeypatch):
+    """When the weighted mean lands on a grid value (here forced to 0.3 while 0.1 has the lowest CV
+    log-loss), that grid row is the logistic family's candidate, not the argmin."""
+    import rashrisk.models.selection as selection
+
+    def on_the_grid(candidates, losses, n):
+        [c03] = [c for c in candidates if c.param_dict["C"] == 0.3]
+        return {c03: {"0.1": 0.5, "0.3": 0.25, "1": 0.25}}
+
+    monkeypatch.setattr(selection, "soft_penalty_candidates", on_the_grid)
+    X, y = _cohort()
+    config = TrainingConfig().with_overrides(candidates=("logistic",), logistic=LogisticGrid(soft_penalty=True))
+    rows, _ = tune(candidate_grid(config), config, "start", X, y, seed=1, n_splits=5, n_repeats=1)
+    assert len(rows) == 3 and best(rows)["params"]["C"] == 0.3

@@ -99,15 +99,15 @@ def tune(candidates, config, stage, X, y, *, seed, n_splits, n_repeats, progress
     folds = list(splitter.split(np.zeros(len(y)), y))
     _cross_validate(candidates, config, stage, X, y, folds, seed=seed, losses=losses, oof_sum=oof_sum, progress=progress)
     soft = soft_penalty_candidates(candidates, losses, len(y)) if config.logistic.soft_penalty else {}
-    soft = {c: w for c, w in soft.items() if c not in losses}  # a weighted mean that lands on a grid value is that value
-    _cross_validate(list(soft), config, stage, X, y, folds, seed=seed, losses=losses, oof_sum=oof_sum)
+    added = [c for c in soft if c not in losses]  # a weighted mean that lands on a grid value is that grid row
+    _cross_validate(added, config, stage, X, y, folds, seed=seed, losses=losses, oof_sum=oof_sum)
     rows = [
         {"candidate": c, "name": c.family, "label": c.label, "params": c.param_dict,
          "cv_logloss_mean": float(np.mean(losses[c])), "cv_logloss_sd": float(np.std(losses[c], ddof=1)),
          "cv_folds": len(losses[c]), **({"soft_weights": soft[c]} if c in soft else {})}
-        for c in [*candidates, *soft]
+        for c in [*candidates, *added]
     ]
-    return rows, {c: oof_sum[c] / n_repeats for c in [*candidates, *soft]}
+    return rows, {c: oof_sum[c] / n_repeats for c in [*candidates, *added]}
 
 
 # Candidate families from simplest to most flexible (one-standard-error rule below).
