@@ -58,6 +58,16 @@ def strip_ids(text: pd.DataFrame) -> dict[str, np.ndarray]:
     return as_written
 
 
+NO_POSITIONS = np.zeros(0, dtype=np.int64)
+
+
+def positions_by_id(ids) -> dict[str, np.ndarray]:
+    """id -> the positions of its rows (int64, in row order): one grouping, for asking of many ids
+    without one scan of the table per id."""
+    return {key: np.asarray(rows, dtype=np.int64)
+            for key, rows in pd.DataFrame({"id": np.asarray(ids, dtype=object)}).groupby("id", sort=False).indices.items()}
+
+
 @dataclass
 class InputRows:
     """Every row read from one table: arrays with one entry per row (no copy of the table is made),
@@ -87,9 +97,8 @@ class InputRows:
         index of every patient's rows is built on the first call, so that asking for each patient
         of a large table is not one scan of the table per patient)."""
         if self._by_patient is None:
-            self._by_patient = pd.DataFrame({"p": self.patient_id}).groupby("p", sort=False).indices
-        found = self._by_patient.get(patient_id)
-        return np.zeros(0, dtype=np.int64) if found is None else np.asarray(found, dtype=np.int64)
+            self._by_patient = positions_by_id(self.patient_id)
+        return self._by_patient.get(patient_id, NO_POSITIONS)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per input row: ROW_RECORD_COLUMNS ('reason' is '' for an accepted row)."""

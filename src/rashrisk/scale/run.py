@@ -19,7 +19,7 @@ from rashrisk.genotype.qc import LowCallRateWarning
 from rashrisk.scale.duplicates import local_duplicate_ids, reasons_by_partition
 from rashrisk.scale.partitions import is_partition_output, partition_folders, partition_name, write_manifest
 from rashrisk.scale.score import (PartitionScores, cohort_call_rates, flags_low_call_rate, needs_rescore,
-                                  predictor_rsids, score_partition)
+                                  predictor_rsids, rate_counts, score_partition)
 from rashrisk.scale.simulate import DEFAULT_ROWS_PER_PARTITION, partition_seeds, partition_sizes, simulate_partition
 
 # a mapper runs fn(**job) for every job (any order) and yields (job index, result) as they finish
@@ -69,11 +69,11 @@ def score_partitioned(cohort, out, stage: str, model, *, mapper: Mapper = local_
         rates = cohort_call_rates(cohort.name, results, predictor_rsids(model))
         summary_duplicates = len(duplicates)
         again = [i for i, r in enumerate(results) if needs_rescore(r, rates)]
-        if again:
-            for i, result in mapper(_score_job, [jobs[i] for i in again], {**shared, "cohort_rates": rates}):
+        if again:  # the explanations do not depend on the call rates: written once, in the first pass
+            rescore = [{**jobs[i], "explanations_file": None} for i in again]
+            for i, result in mapper(_score_job, rescore, {**shared, "cohort_rates": rates}):
                 results[again[i]] = result
-        counts = {r.rsid: (int(r.n_called), int(r.n_patients)) for r in rates.rates.itertuples(index=False)}
-        if flags_low_call_rate(rates.n_patients, counts):
+        if flags_low_call_rate(rates.n_patients, rate_counts(rates.rates)):
             for message in low_call_rate_messages(None, [], rates=rates.rates, name=rates.name):
                 warnings.warn(message + "; the model imputes this genotype for every patient without a call",
                               LowCallRateWarning, stacklevel=2)
@@ -92,13 +92,8 @@ def score_partitioned(cohort, out, stage: str, model, *, mapper: Mapper = local_
 
 
 def _score_job(part, out_file, explanations_file, duplicates, stage, model, cohort_name, cohort_rates=None):
-    result = score_partition(part, out_file, stage, model, cohort_name=cohort_name, cohort_rates=cohort_rates,
-                             duplicates=duplicates)
-    if explanations_file is not None:
-        from rashrisk.scale.score import explain_partition
-
-        explain_partition(part, explanations_file, stage, model, cohort_name=cohort_name)
-    return result
+    return score_partition(part, out_file, stage, model, cohort_name=cohort_name, cohort_rates=cohort_rates,
+                           duplicates=duplicates, explanations_file=explanations_file)
 
 
 def simulate_partitioned(cfg, n: int, seed: int, out, *, rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION,

@@ -11,6 +11,8 @@ every partition and in the cohort) each partition is scored once.
 
 from __future__ import annotations
 
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +21,12 @@ import pandas as pd
 
 from rashrisk.atomic import write_with
 from rashrisk.contract.genotypes import predictor_call_rates
-from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE
+from rashrisk.explanations.local import explanation_table
+from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
 from rashrisk.scale.partitions import load_partition
 from rashrisk.scoring.inputs import scoring_input_from_cohort
-from rashrisk.scoring.score import MIN_PATIENTS_FOR_CALL_RATE, CohortCallRates, score_input
+from rashrisk.scoring.score import (MIN_PATIENTS_FOR_CALL_RATE, CohortCallRates, build_frame, not_scored_rows,
+                                   score_input)
 
 
 @dataclass
@@ -66,22 +70,22 @@ def cohort_call_rates(name: str, results: list[PartitionScores], rsids: list[str
 def needs_rescore(result: PartitionScores, cohort: CohortCallRates) -> bool:
     """A partition scored with its own call rates must be scored again with the cohort's when either
     verdict warns (the warning's text carries the rate, so only two silent verdicts agree)."""
-    counts = {r.rsid: (int(r.n_called), int(r.n_patients)) for r in cohort.rates.itertuples(index=False)}
-    return result.low_call_rate or flags_low_call_rate(cohort.n_patients, counts)
+    return result.low_call_rate or flags_low_call_rate(cohort.n_patients, rate_counts(cohort.rates))
+
+
+def rate_counts(rates: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """rsid -> (called, patients) of a :func:`~rashrisk.contract.genotypes.predictor_call_rates` table."""
+    return {r.rsid: (int(r.n_called), int(r.n_patients)) for r in rates.itertuples(index=False)}
 
 
 def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_name: str,
-                    cohort_rates: CohortCallRates | None = None, duplicates: dict[str, str] | None = None) -> PartitionScores:
+                    cohort_rates: CohortCallRates | None = None, duplicates: dict[str, str] | None = None,
+                    explanations_file: Path | None = None) -> PartitionScores:
     """Load the partition ``part`` (the single-process loader), score it (the single-process scorer) and
     write its table to ``out_file`` (Parquet, atomically). Returns the counts the driver needs.
     ``duplicates``: patient id -> reason, for ids also in another partition (:mod:`rashrisk.scale.duplicates`):
-    their rows are not_scored with that reason."""
-    import warnings
-
-    from rashrisk.genotype.qc import LowCallRateWarning
-
-    import time
-
+    their rows are not_scored with that reason. ``explanations_file``: also write the per-factor
+    explanations of the patients (as ``rashrisk explain``), from the same loaded partition."""
     started, cpu_started = time.perf_counter(), time.process_time()
     part = Path(part)
     cohort = load_partition(part, cohort_name)
@@ -93,11 +97,12 @@ def score_partition(part: Path, out_file: Path, stage: str, model, *, cohort_nam
     if duplicates:
         table = reject_duplicates(table, model, duplicates)
     write_with(Path(out_file), lambda handle: table.to_parquet(handle, index=False))
+    if explanations_file is not None:
+        frame, _ = build_frame(scoring_input.cohort, stage, model)
+        explained = explanation_table(model, frame.X)
+        write_with(Path(explanations_file), lambda handle: explained.to_parquet(handle, index=False))
     rsids = predictor_rsids(model)
-    counts = {}
-    if rsids:
-        for row in predictor_call_rates(cohort, rsids).itertuples(index=False):
-            counts[row.rsid] = (int(row.n_called), int(row.n_patients))
+    counts = rate_counts(predictor_call_rates(cohort, rsids)) if rsids else {}
     return PartitionScores(partition=part.name, rows=len(table), scored=int((table["status"] == "scored").sum()),
                            n_patients=cohort.n_patients, call_counts=counts,
                            low_call_rate=flags_low_call_rate(cohort.n_patients, counts), peak_rss_mib=peak_rss_mib(),
@@ -120,24 +125,9 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def explain_partition(part: Path, out_file: Path, stage: str, model, *, cohort_name: str) -> int:
-    """The per-factor explanations of a partition's scored patients (as ``rashrisk explain``), written
-    to ``out_file``; returns the number of rows."""
-    from rashrisk.explanations.local import explanation_table
-    from rashrisk.scoring.score import build_frame
-
-    cohort = load_partition(Path(part), cohort_name)
-    frame, _ = build_frame(scoring_input_from_cohort(cohort).cohort, stage, model)
-    table = explanation_table(model, frame.X)
-    write_with(Path(out_file), lambda handle: table.to_parquet(handle, index=False))
-    return len(table)
-
-
 def reject_duplicates(table: pd.DataFrame, model, duplicates: dict[str, str]) -> pd.DataFrame:
     """``table`` with the rows of the ids in ``duplicates`` made not_scored with their reason (in place of
     a risk, or before the reason they already had), order kept."""
-    from rashrisk.scoring.score import not_scored_rows
-
     hit = table["patient_id"].isin(list(duplicates)).to_numpy()
     if not hit.any():
         return table

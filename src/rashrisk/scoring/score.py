@@ -17,6 +17,7 @@ from rashrisk.errors import RashriskError
 from rashrisk.explanations.local import explain_factors, top_factor_columns
 from rashrisk.features.frame import DERIVED_FROM, build_model_frame
 from rashrisk.models.calibration import expit
+from rashrisk.contract.checking import NO_POSITIONS, positions_by_id
 from rashrisk.contract.genotypes import low_call_rate_messages, predictor_call_rates
 from rashrisk.features.landmark import NO_SAMPLE_IN_WINDOW
 from rashrisk.genotype.qc import MIN_PREDICTOR_CALL_RATE, LowCallRateWarning
@@ -164,16 +165,10 @@ def call_rate_warnings(cohort, frame, model, *, minimum: float = MIN_PREDICTOR_C
     return out
 
 
-def tdm_days_by_patient(cohort) -> dict:
-    """patient id -> positions of its accepted TDM rows in ``cohort.tdm`` (for :func:`exclusion_reason`
-    on many patients: one grouping instead of one scan of the table per patient)."""
-    return pd.DataFrame({"p": cohort.tdm["patient_id"].astype(str).to_numpy()}).groupby("p", sort=False).indices
-
-
 def exclusion_reason(cohort, pid: str, reason: str, landmark, *, tdm_rows: dict | None = None) -> str:
     """A landmark exclusion with this patient's own evidence: without a sample in the window, which of
     the patient's TDM rows were rejected and for what, and the days of its accepted samples.
-    ``tdm_rows``: :func:`tdm_days_by_patient` of ``cohort``, when asking for many patients."""
+    ``tdm_rows``: ``positions_by_id`` of ``cohort.tdm``'s patient ids, when asking for many patients."""
     if reason != NO_SAMPLE_IN_WINDOW:
         return reason
     parts = [reason + (f" (days {landmark[0]:g}-{landmark[1]:g} of treatment)" if landmark else "")]
@@ -181,9 +176,8 @@ def exclusion_reason(cohort, pid: str, reason: str, landmark, *, tdm_rows: dict 
     if problems:
         parts.append(f"{len(problems)} TDM row(s) of this patient rejected: " + "; ".join(problems))
     if tdm_rows is None:
-        days = cohort.tdm.loc[cohort.tdm["patient_id"].astype(str) == pid, "day_on_treatment"]
-    else:
-        days = cohort.tdm["day_on_treatment"].to_numpy()[tdm_rows.get(pid, np.zeros(0, dtype=np.int64))]
+        tdm_rows = positions_by_id(cohort.tdm["patient_id"].astype(str))
+    days = cohort.tdm["day_on_treatment"].to_numpy()[tdm_rows.get(pid, NO_POSITIONS)]
     if len(days):
         parts.append("accepted sample(s) on day(s) " + ", ".join(f"{d:.1f}" for d in days) + ", outside the window")
     elif not problems:
@@ -211,7 +205,7 @@ def not_scored_reasons(scoring_input, frame) -> dict[str, str]:
     cohort = scoring_input.cohort
     in_frame = set(frame.X.index.astype(str))
     reasons = dict(scoring_input.rejected)
-    tdm_rows = tdm_days_by_patient(cohort) if len(frame.excluded) else None
+    tdm_rows = positions_by_id(cohort.tdm["patient_id"].astype(str)) if len(frame.excluded) else None
     for pid, reason in frame.excluded[["patient_id", "reason"]].itertuples(index=False, name=None):
         reasons.setdefault(str(pid), "excluded: " + exclusion_reason(cohort, str(pid), reason, frame.landmark,
                                                                       tdm_rows=tdm_rows))
