@@ -71,10 +71,7 @@ def register(app) -> None:
         n_scored = int((table["status"] == "scored").sum())
         typer.echo(f"{risk_model.label} ({source}): {n_scored} scored, "
                    f"{len(table) - n_scored} not scored -> {out}")
-        if n_scored == 0:
-            typer.echo(f"error: no patient could be scored (the reason column of {out} says why); "
-                       f"exit status {EXIT_NONE_SCORED}", err=True)
-            raise typer.Exit(code=EXIT_NONE_SCORED)
+        _exit_if_none_scored(n_scored, out)
 
 
 def _score_partitioned(cohort: Path, stage: str, model: str | None, out: Path, engine: str, scheduler: str | None,
@@ -98,7 +95,11 @@ def _score_partitioned(cohort: Path, stage: str, model: str | None, out: Path, e
                f"{summary.partitions} partition(s) in {summary.seconds:.1f} s"
                + (f" ({summary.rescored} re-scored with the cohort's call rates)" if summary.rescored else "")
                + f" -> {out}")
-    if summary.done == 0:
+    _exit_if_none_scored(summary.done, out)
+
+
+def _exit_if_none_scored(n_scored: int, out: Path) -> None:
+    if n_scored == 0:
         typer.echo(f"error: no patient could be scored (the reason column of {out} says why); "
                    f"exit status {EXIT_NONE_SCORED}", err=True)
         raise typer.Exit(code=EXIT_NONE_SCORED)
