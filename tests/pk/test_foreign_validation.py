@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from rashrisk.pk.foreign import (BAND_COLUMNS, DEFAULT_LABEL, FOREIGN_A, FOREIGN_B, fit_foreign, fit_models, foreign_validation,
-                                 oracle_model, simulate_foreign_cohort, superposition_ng_ml, trough_ss_ng_ml)
+                                 meets_targets, oracle_model, simulate_foreign_cohort, superposition_ng_ml, trough_ss_ng_ml)
 from rashrisk.pk import likelihood
 from rashrisk.pk.map import map_estimate
 
@@ -81,3 +81,24 @@ def test_estimator_accuracy_targets_with_the_true_prior():
     assert (oracle["bias_map_pct"].abs() < 4.0).all()
     assert (oracle["mae_map_pct"] < oracle["mae_loglinear_pct"]).all()
     assert oracle["coverage_map_pct"].between(82.0, 96.0).all()
+
+
+def test_meets_targets_checks_each_target_on_unrounded_figures():
+    base = {"bias_map_pct": 1.0, "mae_map_pct": 15.0, "mae_loglinear_pct": 15.5, "coverage_map_pct": 90.0}
+    rows = [base, {**base, "bias_map_pct": -2.0}, {**base, "bias_map_pct": 2.04},  # +2.0% printed, but outside
+            {**base, "mae_map_pct": 15.6}, {**base, "coverage_map_pct": 84.8},  # 85% printed, but outside
+            {**base, "coverage_map_pct": 95.2}]
+    assert meets_targets(pd.DataFrame(rows)).tolist() == [True, True, False, False, False, False]
+
+
+def test_target_cells_count_only_the_re_estimated_default(capsys):
+    from rashrisk.pk.foreign import COHORT_PRIOR_LABEL
+    from rashrisk.pk.validation import print_target_cells, print_target_total
+
+    good = {"bias_map_pct": 0.5, "mae_map_pct": 15.0, "mae_loglinear_pct": 16.0, "coverage_map_pct": 90.0}
+    table = pd.DataFrame([{**good, "fit_model": COHORT_PRIOR_LABEL}, {**good, "fit_model": COHORT_PRIOR_LABEL, "bias_map_pct": 3.0},
+                          {**good, "fit_model": DEFAULT_LABEL}])
+    assert print_target_cells(table) == (1, 2)
+    print_target_total([1, 2], [(1, 2), (3, 4)])
+    out = capsys.readouterr().out
+    assert "1 of 2" in out and "All seeds 1, 2: 4 of 6 cells meet all three targets" in out

@@ -42,6 +42,10 @@ TROUGH_BAND_H = (20.0, 28.0)
 BAND_COLUMNS = ("truth", "fit_model", "band", "n", "bias_map_pct", "mae_map_pct", "mae_loglinear_pct",
                 "mae_raw_pct", "coverage_map_pct", "converged_pct")
 _NG_ML_PER_MG_L = 1000.0
+# issue 11's accuracy targets for MAP per sampling band: |median bias| <= 2%, median absolute error
+# at or below the log-linear correction's, coverage of the 90% interval within 85-95%
+BIAS_LIMIT_PCT = 2.0
+COVERAGE_RANGE_PCT = (85.0, 95.0)
 
 
 @dataclass(frozen=True)
@@ -281,6 +285,12 @@ def foreign_validation(truth: ForeignTruth = FOREIGN_A, *, n: int = 3000, seed: 
                          truth=truth.name, fit_model=spec.label)
               for spec in (models_to_fit or fit_models(truth))]
     return pd.concat(tables, ignore_index=True)
+
+
+def meets_targets(table: pd.DataFrame) -> pd.Series:
+    """Per band-table row, whether MAP meets all three accuracy targets, on the unrounded figures."""
+    return ((table["bias_map_pct"].abs() <= BIAS_LIMIT_PCT) & (table["mae_map_pct"] <= table["mae_loglinear_pct"])
+            & table["coverage_map_pct"].between(*COVERAGE_RANGE_PCT))
 
 
 def format_band_table(table: pd.DataFrame) -> str:
