@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from rashrisk._records import frame_records
 from rashrisk.explanations.attributions import LogOddsAttributions, explain_log_odds
 from rashrisk.explanations.factors import factor_contributions, factor_inputs
 from rashrisk.explanations.phrases import describe_factor, effect_direction, effect_statement
@@ -82,14 +83,14 @@ def factor_descriptions(model, X: pd.DataFrame, factors) -> dict[str, np.ndarray
             continue
         if n <= SMALL_BATCH:  # a few patients: grouping costs more than describing each one
             if records is None:
-                records = X.to_dict(orient="records")
+                records = frame_records(X)
             out[factor] = np.array([describe_factor(factor, {c: r[c] for c in inputs}, risk_alleles=alleles)
                                     for r in records], dtype=object)
             continue
         table = X[inputs].reset_index(drop=True)
         codes = table.groupby(inputs, dropna=False, sort=False).ngroup().to_numpy()
         first = pd.Series(np.arange(n)).groupby(codes).first().to_numpy()
-        records = table.iloc[first].to_dict(orient="records")
+        records = frame_records(table.iloc[first])
         texts = np.array([describe_factor(factor, r, risk_alleles=alleles) for r in records], dtype=object)
         out[factor] = texts[codes]
     return {factor: _no_call_descriptions(model, X, factor, texts) for factor, texts in out.items()}

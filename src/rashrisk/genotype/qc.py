@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from rashrisk._records import frame_records
 from rashrisk.findings import Finding
 
 HWE_P_THRESHOLD = 1e-4
@@ -24,6 +25,7 @@ MIN_PREDICTOR_CALL_RATE = 0.8
 AF_DIFF_THRESHOLD = 0.10
 AF_TEST_P_THRESHOLD = 0.01
 REFERENCE_POPULATIONS = {"EAS": "af_eas", "EUR": "af_eur"}
+_QC_CATALOGUE_COLUMNS = ("rsid", "gene", "alt", "af_source", *REFERENCE_POPULATIONS.values())
 
 
 def hwe_exact_p(n_hom_ref: int, n_het: int, n_hom_alt: int) -> float:
@@ -98,7 +100,9 @@ def genotype_qc(
     rsid_codes = pd.Index(catalogue["rsid"].astype(str)).get_indexer(genotypes["rsid"].astype(str))
     is_called = genotypes["called"].to_numpy(dtype=bool)
     alt_all = genotypes["alt_count"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    for v, variant in enumerate(catalogue.to_dict(orient="records")):  # rows as dicts: no Series per row
+    # rows as dicts of the columns used (the positions are nullable Int64, which frame_records leaves to pandas)
+    variants = frame_records(catalogue[[c for c in _QC_CATALOGUE_COLUMNS if c in catalogue.columns]])
+    for v, variant in enumerate(variants):
         rsid = variant["rsid"]
         of_variant = rsid_codes == v
         n_patients = int(of_variant.sum())

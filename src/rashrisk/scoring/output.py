@@ -10,6 +10,7 @@ import pandas as pd
 
 from rashrisk.atomic import atomic_file, write_text, write_with
 from rashrisk._json import json_safe
+from rashrisk._records import frame_records
 from rashrisk.errors import RashriskError
 
 FORMATS = (".csv", ".parquet", ".json")
@@ -24,7 +25,7 @@ def check_output_path(path) -> Path:
 
 def table_records(table: pd.DataFrame) -> list[dict]:
     """The rows of ``table`` as JSON-able records (what a .json output holds, and what the service returns)."""
-    return [{k: json_safe(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    return [{k: json_safe(v) for k, v in row.items()} for row in frame_records(table)]
 
 
 def write_table(table: pd.DataFrame, path) -> Path:
