@@ -56,16 +56,6 @@ class ModelFrame:
         return None if self.y is None else int(self.y.sum())
 
 
-def _patients_table(cohort) -> pd.DataFrame:
-    patients = cohort.patients.copy()
-    patients["patient_id"] = patients["patient_id"].astype(str)
-    patients = patients.set_index("patient_id")
-    for column in PATIENT_COLUMNS:
-        if column not in patients:
-            patients[column] = np.nan
-    return patients
-
-
 def _genotype_table(cohort, index: pd.Index) -> pd.DataFrame:
     if cohort.genotypes is None or len(cohort.genotypes) == 0:
         return pd.DataFrame(index=index)
@@ -92,30 +82,44 @@ def build_model_frame(cohort, stage: str, *, pk_model=None, landmark=(7, 42)) ->
         raise RashriskError(f"stage {stage!r}; expected one of {', '.join(STAGES)}")
     if pk_model is None:
         pk_model = default_pk_model(getattr(cohort, "ancestry", None))
-    patients = _patients_table(cohort)
+    patients = cohort.patients
+    index = pd.Index(patients["patient_id"].astype(str).to_numpy(dtype=object), name="patient_id")
+    rows = None  # positions of the patients kept (None: all of them)
     excluded = []
     y = None
     if cohort.outcomes is not None:
         outcomes = cohort.outcomes.copy()
         outcomes["patient_id"] = outcomes["patient_id"].astype(str)
         label = outcomes.set_index("patient_id")["severe_rash"].astype(bool)
-        no_outcome = patients.index.difference(label.index)
-        excluded += [(pid, NO_OUTCOME) for pid in no_outcome]
-        patients = patients.loc[patients.index.isin(label.index)]
-        y = label.reindex(patients.index)
+        excluded += [(pid, NO_OUTCOME) for pid in index.difference(label.index)]
+        keep = index.isin(label.index)
+        if not keep.all():
+            rows, index = np.flatnonzero(keep), index[keep]
+        y = label.reindex(index)
 
-    X = patients[list(PATIENT_COLUMNS)].copy()
-    missing = X.isna()
-    provenance = {column: np.where(missing[column], "missing", "measured") for column in PATIENT_COLUMNS}
-    provenance["bsa_m2"] = np.where(missing["bsa_m2"], "missing", "derived")
-    genotypes = _genotype_table(cohort, X.index)
-    for column in genotypes.columns:
-        X[column] = genotypes[column].astype(float)
-        provenance[column] = np.where(X[column].isna(), "no-call", "measured")
-    covariates = pd.concat([patients, genotypes], axis=1)
-    X["apriori_trough_ng_ml"], defaulted = _apriori(covariates, pk_model)
+    # every column built as an array and each frame made once (no per-column insertion): the patients'
+    # columns as the contract typed them, the contract's columns it lacks as missing, then the genotypes
+    def patient_column(name):
+        values = patients[name].array
+        return values if rows is None else values[rows]
+
+    columns = {c: patient_column(c) for c in patients.columns if c != "patient_id"}
+    for column in PATIENT_COLUMNS:
+        columns.setdefault(column, np.full(len(index), np.nan))
+    wide = _genotype_table(cohort, index)
+    counts = wide.to_numpy(dtype=float)
+    genotypes = {column: counts[:, j] for j, column in enumerate(wide.columns)}
+    covariates = pd.DataFrame({**columns, **genotypes}, index=index)
+    trough, defaulted = _apriori(covariates, pk_model)
+
+    provenance = {column: np.where(pd.isna(columns[column]), "missing", "measured") for column in PATIENT_COLUMNS}
+    provenance["bsa_m2"] = np.where(pd.isna(columns["bsa_m2"]), "missing", "derived")
+    for column, values in genotypes.items():
+        provenance[column] = np.where(np.isnan(values), "no-call", "measured")
     provenance["apriori_trough_ng_ml"] = np.where(defaulted, "defaulted", "predicted")
-    provenance = pd.DataFrame(provenance, index=X.index)  # one frame, not one insertion per column
+    X = pd.DataFrame({**{c: columns[c] for c in PATIENT_COLUMNS}, **genotypes, "apriori_trough_ng_ml": trough},
+                     index=index)
+    provenance = pd.DataFrame(provenance, index=index)
 
     samples = interval = None
     if stage == "tdm":
